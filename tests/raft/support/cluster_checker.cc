@@ -1,0 +1,86 @@
+#include "tests/raft/support/cluster_checker.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace reef::raft::testing {
+
+void ClusterChecker::fail(std::string what) {
+  if (!violation_) violation_ = std::move(what);
+}
+
+void ClusterChecker::observe_restart(NodeId node) { last_commit_.erase(node); }
+
+void ClusterChecker::observe_applied(NodeId node, const LogEntry& entry, Term node_term) {
+  auto [it, inserted] = committed_.try_emplace(entry.index, Committed{entry.term, entry.payload, node_term});
+  if (inserted) return;
+  Committed& c = it->second;
+  if (c.term != entry.term || c.payload != entry.payload) {
+    fail(absl::StrCat("state machine safety: node ", node.value(), " applied (index ", entry.index.value(),
+                      ", term ", entry.term.value(), ") but (term ", c.term.value(),
+                      ") was applied elsewhere"));
+  }
+  c.commit_term = std::min(c.commit_term, node_term);
+}
+
+void ClusterChecker::observe(const std::map<NodeId, const Core*>& cores) {
+  for (const auto& [id, core] : cores) {
+    if (absl::Status s = core->check_invariants(); !s.ok()) fail(std::string(s.message()));
+    const Index commit = core->log().committed();
+    auto [it, inserted] = last_commit_.try_emplace(id, commit);
+    if (!inserted) {
+      if (commit < it->second) {
+        fail(absl::StrCat("node ", id.value(), " commit went back from ", it->second.value(), " to ",
+                          commit.value()));
+      }
+      it->second = commit;
+    }
+    if (core->is_leader()) {
+      auto [lit, fresh] = leaders_.try_emplace(core->term(), id);
+      if (!fresh && lit->second != id) {
+        fail(absl::StrCat("election safety: nodes ", lit->second.value(), " and ", id.value(),
+                          " both leader in term ", core->term().value()));
+      }
+      check_leader_completeness(*core);
+    }
+  }
+  for (auto a = cores.begin(); a != cores.end(); ++a) {
+    for (auto b = std::next(a); b != cores.end(); ++b) check_log_matching(*a->second, *b->second);
+  }
+}
+
+void ClusterChecker::check_log_matching(const Core& a, const Core& b) {
+  const RaftLog& la = a.log();
+  const RaftLog& lb = b.log();
+  const Index low = std::max(la.first_index(), lb.first_index());
+  const Index high = std::min(la.last_index(), lb.last_index());
+  // Walk down from the top; once terms agree, everything below must too.
+  bool agreed = false;
+  for (Index i = high; i >= low && i > Index(0); i = i.prev()) {
+    const LogEntry& ea = la.at(i);
+    const LogEntry& eb = lb.at(i);
+    if (ea.term == eb.term) agreed = true;
+    if (agreed && ea != eb) {
+      fail(absl::StrCat("log matching: nodes ", a.id().value(), " and ", b.id().value(), " differ at index ",
+                        i.value(), " below a common (index, term)"));
+      return;
+    }
+  }
+}
+
+void ClusterChecker::check_leader_completeness(const Core& leader) {
+  const RaftLog& log = leader.log();
+  for (const auto& [index, c] : committed_) {
+    if (c.commit_term >= leader.term()) continue;
+    if (index <= log.snapshot().index) continue;  // covered by its snapshot
+    std::optional<Term> have = log.term_at(index);
+    if (!have || *have != c.term || log.at(index).payload != c.payload) {
+      fail(absl::StrCat("leader completeness: leader ", leader.id().value(), " of term ", leader.term().value(),
+                        " lacks entry ", index.value(), " committed in term ", c.commit_term.value()));
+      return;
+    }
+  }
+}
+
+}  // namespace reef::raft::testing

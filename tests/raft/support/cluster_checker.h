@@ -1,0 +1,56 @@
+// Cluster-wide Raft safety properties (thesis §3.6.3, figure 3.2), checked
+// against every node's view after every step:
+//
+//  - Election safety: at most one leader per term.
+//  - Log matching: two logs with an entry of the same index and term are
+//    identical up to that index.
+//  - Leader completeness: an entry committed in term T is in the log of
+//    every leader of a term > T.
+//  - State machine safety: no two nodes apply different entries at the
+//    same index.
+//  - Per node: commit never decreases (within one process lifetime), and
+//    the core's own check_invariants().
+//
+// The checker remembers the first violation; later ones are usually
+// consequences of it.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "raft/core.h"
+
+namespace reef::raft::testing {
+
+class ClusterChecker {
+ public:
+  // Call after `node` stepped. `cores` holds every live node.
+  void observe(const std::map<NodeId, const Core*>& cores);
+  // `node` applied `entry` while at term `node_term`.
+  void observe_applied(NodeId node, const LogEntry& entry, Term node_term);
+  // `node` restarted: its volatile commit may legitimately go back.
+  void observe_restart(NodeId node);
+
+  bool ok() const { return !violation_.has_value(); }
+  const std::optional<std::string>& violation() const { return violation_; }
+  size_t committed_entries() const { return committed_.size(); }
+
+ private:
+  struct Committed {
+    Term term;
+    std::string payload;
+    Term commit_term;  // earliest term in which a node saw it committed
+  };
+  void fail(std::string what);
+  void check_log_matching(const Core& a, const Core& b);
+  void check_leader_completeness(const Core& leader);
+
+  std::map<Term, NodeId> leaders_;
+  std::map<NodeId, Index> last_commit_;
+  std::map<Index, Committed> committed_;
+  std::optional<std::string> violation_;
+};
+
+}  // namespace reef::raft::testing
