@@ -1,0 +1,15 @@
+# Runs the demo twice with one seed and fails unless both runs print the
+# same trace hash, and a different seed prints a different one.
+foreach(run a b)
+  execute_process(COMMAND ${DEMO} --seed 42 --steps 2000 OUTPUT_VARIABLE out_${run} RESULT_VARIABLE rc_${run})
+  string(REGEX MATCH "trace hash: [0-9a-f]+" hash_${run} "${out_${run}}")
+endforeach()
+execute_process(COMMAND ${DEMO} --seed 43 --steps 2000 OUTPUT_VARIABLE out_c)
+string(REGEX MATCH "trace hash: [0-9a-f]+" hash_c "${out_c}")
+if(NOT hash_a OR NOT hash_a STREQUAL hash_b)
+  message(FATAL_ERROR "same seed, different trace: '${hash_a}' vs '${hash_b}'")
+endif()
+if(hash_a STREQUAL hash_c)
+  message(FATAL_ERROR "seeds 42 and 43 gave the same trace hash ${hash_a}")
+endif()
+message(STATUS "deterministic: ${hash_a}")
