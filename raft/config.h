@@ -36,6 +36,8 @@ struct CoreConfig {
   // it grants a vote to anybody else within election_timeout_ticks of its
   // own receipt of that heartbeat. Unbounded clock drift or a paused process
   // breaks this and can return stale reads; ReadIndex has no such assumption.
+  // Every voter of a cluster that uses leases must set this: voters enforce
+  // the lease by refusing votes for an election timeout after they boot.
   bool lease_reads = false;
   uint32_t lease_clock_margin_ticks = 2;
 

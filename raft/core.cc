@@ -212,6 +212,10 @@ void Core::note_log_changed(Index from) {
                 entries.end());
   REEF_ASSERT(entries.empty() || entries.back().index.next() == from, "output entries not contiguous");
   for (Index i = from; i <= log_.last_index(); i = i.next()) entries.push_back(log_.at(i));
+  withdraw_acks_from(from);
+}
+
+void Core::withdraw_acks_from(Index from) {
   auto& acks = output_.messages_after_persist;
   acks.erase(std::remove_if(acks.begin(), acks.end(),
                             [&](const Message& m) {
@@ -245,6 +249,12 @@ void Core::maybe_emit_state() {
 }
 
 bool Core::in_lease() const {
+  if (config_.lease_reads && now_tick_ < config_.election_timeout_ticks) {
+    // A restarted voter has forgotten which leader it recently heard from.
+    // With leases in use it must not vote for an election timeout after
+    // boot, or it could help elect a leader while the old lease holds.
+    return true;
+  }
   return leader_.has_value() && election_elapsed_ < config_.election_timeout_ticks;
 }
 

@@ -110,6 +110,8 @@ class Core {
   void send_with_term(NodeId to, Term term, MessageBody body);
   void send_after_persist(NodeId to, MessageBody body);
   void note_log_changed(Index from);
+  void withdraw_acks_from(Index from);
+  void fail_forwarded_reads(std::optional<NodeId> new_leader);
   void maybe_emit_state();
   void emit_committed_entries();
   bool in_lease() const;

@@ -43,13 +43,7 @@ void Core::become_follower(Term term, std::optional<NodeId> leader) {
   }
   role_ = Follower{};
   leader_ = leader;
-  if (leader_changed && !forwarded_reads_.empty()) {
-    for (ReadId id : forwarded_reads_) {
-      output_.reads.push_back(ReadResult{id, absl::UnavailableError("leader changed before the read was confirmed"),
-                                         leader, Index(0)});
-    }
-    forwarded_reads_.clear();
-  }
+  if (leader_changed) fail_forwarded_reads(leader);
   reset_election_timer();
 }
 
@@ -57,6 +51,7 @@ void Core::become_pre_candidate() {
   // A pre-candidate keeps its term and vote: it only asks (thesis §9.6).
   role_ = Candidate{.pre_vote = true, .votes = {}};
   leader_.reset();
+  fail_forwarded_reads(std::nullopt);
   reset_election_timer();
   std::get<Candidate>(role_).votes[config_.id] = true;
   const Term asked = term_.next();
@@ -77,6 +72,7 @@ void Core::become_candidate(bool transfer) {
   vote_ = config_.id;
   role_ = Candidate{.pre_vote = false, .votes = {}};
   leader_.reset();
+  fail_forwarded_reads(std::nullopt);
   reset_election_timer();
   std::get<Candidate>(role_).votes[config_.id] = true;
   for (NodeId peer : configuration_.members()) {

@@ -144,6 +144,17 @@ void Core::handle_read_index_response(const ReadIndexResponse& r) {
   }
 }
 
+// A forwarded read is answered only by the leader it went to; once that
+// leader is no longer ours, its answer would be dropped by the term rules,
+// so the caller is told now instead of waiting forever.
+void Core::fail_forwarded_reads(std::optional<NodeId> new_leader) {
+  for (ReadId id : forwarded_reads_) {
+    output_.reads.push_back(ReadResult{id, absl::UnavailableError("leader changed before the read was confirmed"),
+                                       new_leader, Index(0)});
+  }
+  forwarded_reads_.clear();
+}
+
 void Core::fail_reads(const absl::Status& status) {
   Leader& leader = leader_state();
   for (const PendingRead& r : leader.pending_reads) answer_read(r.requester, r.id, status, Index(0));

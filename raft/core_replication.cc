@@ -262,9 +262,11 @@ void Core::handle_install_snapshot(const Message& m, const InstallSnapshot& is) 
   log_.restore(is.meta);
   configuration_ = is.meta.configuration;
   output_.snapshot = is.meta;
-  // The snapshot supersedes every pending write and apply in this output.
+  // The snapshot supersedes every pending write, apply and acknowledgement
+  // in this output: none of it may reach the disk or the wire after it.
   output_.committed_entries.clear();
-  note_log_changed(is.meta.index.next());
+  output_.entries.clear();
+  withdraw_acks_from(Index(0));
   send_after_persist(m.from, AppendResponse{.index = is.meta.index});
 }
 
