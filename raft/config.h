@@ -22,8 +22,9 @@ struct CoreConfig {
   // disrupting the cluster with a higher term.
   bool pre_vote = true;
   // Check-quorum (thesis §6.2): a leader that has not heard from a quorum in
-  // an election timeout steps down. Also enables leader stickiness for
-  // followers that heard from a live leader within the election timeout.
+  // an election timeout steps down. Leader stickiness (a node that heard
+  // from a live leader within the election timeout ignores higher-term vote
+  // requests) is always on, independent of this flag.
   bool check_quorum = true;
 
   // Lease-based reads (thesis §6.4.1): the leader answers reads without a

@@ -136,7 +136,7 @@ void Core::step_message(Message m) {
   std::visit(Overloaded{
                  [&](const RequestVote& rv) { handle_request_vote(m, rv); },
                  [&](const VoteResponse& vr) { handle_vote_response(m, vr); },
-                 [&](const AppendEntries& ae) { handle_append(m, ae); },
+                 [&](AppendEntries& ae) { handle_append(m, ae); },
                  [&](const AppendResponse& ar) { handle_append_response(m, ar); },
                  [&](const Heartbeat& hb) { handle_heartbeat(m, hb); },
                  [&](const HeartbeatResponse& hr) { handle_heartbeat_response(m, hr); },
@@ -208,10 +208,12 @@ void Core::send_after_persist(NodeId to, MessageBody body) {
 // now be lies (they are only sent after this very write), so they go.
 void Core::note_log_changed(Index from) {
   auto& entries = output_.entries;
-  entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const LogEntry& e) { return e.index >= from; }),
-                entries.end());
+  // The pending entries are contiguous (asserted below on every change), so
+  // the replaced ones are a suffix: drop it from the back instead of scanning
+  // the whole batch for every proposal of a loop turn.
+  while (!entries.empty() && entries.back().index >= from) entries.pop_back();
   REEF_ASSERT(entries.empty() || entries.back().index.next() == from, "output entries not contiguous");
-  for (Index i = from; i <= log_.last_index(); i = i.next()) entries.push_back(log_.at(i));
+  log_.copy_to(from, log_.last_index(), entries);
   withdraw_acks_from(from);
 }
 
@@ -228,7 +230,7 @@ void Core::withdraw_acks_from(Index from) {
 void Core::emit_committed_entries() {
   const Index to = log_.applicable();
   if (to <= log_.applied()) return;
-  for (Index i = log_.applied().next(); i <= to; i = i.next()) output_.committed_entries.push_back(log_.at(i));
+  log_.copy_to(log_.applied().next(), to, output_.committed_entries);
   log_.applied_to(to);
 }
 

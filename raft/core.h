@@ -136,7 +136,8 @@ class Core {
   void send_snapshot(NodeId peer, Progress& pr);
   void broadcast_append();
   bool maybe_commit();
-  void handle_append(const Message& m, const AppendEntries& ae);
+  // Takes `ae` mutable so the entries can be moved into the log.
+  void handle_append(const Message& m, AppendEntries& ae);
   void handle_append_response(const Message& m, const AppendResponse& ar);
   void handle_install_snapshot(const Message& m, const InstallSnapshot& is);
   void handle_snapshot_status(const SnapshotStatus& s);

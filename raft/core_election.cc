@@ -35,6 +35,9 @@ void Core::become_follower(Term term, std::optional<NodeId> leader) {
   const bool leader_changed = leader != leader_ || term != term_;
   if (auto* l = std::get_if<Leader>(&role_)) {
     if (l->transferee) abort_transfer(*l, absl::AbortedError("leader stepped down"));
+    // The failed reads carry leader_ as their hint: it must name the new
+    // leader (or nobody), not this node, which no longer leads.
+    leader_ = leader;
     fail_reads(not_leader_error(leader));
   }
   if (term > term_) {

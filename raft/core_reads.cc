@@ -102,7 +102,17 @@ void Core::handle_heartbeat_response(const Message& m, const HeartbeatResponse& 
   Progress& pr = it->second;
   pr.recent_active = true;
   pr.unpause();
-  if (pr.match() < log_.last_index()) maybe_send_append(m.from, /*send_if_empty=*/false);
+  if (pr.match() < log_.last_index()) {
+    // The follower is alive but behind. In the replicate state the appends
+    // meant to catch it up may have been lost, and an idle leader would never
+    // send them again (thesis §3.5: the leader retries AppendEntries
+    // indefinitely). Free one window slot, so a window full of lost messages
+    // cannot block the follower for good, and send even an empty append: a
+    // follower missing entries rejects it, which sends us back to probing
+    // from its match index (etcd raft does the same).
+    if (pr.state() == ProgressState::kReplicate && pr.inflights().full()) pr.free_first_inflight();
+    maybe_send_append(m.from, /*send_if_empty=*/true);
+  }
   if (hr.round < next_read_round_ && hr.round > pr.acked_round) {
     pr.acked_round = hr.round;
     maybe_confirm_reads();

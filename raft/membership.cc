@@ -30,11 +30,11 @@ std::vector<NodeId> Configuration::members() const {
 }
 
 uint64_t Configuration::committed_value(
-    const std::function<std::optional<uint64_t>(NodeId)>& acked) const {
+    absl::FunctionRef<std::optional<uint64_t>(NodeId)> acked) const {
   return std::min(voters.committed_value(acked), outgoing_voters.committed_value(acked));
 }
 
-VoteResult Configuration::vote_result(const std::function<std::optional<bool>(NodeId)>& vote) const {
+VoteResult Configuration::vote_result(absl::FunctionRef<std::optional<bool>(NodeId)> vote) const {
   const VoteResult incoming = voters.vote_result(vote);
   const VoteResult outgoing = outgoing_voters.vote_result(vote);
   if (incoming == VoteResult::kWon && outgoing == VoteResult::kWon) return VoteResult::kWon;

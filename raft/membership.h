@@ -9,11 +9,11 @@
 // form so that all quorum math is written once, for the general case.
 #pragma once
 
-#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "absl/status/status.h"
 #include "raft/quorum.h"
 #include "raft/types.h"
@@ -35,9 +35,9 @@ struct Configuration {
   std::vector<NodeId> members() const;
 
   // Index-style quorum over both sets: min of the two majorities.
-  uint64_t committed_value(const std::function<std::optional<uint64_t>(NodeId)>& acked) const;
+  uint64_t committed_value(absl::FunctionRef<std::optional<uint64_t>(NodeId)> acked) const;
   // Won only if both sets won; Lost if either lost.
-  VoteResult vote_result(const std::function<std::optional<bool>(NodeId)>& vote) const;
+  VoteResult vote_result(absl::FunctionRef<std::optional<bool>(NodeId)> vote) const;
 
   // Rejects configurations no cluster can run with: no voters, id 0, a
   // learner that is also a voter.

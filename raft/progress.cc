@@ -29,6 +29,12 @@ void Inflights::free_to(Index index) {
   }
 }
 
+void Inflights::free_first_one() {
+  if (window_.empty()) return;
+  bytes_ -= window_.front().second;
+  window_.pop_front();
+}
+
 void Inflights::reset() {
   window_.clear();
   bytes_ = 0;

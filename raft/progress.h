@@ -33,6 +33,8 @@ class Inflights {
   void add(Index last, uint64_t bytes);
   // Everything up to and including `index` was acknowledged.
   void free_to(Index index);
+  // Forget the oldest message in flight (presumed lost) to make room.
+  void free_first_one();
   void reset();
 
  private:
@@ -64,6 +66,9 @@ class Progress {
   void become_snapshot(Index snapshot_index);
   // Sending the snapshot failed: forget it, so become_probe() restarts from match.
   void abort_snapshot() { pending_snapshot_ = Index(0); }
+  // The follower answered a heartbeat but not our appends: presume the
+  // oldest one lost so the window cannot stay full forever.
+  void free_first_inflight() { inflights_.free_first_one(); }
 
   // The follower acknowledged everything up to `index`. Returns true if that
   // was news (match advanced).

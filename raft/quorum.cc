@@ -1,6 +1,7 @@
 #include "raft/quorum.h"
 
 #include <algorithm>
+#include <functional>
 
 #include "raft/assert.h"
 
@@ -17,7 +18,7 @@ bool MajorityConfig::contains(NodeId id) const {
 }
 
 uint64_t MajorityConfig::committed_value(
-    const std::function<std::optional<uint64_t>(NodeId)>& acked) const {
+    absl::FunctionRef<std::optional<uint64_t>(NodeId)> acked) const {
   if (voters_.empty()) return UINT64_MAX;
   // Small clusters are the norm: a fixed stack buffer avoids allocation on
   // the commit hot path for up to 7 voters.
@@ -36,7 +37,7 @@ uint64_t MajorityConfig::committed_value(
 }
 
 VoteResult MajorityConfig::vote_result(
-    const std::function<std::optional<bool>(NodeId)>& vote) const {
+    absl::FunctionRef<std::optional<bool>(NodeId)> vote) const {
   if (voters_.empty()) return VoteResult::kWon;
   size_t granted = 0;
   size_t missing = 0;

@@ -3,10 +3,10 @@
 #pragma once
 
 #include <cstdint>
-#include <functional>
 #include <optional>
 #include <vector>
 
+#include "absl/functional/function_ref.h"
 #include "raft/types.h"
 
 namespace reef::raft {
@@ -27,13 +27,15 @@ class MajorityConfig {
 
   // The largest value v such that a quorum of voters report a value >= v.
   // `acked` returns a voter's value, or nullopt when unknown (counts as 0).
+  // The callbacks are FunctionRefs, not std::function: the leader evaluates
+  // this on every acknowledgement, and a type-erased copy there was pure cost.
   // An empty config returns UINT64_MAX so that it never holds back a joint
   // configuration's result.
-  uint64_t committed_value(const std::function<std::optional<uint64_t>(NodeId)>& acked) const;
+  uint64_t committed_value(absl::FunctionRef<std::optional<uint64_t>(NodeId)> acked) const;
 
   // Won when a quorum granted, Lost when a quorum can no longer be reached,
   // Pending otherwise. An empty config has always Won (joint-config identity).
-  VoteResult vote_result(const std::function<std::optional<bool>(NodeId)>& vote) const;
+  VoteResult vote_result(absl::FunctionRef<std::optional<bool>(NodeId)> vote) const;
 
   friend bool operator==(const MajorityConfig&, const MajorityConfig&) = default;
 

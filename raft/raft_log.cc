@@ -22,12 +22,6 @@ RaftLog::RaftLog(SnapshotMeta snapshot, std::vector<LogEntry> entries, Index com
 
 Term RaftLog::last_term() const { return entries_.empty() ? snapshot_.term : entries_.back().term; }
 
-std::optional<Term> RaftLog::term_at(Index index) const {
-  if (index == snapshot_.index) return snapshot_.term;
-  if (index < first_index() || index > last_index()) return std::nullopt;
-  return entries_[distance(first_index(), index)].term;
-}
-
 const LogEntry& RaftLog::at(Index index) const {
   REEF_ASSERT(index >= first_index() && index <= last_index(), "index ", index.value(),
               " outside [", first_index().value(), ", ", last_index().value(), "]");
@@ -47,7 +41,7 @@ Index RaftLog::find_conflict_by_term(Index index, Term term) const {
   return snapshot_.index;
 }
 
-std::optional<Index> RaftLog::merge(Index prev_index, std::span<const LogEntry> entries) {
+size_t RaftLog::prepare_merge(Index prev_index, std::span<const LogEntry> entries) {
   REEF_ASSERT(term_at(prev_index).has_value(), "merge after unknown index ", prev_index.value());
   size_t skip = 0;
   // Skip what we already have; entries at or below the snapshot are committed
@@ -63,7 +57,7 @@ std::optional<Index> RaftLog::merge(Index prev_index, std::span<const LogEntry> 
     if (!have.has_value() || *have != e.term) break;
     ++skip;
   }
-  if (skip == entries.size()) return std::nullopt;
+  if (skip == entries.size()) return skip;
   const Index from = entries[skip].index;
   REEF_ASSERT(from > committed_, "conflicting entry at ", from.value(), " is committed (commit ",
               committed_.value(), ")");
@@ -71,36 +65,67 @@ std::optional<Index> RaftLog::merge(Index prev_index, std::span<const LogEntry> 
     entries_.resize(distance(first_index(), from));
     persisted_ = std::min(persisted_, from.prev());
   }
+  return skip;
+}
+
+std::optional<Index> RaftLog::merge(Index prev_index, std::span<const LogEntry> entries) {
+  const size_t skip = prepare_merge(prev_index, entries);
+  if (skip == entries.size()) return std::nullopt;
   for (size_t i = skip; i < entries.size(); ++i) entries_.push_back(entries[i]);
+  return entries[skip].index;
+}
+
+std::optional<Index> RaftLog::merge(Index prev_index, std::vector<LogEntry>&& entries) {
+  const size_t skip = prepare_merge(prev_index, entries);
+  if (skip == entries.size()) return std::nullopt;
+  const Index from = entries[skip].index;
+  for (size_t i = skip; i < entries.size(); ++i) entries_.push_back(std::move(entries[i]));
   return from;
 }
 
 void RaftLog::append(std::vector<LogEntry> entries) {
-  for (LogEntry& e : entries) {
-    REEF_ASSERT(e.index == last_index().next(), "leader append at ", e.index.value(), " after ",
-                last_index().value());
-    REEF_ASSERT(e.term >= last_term(), "leader append with decreasing term");
-    entries_.push_back(std::move(e));
-  }
+  for (LogEntry& e : entries) append(std::move(e));
+}
+
+void RaftLog::append(LogEntry entry) {
+  REEF_ASSERT(entry.index == last_index().next(), "leader append at ", entry.index.value(), " after ",
+              last_index().value());
+  REEF_ASSERT(entry.term >= last_term(), "leader append with decreasing term");
+  entries_.push_back(std::move(entry));
 }
 
 std::vector<LogEntry> RaftLog::slice(Index from, uint64_t max_count, uint64_t max_bytes) const {
   std::vector<LogEntry> out;
+  if (from > last_index()) return out;
+  REEF_ASSERT(from >= first_index(), "slice from ", from.value(), " before first index ",
+              first_index().value());
+  // Measure first, then copy into a vector of the right size: growing it
+  // entry by entry cost several reallocations per append message.
+  uint64_t count = 0;
   uint64_t bytes = 0;
-  for (Index i = from; i <= last_index() && out.size() < max_count; i = i.next()) {
-    const LogEntry& e = at(i);
-    const uint64_t size = entry_size_bytes(e);
-    if (!out.empty() && bytes + size > max_bytes) break;
+  for (auto it = entries_.begin() + static_cast<ptrdiff_t>(distance(first_index(), from));
+       it != entries_.end() && count < max_count; ++it) {
+    const uint64_t size = entry_size_bytes(*it);
+    if (count > 0 && bytes + size > max_bytes) break;
     bytes += size;
-    out.push_back(e);
+    ++count;
   }
+  copy_to(from, from + count - 1, out);
   return out;
 }
 
 std::vector<LogEntry> RaftLog::range(Index from, Index to) const {
   std::vector<LogEntry> out;
-  for (Index i = from; i <= to; i = i.next()) out.push_back(at(i));
+  copy_to(from, to, out);
   return out;
+}
+
+void RaftLog::copy_to(Index from, Index to, std::vector<LogEntry>& out) const {
+  if (from > to) return;
+  REEF_ASSERT(from >= first_index() && to <= last_index(), "copy of [", from.value(), ", ", to.value(),
+              "] outside [", first_index().value(), ", ", last_index().value(), "]");
+  const auto first = entries_.begin() + static_cast<ptrdiff_t>(distance(first_index(), from));
+  out.insert(out.end(), first, first + static_cast<ptrdiff_t>(distance(from, to) + 1));
 }
 
 void RaftLog::commit_to(Index index) {

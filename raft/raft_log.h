@@ -36,7 +36,13 @@ class RaftLog {
 
   // Term of the entry at `index`; the snapshot's term at its index; nullopt
   // when compacted away or beyond the end.
-  std::optional<Term> term_at(Index index) const;
+  // Inline: it runs several times per message, and out of line GCC returned
+  // the optional through memory with a store-forwarding stall on every call.
+  std::optional<Term> term_at(Index index) const {
+    if (index == snapshot_.index) return snapshot_.term;
+    if (index < first_index() || index > last_index()) return std::nullopt;
+    return entries_[distance(first_index(), index)].term;
+  }
   bool matches(Index index, Term term) const { return term_at(index) == term; }
   const LogEntry& at(Index index) const;
 
@@ -54,15 +60,25 @@ class RaftLog {
   // driver must rewrite from there), or nullopt if nothing changed.
   // Asserts that no committed entry is overwritten.
   std::optional<Index> merge(Index prev_index, std::span<const LogEntry> entries);
+  // The same, but moves the new entries out of `entries` instead of copying
+  // them: a follower owns the AppendEntries it received, and copying every
+  // payload once more was a large part of its per-entry cost.
+  std::optional<Index> merge(Index prev_index, std::vector<LogEntry>&& entries);
 
   // Leader side: append entries that start right after last_index().
   void append(std::vector<LogEntry> entries);
+  // The same for one entry, so a proposal's entries need no staging vector.
+  void append(LogEntry entry);
 
   // Entries in [from, last_index()], at most `max_count` of them and at
   // most `max_bytes` (but always at least one when any exist).
   std::vector<LogEntry> slice(Index from, uint64_t max_count, uint64_t max_bytes) const;
   // Entries in [from, to], unbounded; from > to gives none.
   std::vector<LogEntry> range(Index from, Index to) const;
+  // Appends copies of the entries in [from, to] to `out` (none when from > to),
+  // growing `out` at most once. Walks the log sequentially instead of looking
+  // every index up: this copy is on the path of every replicated entry.
+  void copy_to(Index from, Index to, std::vector<LogEntry>& out) const;
 
   void commit_to(Index index);
   // Highest index that can be handed out for applying.
@@ -80,6 +96,11 @@ class RaftLog {
   void restore(const SnapshotMeta& snapshot);
 
  private:
+  // Shared part of both merge() overloads: returns how many leading entries
+  // the log already holds and drops the log's suffix from the first
+  // conflicting (or new) entry on.
+  size_t prepare_merge(Index prev_index, std::span<const LogEntry> entries);
+
   SnapshotMeta snapshot_;
   std::deque<LogEntry> entries_;  // entries_[i].index == snapshot_.index + 1 + i
   Index committed_;
