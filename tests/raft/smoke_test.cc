@@ -2,6 +2,7 @@
 // suite builds on.
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "tests/raft/support/cluster.h"
 
 namespace reef::raft::testing {
@@ -12,7 +13,7 @@ TEST(Smoke, ThreeNodesElectReplicateAndApply) {
   auto leader = c.run_until_leader();
   ASSERT_TRUE(leader.has_value()) << c.describe();
   for (int i = 0; i < 10; ++i) {
-    ProposalResult r = c.propose(*leader, "v" + std::to_string(i));
+    ProposalResult r = c.propose(*leader, absl::StrCat("v", i));
     ASSERT_TRUE(r.status.ok()) << r.status;
     c.deliver_all();
   }

@@ -7,6 +7,16 @@
 
 namespace reef::raft::testing {
 
+const char* injected_bug_name(InjectedBug bug) {
+  switch (bug) {
+    case InjectedBug::kNone: return "none";
+    case InjectedBug::kForgetVoteOnRestart: return "forget-vote-on-restart";
+    case InjectedBug::kAckBeforePersist: return "ack-before-persist";
+    case InjectedBug::kAppendAckBeforePersist: return "append-ack-before-persist";
+  }
+  return "?";
+}
+
 Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
   std::vector<NodeId> voters;
   std::vector<NodeId> learners;
@@ -50,8 +60,7 @@ void Cluster::tick_all(int times) {
 }
 
 ProposalResult Cluster::propose(NodeId id, std::string payload) {
-  static uint64_t next_id = 1;
-  const ProposalId pid(next_id++);
+  const ProposalId pid(next_proposal_id_++);
   step(id, Propose{pid, {std::move(payload)}});
   for (const ProposalResult& r : nodes_.at(id).proposals) {
     if (r.id == pid) return r;
@@ -63,11 +72,13 @@ void Cluster::compact(NodeId id, Index index) {
   Node& node = nodes_.at(id);
   REEF_ASSERT(index.value() <= node.applied.size(), "compact beyond the applied state");
   // Take a durable snapshot first, then let the core drop its log prefix.
-  node.durable_snapshot_state.assign(node.applied.begin(), node.applied.begin() + static_cast<ptrdiff_t>(index.value()));
+  node.durable_snapshot_state.assign(node.applied.begin(),
+                                     node.applied.begin() + static_cast<ptrdiff_t>(index.value()));
   node.durable.snapshot = SnapshotMeta{index, *node.core->log().term_at(index), node.core->configuration()};
   auto& entries = node.durable.entries;
-  entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const LogEntry& e) { return e.index <= index; }),
-                entries.end());
+  entries.erase(
+      std::remove_if(entries.begin(), entries.end(), [&](const LogEntry& e) { return e.index <= index; }),
+      entries.end());
   step(id, CompactTo{index});
 }
 
@@ -76,10 +87,25 @@ void Cluster::run_driver(NodeId id) {
   Output out = node.core->take_output();
   if (out.empty()) return;
   send_all(id, out.messages);
+  if (options_.bug == InjectedBug::kAckBeforePersist ||
+      options_.bug == InjectedBug::kAppendAckBeforePersist) {
+    // Injected bug: promises leave before the write they promise is durable.
+    auto early = [&](const Message& m) {
+      return options_.bug == InjectedBug::kAckBeforePersist || std::holds_alternative<AppendResponse>(m.body);
+    };
+    std::vector<Message> now;
+    std::vector<Message> later;
+    for (Message& m : out.messages_after_persist) (early(m) ? now : later).push_back(std::move(m));
+    send_all(id, now);
+    out.messages_after_persist = std::move(later);
+  }
   for (auto& r : out.reads) node.reads.push_back(std::move(r));
   for (auto& r : out.proposals) node.proposals.push_back(std::move(r));
   for (auto& r : out.transfers) node.transfers.push_back(std::move(r));
-  node.pending_writes.push_back(std::move(out));
+  PendingWrite pending{std::move(out), {}};
+  if (pending.output.snapshot) pending.snapshot_state = std::move(node.incoming_snapshot);
+  node.incoming_snapshot.clear();
+  node.pending_writes.push_back(std::move(pending));
   if (!node.manual_persist) persist(id);
 }
 
@@ -87,40 +113,54 @@ bool Cluster::has_pending_write(NodeId id) const { return !nodes_.at(id).pending
 
 void Cluster::persist(NodeId id) {
   Node& node = nodes_.at(id);
-  std::vector<Output> writes = std::move(node.pending_writes);
-  node.pending_writes.clear();
-  for (Output& out : writes) write(id, out);
+  // A write steps Persisted, whose output queues behind the writes still
+  // waiting; a nested persist() (auto mode) must not jump that queue, or a
+  // later output's applies would overtake an earlier one's.
+  if (node.persisting) return;
+  node.persisting = true;
+  while (!node.pending_writes.empty()) {
+    PendingWrite pending = std::move(node.pending_writes.front());
+    node.pending_writes.erase(node.pending_writes.begin());
+    write(id, pending);
+  }
+  node.persisting = false;
 }
 
-void Cluster::write(NodeId id, Output& out) {
+void Cluster::write(NodeId id, PendingWrite& pending) {
   Node& node = nodes_.at(id);
+  Output& out = pending.output;
   if (out.snapshot) {
-    REEF_ASSERT(node.incoming_snapshot.size() == out.snapshot->index.value(),
+    REEF_ASSERT(pending.snapshot_state.size() == out.snapshot->index.value(),
                 "harness: snapshot state does not match its meta");
     node.durable.snapshot = *out.snapshot;
     node.durable.entries.clear();
-    node.durable_snapshot_state = node.incoming_snapshot;
-    node.applied = node.incoming_snapshot;
+    node.durable_snapshot_state = pending.snapshot_state;
+    node.applied = std::move(pending.snapshot_state);
   }
   if (out.hard_state) node.durable.hard_state = *out.hard_state;
   if (!out.entries.empty()) {
     auto& entries = node.durable.entries;
     const Index from = out.entries.front().index;
-    entries.erase(std::remove_if(entries.begin(), entries.end(), [&](const LogEntry& e) { return e.index >= from; }),
-                  entries.end());
-    REEF_ASSERT(entries.empty() ? from == node.durable.snapshot.index.next() : entries.back().index.next() == from,
-                "harness: write leaves a gap at ", from.value());
+    entries.erase(
+        std::remove_if(entries.begin(), entries.end(), [&](const LogEntry& e) { return e.index >= from; }),
+        entries.end());
+    REEF_ASSERT(
+        entries.empty() ? from == node.durable.snapshot.index.next() : entries.back().index.next() == from,
+        "harness: write leaves a gap at ", from.value());
     entries.insert(entries.end(), out.entries.begin(), out.entries.end());
   }
   send_all(id, out.messages_after_persist);
   for (const LogEntry& e : out.committed_entries) {
-    REEF_ASSERT(e.index.value() == node.applied.size() + 1, "harness: apply out of order at ", e.index.value());
+    REEF_ASSERT(e.index.value() == node.applied.size() + 1, "harness: apply out of order at ",
+                e.index.value());
     node.applied.push_back(e);
     checker_.observe_applied(id, e, node.core->term());
   }
   if (!out.entries.empty() || out.snapshot) {
-    const Index last = node.durable.entries.empty() ? node.durable.snapshot.index : node.durable.entries.back().index;
-    const Term term = node.durable.entries.empty() ? node.durable.snapshot.term : node.durable.entries.back().term;
+    const Index last =
+        node.durable.entries.empty() ? node.durable.snapshot.index : node.durable.entries.back().index;
+    const Term term =
+        node.durable.entries.empty() ? node.durable.snapshot.term : node.durable.entries.back().term;
     node.core->step(Persisted{last, term});
     run_driver(id);
   }
@@ -128,6 +168,7 @@ void Cluster::write(NodeId id, Output& out) {
 
 void Cluster::send_all(NodeId id, std::vector<Message>& messages) {
   for (Message& m : messages) {
+    checker_.observe_sent(m);
     Envelope env{std::move(m), {}};
     if (std::holds_alternative<InstallSnapshot>(env.message.body)) {
       env.snapshot_state = nodes_.at(id).durable_snapshot_state;
@@ -219,6 +260,7 @@ void Cluster::restart(NodeId id) {
   Node& node = nodes_.at(id);
   node.pending_writes.clear();
   node.incoming_snapshot.clear();
+  if (options_.bug == InjectedBug::kForgetVoteOnRestart) node.durable.hard_state.vote.reset();
   auto core = Core::create(node.config, node.durable);
   REEF_ASSERT(core.ok(), "harness: restart of node ", id.value(), " failed: ", core.status().ToString());
   node.core.emplace(*std::move(core));
@@ -271,8 +313,8 @@ std::string Cluster::describe() const {
   std::string s;
   for (const auto& [id, node] : nodes_) {
     const Core& c = *node.core;
-    absl::StrAppend(&s, "n", id.value(), ":", role_name(c.role()), " t", c.term().value(), " last=",
-                    c.log().last_index().value(), " commit=", c.log().committed().value(),
+    absl::StrAppend(&s, "n", id.value(), ":", role_name(c.role()), " t", c.term().value(),
+                    " last=", c.log().last_index().value(), " commit=", c.log().committed().value(),
                     " applied=", node.applied.size(), "  ");
   }
   return s;

@@ -15,6 +15,10 @@
 // reorders by position; partitions drop messages at delivery. restart()
 // models a crash: pending writes are lost and the core is rebuilt from the
 // durable state. Every step is followed by the ClusterChecker.
+//
+// ClusterOptions::bug turns this driver into a deliberately wrong one. That
+// is how the checker's own tests prove it would notice a real driver bug
+// (tests/raft/checker_teeth_test.cc); nothing else sets it.
 #pragma once
 
 #include <deque>
@@ -30,12 +34,31 @@
 
 namespace reef::raft::testing {
 
+// Driver bugs the harness can commit on purpose. Each breaks one durability
+// promise of the output contract (raft/output.h) that Raft's safety rests on.
+enum class InjectedBug {
+  kNone,
+  // restart() recovers the hard state without its vote: a node can vote
+  // twice in one term, so two candidates can win the same term (thesis §3.8).
+  kForgetVoteOnRestart,
+  // messages_after_persist (append acks, vote grants) go out before the write
+  // is durable; a crash before persist() then takes back what they promised,
+  // so a "committed" entry can vanish from a quorum (and a granted vote can
+  // be forgotten).
+  kAckBeforePersist,
+  // The same, for append acknowledgements only (votes are handled right):
+  // the one consequence left is a committed entry lost.
+  kAppendAckBeforePersist,
+};
+const char* injected_bug_name(InjectedBug bug);
+
 struct ClusterOptions {
   size_t voters = 3;
   size_t learners = 0;
   uint64_t seed = 1;
   // Applied to every node's config after defaults (ids and seeds are set).
   std::function<void(CoreConfig&)> configure;
+  InjectedBug bug = InjectedBug::kNone;
 };
 
 struct Envelope {
@@ -84,6 +107,7 @@ class Cluster {
 
   // Durability.
   void set_manual_persist(NodeId id, bool manual);
+  bool manual_persist(NodeId id) const { return nodes_.at(id).manual_persist; }
   bool has_pending_write(NodeId id) const;
   void persist(NodeId id);
   void restart(NodeId id);
@@ -107,13 +131,21 @@ class Cluster {
   std::string describe() const;
 
  private:
+  // An output whose durable part is not written yet. A snapshot install
+  // keeps the state that arrived with its InstallSnapshot, because another
+  // snapshot may arrive before this write is persisted.
+  struct PendingWrite {
+    Output output;
+    std::vector<LogEntry> snapshot_state;
+  };
   struct Node {
     CoreConfig config;
     std::optional<Core> core;
     RecoveredState durable;            // what survives a crash
     std::vector<LogEntry> durable_snapshot_state;  // applied list up to durable.snapshot.index
-    std::vector<Output> pending_writes;
+    std::vector<PendingWrite> pending_writes;
     bool manual_persist = false;
+    bool persisting = false;           // inside persist(): nested calls leave the queue to it
     std::vector<LogEntry> applied;     // the "state machine"
     std::vector<LogEntry> incoming_snapshot;       // state received with the last InstallSnapshot
     std::vector<ReadResult> reads;
@@ -122,7 +154,7 @@ class Cluster {
   };
 
   void run_driver(NodeId id);
-  void write(NodeId id, Output& out);
+  void write(NodeId id, PendingWrite& pending);
   void send_all(NodeId id, std::vector<Message>& messages);
   void check();
 
@@ -132,6 +164,7 @@ class Cluster {
   std::deque<Envelope> in_flight_;
   std::map<NodeId, int> group_;  // partition group per node; empty map = fully connected
   ClusterChecker checker_;
+  uint64_t next_proposal_id_ = 1;  // per cluster, so runs do not depend on each other
 };
 
 }  // namespace reef::raft::testing

@@ -12,6 +12,21 @@ void ClusterChecker::fail(std::string what) {
 
 void ClusterChecker::observe_restart(NodeId node) { last_commit_.erase(node); }
 
+void ClusterChecker::observe_sent(const Message& m) {
+  std::optional<NodeId> candidate;
+  if (const auto* vr = std::get_if<VoteResponse>(&m.body); vr != nullptr && vr->granted && !vr->pre_vote) {
+    candidate = m.to;
+  } else if (const auto* rv = std::get_if<RequestVote>(&m.body); rv != nullptr && !rv->pre_vote) {
+    candidate = m.from;
+  }
+  if (!candidate) return;
+  auto [it, inserted] = votes_sent_.try_emplace({m.from, m.term}, *candidate);
+  if (!inserted && it->second != *candidate) {
+    fail(absl::StrCat("vote safety: node ", m.from.value(), " voted for ", it->second.value(), " and for ",
+                      candidate->value(), " in term ", m.term.value()));
+  }
+}
+
 void ClusterChecker::observe_applied(NodeId node, const LogEntry& entry, Term node_term) {
   auto [it, inserted] = committed_.try_emplace(entry.index, Committed{entry.term, entry.payload, node_term});
   if (inserted) return;
@@ -76,8 +91,9 @@ void ClusterChecker::check_leader_completeness(const Core& leader) {
     if (index <= log.snapshot().index) continue;  // covered by its snapshot
     std::optional<Term> have = log.term_at(index);
     if (!have || *have != c.term || log.at(index).payload != c.payload) {
-      fail(absl::StrCat("leader completeness: leader ", leader.id().value(), " of term ", leader.term().value(),
-                        " lacks entry ", index.value(), " committed in term ", c.commit_term.value()));
+      fail(absl::StrCat("leader completeness: leader ", leader.id().value(), " of term ",
+                        leader.term().value(), " lacks entry ", index.value(), " committed in term ",
+                        c.commit_term.value()));
       return;
     }
   }

@@ -8,6 +8,12 @@
 //    every leader of a term > T.
 //  - State machine safety: no two nodes apply different entries at the
 //    same index.
+//  - Vote safety: a node promises its vote in a term to at most one
+//    candidate, across restarts (thesis §3.4, §3.8). Judged on what leaves
+//    the node (grants, and its own RequestVote as a vote for itself), not on
+//    its memory: an in-memory vote lost in a crash before any grant left is
+//    no promise. This catches a lost vote before it has produced a second
+//    leader.
 //  - Per node: commit never decreases (within one process lifetime), and
 //    the core's own check_invariants().
 //
@@ -32,6 +38,8 @@ class ClusterChecker {
   void observe_applied(NodeId node, const LogEntry& entry, Term node_term);
   // `node` restarted: its volatile commit may legitimately go back.
   void observe_restart(NodeId node);
+  // `message` was handed to the network by its sender.
+  void observe_sent(const Message& message);
 
   bool ok() const { return !violation_.has_value(); }
   const std::optional<std::string>& violation() const { return violation_; }
@@ -50,6 +58,7 @@ class ClusterChecker {
   std::map<Term, NodeId> leaders_;
   std::map<NodeId, Index> last_commit_;
   std::map<Index, Committed> committed_;
+  std::map<std::pair<NodeId, Term>, NodeId> votes_sent_;  // (voter, term) -> candidate
   std::optional<std::string> violation_;
 };
 
