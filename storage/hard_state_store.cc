@@ -8,6 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "raft/assert.h"
+#include "storage/little_endian.h"
 
 namespace reef::storage {
 namespace {
@@ -18,20 +19,6 @@ constexpr uint64_t kChecksumBytes = 8;
 constexpr uint16_t kBodyBytesV1 = 24;  // term, vote, commit
 constexpr char kEmptySlot[] = "empty";
 
-void put_u16(char* p, uint16_t v) {
-  for (int i = 0; i < 2; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-void put_u32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-void put_u64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-uint64_t get_le(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
 
 // What one slot holds. A slot is valid when its envelope and checksum are
 // intact and its sequence belongs in it; only then is `version` meaningful,

@@ -8,6 +8,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "raft/assert.h"
+#include "storage/little_endian.h"
 #include "snapshot_meta_generated.h"
 
 namespace reef::storage {
@@ -25,17 +26,6 @@ constexpr absl::string_view kFinalSuffix = ".snap";
 constexpr absl::string_view kTempSuffix = ".tmp";
 constexpr size_t kNumberDigits = 20;  // UINT64_MAX has 20 decimal digits
 
-void put_u32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-void put_u64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>(v >> (8 * i));
-}
-uint64_t get_le(const char* p, int bytes) {
-  uint64_t v = 0;
-  for (int i = bytes - 1; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
 uint64_t checksum(absl::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
 
 std::string encode_record(uint32_t type, uint64_t data_offset, absl::string_view payload) {

@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "prod/posix_file_system.h"
 #include "sim/sim_file_system.h"
+#include "tests/storage/store_test_backends.h"
 
 namespace reef::storage {
 namespace {
@@ -51,26 +52,8 @@ class SimBackend {
   std::string root_;
 };
 
-class PosixBackend {
- public:
-  static constexpr const char* kName = "Posix";
-  PosixBackend() {
-    char tmpl[] = "/tmp/reef-fs-test-XXXXXX";
-    if (::mkdtemp(tmpl) != nullptr) root_ = tmpl;
-  }
-  PosixBackend(const PosixBackend&) = delete;
-  PosixBackend& operator=(const PosixBackend&) = delete;
-  ~PosixBackend() {
-    std::error_code ignored;
-    if (!root_.empty()) std::filesystem::remove_all(root_, ignored);
-  }
-  FileSystem& fs() { return fs_; }
-  const std::string& root() const { return root_; }
-
- private:
-  prod::PosixFileSystem fs_;
-  std::string root_;
-};
+// The real-directory backend is the one the store suites use.
+using PosixBackend = testing::PosixStoreBackend;
 
 template <typename Backend>
 class FileSystemTest : public ::testing::Test {
