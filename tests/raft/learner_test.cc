@@ -3,6 +3,7 @@
 // not for commitment, not for elections — and they never campaign.
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "tests/raft/scenario_helpers.h"
 
 namespace reef::raft::testing {
@@ -13,7 +14,7 @@ const NodeId n1(1), n2(2), n3(3), n4(4), n5(5);
 TEST(Learner, ReplicatesAndAppliesLikeAFollower) {
   Cluster c({.voters = 3, .learners = 2});
   ASSERT_EQ(c.elect(n1), n1);
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.propose(n1, "v" + std::to_string(i)).status.ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.propose(n1, absl::StrCat("v", i)).status.ok());
   c.deliver_all();
   run_rounds(c, 1);
   for (NodeId learner : {n4, n5}) {

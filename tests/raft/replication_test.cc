@@ -7,6 +7,7 @@
 
 #include "raft/assert.h"
 #include "raft/random.h"
+#include "absl/strings/str_cat.h"
 #include "tests/raft/scenario_helpers.h"
 
 namespace reef::raft::testing {
@@ -54,7 +55,7 @@ std::vector<Term> terms_of(const Core& core) {
 TEST(Replication, EntriesReachEveryNodeAndApplyInOrder) {
   Cluster c = elected_cluster();
   for (int i = 0; i < 20; ++i) {
-    ProposalResult r = c.propose(n1, "v" + std::to_string(i));
+    ProposalResult r = c.propose(n1, absl::StrCat("v", i));
     ASSERT_TRUE(r.status.ok()) << r.status;
     EXPECT_EQ(r.first_index, Index(2 + i));
     EXPECT_EQ(r.term, Term(1));
@@ -152,7 +153,7 @@ TEST(Replication, DivergentFollowerIsRepairedInFewRoundTrips) {
 TEST(Replication, LaggingFollowerIsFoundWithOneRejection) {
   Cluster c = elected_cluster();
   c.isolate(n3);
-  for (int i = 0; i < 60; ++i) ASSERT_TRUE(c.propose(n1, "v" + std::to_string(i)).status.ok());
+  for (int i = 0; i < 60; ++i) ASSERT_TRUE(c.propose(n1, absl::StrCat("v", i)).status.ok());
   c.deliver_all();
   // A new leader (n2, by transfer) starts with next = its last index + 1.
   c.heal();
