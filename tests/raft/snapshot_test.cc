@@ -5,6 +5,7 @@
 // fast-forwards, and a restart rebuilds state from snapshot + log.
 #include <gtest/gtest.h>
 
+#include "absl/strings/str_cat.h"
 #include "tests/raft/scenario_helpers.h"
 
 namespace reef::raft::testing {
@@ -28,9 +29,22 @@ size_t deliver_all_counting_snapshots(Cluster& c) {
 
 void propose_all(Cluster& c, NodeId leader, int count, const std::string& prefix) {
   for (int i = 0; i < count; ++i) {
-    ProposalResult r = c.propose(leader, prefix + std::to_string(i));
+    ProposalResult r = c.propose(leader, absl::StrCat(prefix, i));
     ASSERT_TRUE(r.status.ok()) << r.status;
   }
+}
+
+// n1 leads; n3 misses six proposals while isolated, and n1 compacts its log
+// past them (to index 7), so n3 can only catch up through a snapshot. The
+// partition is healed, nothing is delivered yet.
+void leave_n3_behind_the_leaders_compaction(Cluster& c) {
+  ASSERT_EQ(c.elect(n1), n1);
+  run_rounds(c, 1);
+  c.isolate(n3);
+  propose_all(c, n1, 6, "v");
+  c.deliver_all();
+  c.compact(n1, Index(7));
+  c.heal();
 }
 
 TEST(Snapshot, LaggingFollowerCatchesUpFromTheLeadersSnapshot) {
@@ -96,13 +110,7 @@ TEST(Snapshot, EmptyFollowerIsBootstrappedFromASnapshot) {
 // leader forgets the attempt and sends the snapshot again later.
 TEST(Snapshot, FailedSnapshotSendIsRetried) {
   Cluster c({.voters = 3});
-  ASSERT_EQ(c.elect(n1), n1);
-  run_rounds(c, 1);
-  c.isolate(n3);
-  propose_all(c, n1, 6, "v");
-  c.deliver_all();
-  c.compact(n1, Index(7));
-  c.heal();
+  leave_n3_behind_the_leaders_compaction(c);
   c.tick(n1);
   // Run until the first snapshot is on the wire, then lose it.
   for (size_t n = 0; n < 100 && install_snapshots_to(c, n3) == 0 && !c.in_flight().empty(); ++n) c.deliver(0);
@@ -193,13 +201,7 @@ TEST(Snapshot, RestartReplaysTheLogOnTopOfTheSnapshot) {
 // only once the snapshot is durable.
 TEST(Snapshot, InstalledSnapshotIsAcknowledgedOnlyOnceDurable) {
   Cluster c({.voters = 3});
-  ASSERT_EQ(c.elect(n1), n1);
-  run_rounds(c, 1);
-  c.isolate(n3);
-  propose_all(c, n1, 6, "v");
-  c.deliver_all();
-  c.compact(n1, Index(7));
-  c.heal();
+  leave_n3_behind_the_leaders_compaction(c);
   c.set_manual_persist(n3, true);
   c.tick(n1);
   for (size_t n = 0; n < 100 && install_snapshots_to(c, n3) == 0 && !c.in_flight().empty(); ++n) c.deliver(0);
