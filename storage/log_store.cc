@@ -211,17 +211,30 @@ std::string LogStore::segment_name(raft::Index first) {
   return absl::StrCat(kPrefix, std::string(kNumberDigits - digits.size(), '0'), digits, kSuffix);
 }
 
-LogStore::LogStore(FileSystem& fs, std::string dir, LogStoreOptions options)
-    : fs_(fs), dir_(std::move(dir)), options_(options) {}
+LogStore::LogStore(FileSystem& fs, std::string dir, LogStoreOptions options, bool read_only)
+    : fs_(fs), dir_(std::move(dir)), options_(options), read_only_(read_only) {}
 
 LogStore::~LogStore() = default;
 
 absl::StatusOr<std::unique_ptr<LogStore>> LogStore::open(FileSystem& fs, std::string dir,
                                                          LogStoreOptions options) {
   REEF_ASSERT(options.segment_bytes > 0, "segment_bytes must be positive");
-  std::unique_ptr<LogStore> store(new LogStore(fs, std::move(dir), options));
+  std::unique_ptr<LogStore> store(new LogStore(fs, std::move(dir), options, /*read_only=*/false));
   if (absl::Status s = store->recover(); !s.ok()) return s;
   return store;
+}
+
+absl::StatusOr<std::unique_ptr<LogStore>> LogStore::open_read_only(FileSystem& fs, std::string dir,
+                                                                   LogStoreOptions options) {
+  REEF_ASSERT(options.segment_bytes > 0, "segment_bytes must be positive");
+  std::unique_ptr<LogStore> store(new LogStore(fs, std::move(dir), options, /*read_only=*/true));
+  if (absl::Status s = store->recover(); !s.ok()) return s;
+  return store;
+}
+
+absl::Status LogStore::check_writable() const {
+  if (read_only_) return absl::FailedPreconditionError(absl::StrCat("log store ", dir_, " is read-only"));
+  return failed_;
 }
 
 raft::Index LogStore::first_index() const {
@@ -240,7 +253,14 @@ absl::Status LogStore::poison(absl::Status status) {
 }
 
 absl::Status LogStore::recover() {
-  if (absl::Status s = fs_.create_dir(dir_); !s.ok()) return s;
+  if (read_only_) {
+    // Creating the directory would be a change; a missing one is the caller's mistake.
+    absl::StatusOr<bool> exists = fs_.exists(dir_);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) return absl::NotFoundError(absl::StrCat("log directory ", dir_, " does not exist"));
+  } else if (absl::Status s = fs_.create_dir(dir_); !s.ok()) {
+    return s;
+  }
   absl::StatusOr<std::vector<std::string>> names = fs_.list(dir_);
   if (!names.ok()) return names.status();
   for (const std::string& name : *names) {
@@ -281,8 +301,10 @@ absl::Status LogStore::recover() {
       }
       // Created, then crashed before its first record was durable.
       segment.file.reset();
-      if (absl::Status s = fs_.remove(segment.path); !s.ok()) return s;
-      if (absl::Status s = fs_.sync_dir(dir_); !s.ok()) return s;
+      if (!read_only_) {
+        if (absl::Status s = fs_.remove(segment.path); !s.ok()) return s;
+        if (absl::Status s = fs_.sync_dir(dir_); !s.ok()) return s;
+      }
       report_.removed_empty_segments.push_back(segment.path);
       segments_.pop_back();
       break;
@@ -291,10 +313,13 @@ absl::Status LogStore::recover() {
   // What recovery read may still be only in the page cache (the process died,
   // the machine did not): make it durable before anything is built on it, or
   // a later power failure could take back entries the caller already saw.
-  if (!segments_.empty()) {
-    if (absl::Status s = segments_.back().file->sync(); !s.ok()) return s;
+  // A read-only store builds nothing on it, so it leaves durability alone.
+  if (!read_only_) {
+    if (!segments_.empty()) {
+      if (absl::Status s = segments_.back().file->sync(); !s.ok()) return s;
+    }
+    if (absl::Status s = fs_.sync_dir(dir_); !s.ok()) return s;
   }
-  if (absl::Status s = fs_.sync_dir(dir_); !s.ok()) return s;
   report_.segments = segments_.size();
   for (const Segment& segment : segments_) report_.entries += segment.offsets.size();
   return absl::OkStatus();
@@ -353,8 +378,11 @@ absl::Status LogStore::load_segment(Segment& segment, bool is_last, std::optiona
                                               ": corruption in the middle of the log, not a torn tail; ",
                                               index_range(expected, std::nullopt), " affected"));
     }
-    // Synced by recover() once every segment is loaded.
-    if (absl::Status s = segment.file->truncate(offset); !s.ok()) return s;
+    // Synced by recover() once every segment is loaded. Read-only: the store
+    // simply ends at `offset`, as it would after the cut.
+    if (!read_only_) {
+      if (absl::Status s = segment.file->truncate(offset); !s.ok()) return s;
+    }
     report_.cut_tail = RecoveryReport::CutTail{segment.path, offset, *size - offset, parsed->reason};
     segment.bytes = offset;
     return absl::OkStatus();
@@ -364,7 +392,7 @@ absl::Status LogStore::load_segment(Segment& segment, bool is_last, std::optiona
 }
 
 absl::Status LogStore::append(const std::vector<raft::LogEntry>& entries) {
-  if (!failed_.ok()) return failed_;
+  if (absl::Status s = check_writable(); !s.ok()) return s;
   if (entries.empty()) return absl::OkStatus();
   const uint64_t start = entries.front().index.value();
   if (start == 0) return absl::InvalidArgumentError("append: index 0 is not a log index");
@@ -470,7 +498,7 @@ absl::Status LogStore::remove_segment_file(const Segment& segment) {
 }
 
 absl::Status LogStore::truncate_suffix(raft::Index from) {
-  if (!failed_.ok()) return failed_;
+  if (absl::Status s = check_writable(); !s.ok()) return s;
   if (from.value() == 0) return absl::InvalidArgumentError("truncate_suffix: index 0 is not a log index");
   if (segments_.empty() || from.value() > segments_.back().last()) return absl::OkStatus();
   // Newest first, each removal durable before the next: see the top of the header.
@@ -493,7 +521,7 @@ absl::Status LogStore::truncate_suffix(raft::Index from) {
 }
 
 absl::Status LogStore::compact_prefix(raft::Index up_to) {
-  if (!failed_.ok()) return failed_;
+  if (absl::Status s = check_writable(); !s.ok()) return s;
   // Oldest first, each removal durable before the next, so the durable
   // segments always form a contiguous suffix of the log.
   while (segments_.size() > 1 && segments_.front().last() <= up_to.value()) {

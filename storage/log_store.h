@@ -56,6 +56,13 @@
 // caller checks first_index() against its snapshot. Every length read from
 // disk is bounded before anything is allocated for it.
 //
+// open_read_only() runs exactly the same scan but changes nothing: no
+// directory is created, a torn tail is left in place and only described (the
+// store reads up to where recovery would cut), an empty last segment is
+// skipped, not removed, and nothing is synced. The inspection tool
+// (reef-storage verify) uses it so that looking at a damaged log cannot
+// destroy the evidence.
+//
 // After any failed write, sync, truncate or removal the store refuses further
 // changes and reads (the state on disk is unknown until the next open). Not
 // thread-safe.
@@ -82,7 +89,7 @@ struct LogStoreOptions {
   uint32_t max_entry_bytes = 64u << 20;
 };
 
-// What recovery changed on disk.
+// What recovery changed on disk (for open_read_only(): what it would change).
 struct RecoveryReport {
   struct CutTail {
     std::string path;
@@ -107,6 +114,11 @@ class LogStore {
   // see the top of this file. `fs` must outlive the store.
   static absl::StatusOr<std::unique_ptr<LogStore>> open(FileSystem& fs, std::string dir,
                                                         LogStoreOptions options = {});
+  // The same recovery scan as open(), without modifying anything (see the top
+  // of this file). NOT_FOUND if `dir` does not exist. append(),
+  // truncate_suffix() and compact_prefix() fail with FAILED_PRECONDITION.
+  static absl::StatusOr<std::unique_ptr<LogStore>> open_read_only(FileSystem& fs, std::string dir,
+                                                                  LogStoreOptions options = {});
   ~LogStore();
   LogStore(const LogStore&) = delete;
   LogStore& operator=(const LogStore&) = delete;
@@ -151,15 +163,18 @@ class LogStore {
     uint64_t end_of(size_t i) const { return i + 1 < offsets.size() ? offsets[i + 1] : bytes; }
   };
 
-  LogStore(FileSystem& fs, std::string dir, LogStoreOptions options);
+  LogStore(FileSystem& fs, std::string dir, LogStoreOptions options, bool read_only);
   absl::Status recover();
   absl::Status load_segment(Segment& segment, bool is_last, std::optional<uint64_t> next_first);
   absl::Status poison(absl::Status status);
+  // failed_, or FAILED_PRECONDITION for a read-only store.
+  absl::Status check_writable() const;
   absl::Status remove_segment_file(const Segment& segment);
 
   FileSystem& fs_;
   std::string dir_;
   LogStoreOptions options_;
+  bool read_only_ = false;
   std::vector<Segment> segments_;
   RecoveryReport report_;
   absl::Status failed_;

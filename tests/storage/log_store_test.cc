@@ -296,6 +296,46 @@ TYPED_TEST(LogStoreTest, EmptyLastSegmentIsRemoved) {
   ASSERT_TRUE(store->append(entries(4, 1, 1)).ok());
 }
 
+// open_read_only runs recovery's scan but changes nothing: a torn tail and an
+// empty last segment are reported, not cut or removed, and writes are refused.
+TYPED_TEST(LogStoreTest, OpenReadOnlyReportsButNeverModifies) {
+  EXPECT_EQ(LogStore::open_read_only(this->fs(), this->dir()).status().code(), absl::StatusCode::kNotFound);
+  EXPECT_FALSE(*this->fs().exists(this->dir()));
+  {
+    std::unique_ptr<LogStore> store = this->open_ok(small_segments());
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->append(entries(1, 6, 1)).ok());
+    ASSERT_GE(store->segment_count(), 2u);
+  }
+  const std::vector<std::string> names = this->files();
+  const std::string last = join_path(this->dir(), names.back());
+  testing::write_file(this->fs(), this->seg(7), "");
+  {
+    absl::StatusOr<std::unique_ptr<LogStore>> store =
+        LogStore::open_read_only(this->fs(), this->dir(), small_segments());
+    ASSERT_TRUE(store.ok()) << store.status();
+    EXPECT_EQ((*store)->recovery_report().removed_empty_segments, std::vector<std::string>{this->seg(7)});
+    EXPECT_EQ((*store)->last_index(), Index(6));
+    EXPECT_TRUE(*this->fs().exists(this->seg(7)));
+  }
+  ASSERT_TRUE(this->fs().remove(this->seg(7)).ok());
+  const std::string torn = testing::read_file(this->fs(), last) + std::string("\x01\x02", 2);
+  testing::write_file(this->fs(), last, torn);
+  absl::StatusOr<std::unique_ptr<LogStore>> store =
+      LogStore::open_read_only(this->fs(), this->dir(), small_segments());
+  ASSERT_TRUE(store.ok()) << store.status();
+  ASSERT_TRUE((*store)->recovery_report().cut_tail.has_value());
+  EXPECT_EQ((*store)->recovery_report().cut_tail->bytes, 2u);
+  EXPECT_EQ((*store)->recovery_report().entries, 6u);
+  EXPECT_EQ(read_all(**store), entries(1, 6, 1));
+  EXPECT_EQ(testing::read_file(this->fs(), last), torn);
+  EXPECT_EQ((*store)->append({entry(7, 1)}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*store)->truncate_suffix(Index(2)).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ((*store)->compact_prefix(Index(6)).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(this->files(), names);
+  EXPECT_EQ(testing::read_file(this->fs(), last), torn);
+}
+
 // Structural damage: each is DATA_LOSS naming the file, and nothing on disk changes.
 TYPED_TEST(LogStoreTest, MissingMisnamedAndEmptySegmentsAreDataLoss) {
   {
