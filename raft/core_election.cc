@@ -68,9 +68,7 @@ void Core::become_pre_candidate() {
 }
 
 void Core::become_candidate(bool transfer) {
-  if (auto* l = std::get_if<Leader>(&role_)) {
-    REEF_UNREACHABLE("leader ", config_.id.value(), " cannot become candidate directly; ", l->progress.size());
-  }
+  REEF_ASSERT(!is_leader(), "leader ", config_.id.value(), " cannot become candidate directly");
   term_ = term_.next();
   vote_ = config_.id;
   role_ = Candidate{.pre_vote = false, .votes = {}};

@@ -232,12 +232,8 @@ void Core::handle_append_response(const Message& m, const AppendResponse& ar) {
     pr.become_probe();
     pr.become_replicate();
   }
-  if (maybe_commit()) {
-    broadcast_append();
-  } else if (was_paused) {
-    maybe_send_append(m.from, /*send_if_empty=*/false);
-  }
-  // Fill the in-flight window.
+  if (maybe_commit()) broadcast_append();
+  // Fill the in-flight window (this also resumes a follower that was paused).
   for (size_t i = 0; i < config_.max_inflight_messages && maybe_send_append(m.from, false); ++i) {
   }
   if (leader->transferee == m.from && pr.match() == log_.last_index() && !leader->timeout_now_sent) {

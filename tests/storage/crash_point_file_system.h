@@ -17,6 +17,8 @@
 // that become durable before the store syncs the directory.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdint>
 #include <limits>
 #include <memory>
@@ -28,6 +30,13 @@
 #include "storage/file_system.h"
 
 namespace reef::storage::testing {
+
+// Crash suites run twice: names durable only through the store's own
+// sync_dir calls (false), and names durable at once (true, "eager"), as many
+// real file systems behave. This names the two runs.
+inline std::string durability_mode_name(const ::testing::TestParamInfo<bool>& info) {
+  return info.param ? "Eager" : "SyncDirOnly";
+}
 
 class CrashPointFileSystem final : public FileSystem {
  public:

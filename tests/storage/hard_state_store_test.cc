@@ -312,9 +312,7 @@ void expect_old_or_new(const HardState& recovered, const std::vector<HardState>&
 // temp file of the first save survives with torn contents.
 class HardStateStoreCrashPointTest : public ::testing::TestWithParam<bool> {};
 INSTANTIATE_TEST_SUITE_P(Names, HardStateStoreCrashPointTest, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "Eager" : "SyncDirOnly";
-                         });
+                         ::reef::storage::testing::durability_mode_name);
 
 TEST_P(HardStateStoreCrashPointTest, CrashAfterEveryOperationLeavesTheOldOrTheNewValue) {
   const bool eager = GetParam();

@@ -644,9 +644,7 @@ bool allowed(const CrashModel& m, const std::vector<LogEntry>& got) {
 
 class LogStoreCrashPointTest : public ::testing::TestWithParam<bool> {};
 INSTANTIATE_TEST_SUITE_P(Names, LogStoreCrashPointTest, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "EagerNames" : "SyncDirOnly";
-                         });
+                         ::reef::storage::testing::durability_mode_name);
 
 TEST_P(LogStoreCrashPointTest, CrashAfterEveryOperationRecoversAnAcknowledgedPrefix) {
   const bool eager = GetParam();

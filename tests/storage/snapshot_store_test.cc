@@ -565,9 +565,7 @@ void expect_old_or_new(sim::SimFileSystem& sim, const std::vector<Planned>& plan
 // the store's directory sync.
 class SnapshotStoreCrashPointTest : public ::testing::TestWithParam<bool> {};
 INSTANTIATE_TEST_SUITE_P(Names, SnapshotStoreCrashPointTest, ::testing::Values(false, true),
-                         [](const ::testing::TestParamInfo<bool>& info) {
-                           return info.param ? "Eager" : "SyncDirOnly";
-                         });
+                         ::reef::storage::testing::durability_mode_name);
 
 TEST_P(SnapshotStoreCrashPointTest, CrashAfterEveryOperationLeavesTheOldOrTheNewSnapshot) {
   const bool eager = GetParam();
