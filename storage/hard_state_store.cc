@@ -102,27 +102,48 @@ std::string encode_hard_state_slot(const raft::HardState& state, uint64_t sequen
   return slot;
 }
 
-HardStateStore::HardStateStore(FileSystem* fs, std::string dir)
-    : fs_(fs), dir_(std::move(dir)), path_(join_path(dir_, kFileName)) {}
+HardStateStore::HardStateStore(FileSystem* fs, std::string dir, bool read_only)
+    : fs_(fs), dir_(std::move(dir)), path_(join_path(dir_, kFileName)), read_only_(read_only) {}
 
 absl::StatusOr<std::unique_ptr<HardStateStore>> HardStateStore::open(FileSystem* fs, std::string dir) {
   REEF_ASSERT(fs != nullptr, "HardStateStore needs a file system");
-  std::unique_ptr<HardStateStore> store(new HardStateStore(fs, std::move(dir)));
+  std::unique_ptr<HardStateStore> store(new HardStateStore(fs, std::move(dir), /*read_only=*/false));
   if (absl::Status s = store->load(); !s.ok()) return s;
   return store;
 }
 
-absl::Status HardStateStore::load() {
-  if (absl::Status s = fs_->create_dir(dir_); !s.ok()) return s;
+absl::StatusOr<std::unique_ptr<HardStateStore>> HardStateStore::open_read_only(FileSystem* fs,
+                                                                              std::string dir) {
+  REEF_ASSERT(fs != nullptr, "HardStateStore needs a file system");
+  std::unique_ptr<HardStateStore> store(new HardStateStore(fs, std::move(dir), /*read_only=*/true));
+  if (absl::Status s = store->load(); !s.ok()) return s;
+  return store;
+}
+
+absl::Status HardStateStore::prepare_dir() {
+  if (read_only_) {
+    absl::StatusOr<bool> exists = fs_->exists(dir_);
+    if (!exists.ok()) return exists.status();
+    if (!*exists) return absl::NotFoundError(absl::StrCat(dir_, ": no such directory"));
+  } else if (absl::Status s = fs_->create_dir(dir_); !s.ok()) {
+    return s;
+  }
   // A temp file is a first save that never got renamed: it was not
   // acknowledged, so it is garbage.
   const std::string temp = join_path(dir_, kTempFileName);
   absl::StatusOr<bool> temp_exists = fs_->exists(temp);
   if (!temp_exists.ok()) return temp_exists.status();
-  if (*temp_exists) {
-    if (absl::Status s = fs_->remove(temp); !s.ok()) return s;
+  if (!*temp_exists) return absl::OkStatus();
+  if (read_only_) {
+    warnings_.push_back(
+        absl::StrCat(temp, ": leftover of an interrupted first save (never acknowledged); open removes it"));
+    return absl::OkStatus();
   }
+  return fs_->remove(temp);
+}
 
+absl::Status HardStateStore::load() {
+  if (absl::Status s = prepare_dir(); !s.ok()) return s;
   absl::StatusOr<std::unique_ptr<File>> file = fs_->open(path_, OpenMode::kExisting);
   if (absl::IsNotFound(file.status())) return absl::OkStatus();  // fresh node
   if (!file.ok()) return file.status();
@@ -162,6 +183,7 @@ absl::Status HardStateStore::load() {
 }
 
 absl::Status HardStateStore::save(const raft::HardState& state) {
+  if (read_only_) return absl::FailedPreconditionError(absl::StrCat(path_, ": opened read-only"));
   if (!broken_.ok()) {
     return absl::FailedPreconditionError(
         absl::StrCat(path_, ": an earlier save failed (", broken_.message(), "); reopen the store"));

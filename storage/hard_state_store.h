@@ -68,6 +68,10 @@ class HardStateStore {
   // removing a leftover temp file of an interrupted first save. `fs` must
   // outlive the store.
   static absl::StatusOr<std::unique_ptr<HardStateStore>> open(FileSystem* fs, std::string dir);
+  // Reads the same way open() does but changes nothing: a leftover temp file
+  // stays and is mentioned in warnings(); NOT_FOUND if `dir` does not exist;
+  // save() fails with FAILED_PRECONDITION. For inspection tools.
+  static absl::StatusOr<std::unique_ptr<HardStateStore>> open_read_only(FileSystem* fs, std::string dir);
 
   HardStateStore(const HardStateStore&) = delete;
   HardStateStore& operator=(const HardStateStore&) = delete;
@@ -86,15 +90,17 @@ class HardStateStore {
   const std::vector<std::string>& warnings() const { return warnings_; }
 
  private:
-  HardStateStore(FileSystem* fs, std::string dir);
+  HardStateStore(FileSystem* fs, std::string dir, bool read_only);
 
   absl::Status load();
+  absl::Status prepare_dir();
   absl::Status create_file(const std::string& slot, uint64_t sequence);
   absl::Status fail(absl::Status status);
 
   FileSystem* fs_;
   std::string dir_;
   std::string path_;
+  bool read_only_ = false;
   std::unique_ptr<File> file_;  // null until the file exists
   raft::HardState current_;
   uint64_t sequence_ = 0;

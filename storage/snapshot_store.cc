@@ -458,8 +458,8 @@ void SnapshotWriter::abort() {
 
 // ---------------------------------------------------------------- store
 
-SnapshotStore::SnapshotStore(FileSystem* fs, std::string dir, SnapshotStoreOptions options)
-    : fs_(fs), dir_(std::move(dir)), options_(options) {}
+SnapshotStore::SnapshotStore(FileSystem* fs, std::string dir, SnapshotStoreOptions options, bool read_only)
+    : fs_(fs), dir_(std::move(dir)), options_(options), read_only_(read_only) {}
 
 SnapshotStore::~SnapshotStore() {
   REEF_ASSERT(open_writers_ == 0, open_writers_, " snapshot writers outlive their store");
@@ -471,9 +471,20 @@ std::string SnapshotStore::file_name(raft::Index index, raft::Term term) {
 
 absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::open(FileSystem* fs, std::string dir,
                                                                    SnapshotStoreOptions options) {
+  return open_mode(fs, std::move(dir), options, /*read_only=*/false);
+}
+
+absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::open_read_only(FileSystem* fs, std::string dir,
+                                                                             SnapshotStoreOptions options) {
+  return open_mode(fs, std::move(dir), options, /*read_only=*/true);
+}
+
+absl::StatusOr<std::unique_ptr<SnapshotStore>> SnapshotStore::open_mode(FileSystem* fs, std::string dir,
+                                                                        SnapshotStoreOptions options,
+                                                                        bool read_only) {
   REEF_ASSERT(fs != nullptr, "SnapshotStore needs a file system");
   REEF_ASSERT(options.max_chunk_bytes > 0, "max_chunk_bytes must be positive");
-  std::unique_ptr<SnapshotStore> store(new SnapshotStore(fs, std::move(dir), options));
+  std::unique_ptr<SnapshotStore> store(new SnapshotStore(fs, std::move(dir), options, read_only));
   if (absl::Status s = store->load(); !s.ok()) return s;
   return store;
 }
@@ -492,8 +503,27 @@ void SnapshotStore::warn(std::string warning) {
   }
 }
 
+absl::Status SnapshotStore::prepare_dir() {
+  if (!read_only_) return fs_->create_dir(dir_);
+  absl::StatusOr<bool> exists = fs_->exists(dir_);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return absl::NotFoundError(absl::StrCat(dir_, ": no such directory"));
+  return absl::OkStatus();
+}
+
+absl::Status SnapshotStore::discard(const std::string& name, absl::string_view why, bool* removed) {
+  const std::string path = join_path(dir_, name);
+  if (read_only_) {
+    warn(absl::StrCat(path, ": ", why, "; open removes it"));
+    return absl::OkStatus();
+  }
+  if (absl::Status s = fs_->remove(path); !s.ok()) return s;
+  *removed = true;
+  return absl::OkStatus();
+}
+
 absl::Status SnapshotStore::load() {
-  if (absl::Status s = fs_->create_dir(dir_); !s.ok()) return s;
+  if (absl::Status s = prepare_dir(); !s.ok()) return s;
   absl::StatusOr<std::vector<std::string>> names = fs_->list(dir_);
   if (!names.ok()) return names.status();
   struct Candidate {
@@ -506,8 +536,7 @@ absl::Status SnapshotStore::load() {
   for (const std::string& name : *names) {
     if (is_temp_name(name)) {
       // A snapshot that never finished: never acknowledged, so garbage.
-      if (absl::Status s = fs_->remove(join_path(dir_, name)); !s.ok()) return s;
-      removed = true;
+      if (absl::Status s = discard(name, "unfinished snapshot", &removed); !s.ok()) return s;
     } else if (auto parsed = parse_final_name(name)) {
       candidates.push_back({name, parsed->first, parsed->second});
     } else {
@@ -529,8 +558,10 @@ absl::Status SnapshotStore::load() {
   }
   if (latest_ && options_.verify_data_on_open) {
     for (size_t i = 0; i < chosen; ++i) {
-      if (absl::Status s = fs_->remove(join_path(dir_, candidates[i].name)); !s.ok()) return s;
-      removed = true;
+      if (absl::Status s = discard(candidates[i].name, "superseded by a newer valid snapshot", &removed);
+          !s.ok()) {
+        return s;
+      }
     }
   }
   if (removed) return fs_->sync_dir(dir_);
@@ -563,6 +594,7 @@ bool SnapshotStore::superseded(const raft::SnapshotMeta& meta) const {
 }
 
 absl::StatusOr<std::unique_ptr<SnapshotWriter>> SnapshotStore::begin(const raft::SnapshotMeta& meta) {
+  if (read_only_) return absl::FailedPreconditionError(absl::StrCat(dir_, ": opened read-only"));
   if (absl::Status s = meta.configuration.validate(); !s.ok()) {
     return absl::InvalidArgumentError(absl::StrCat("snapshot meta: ", s.message()));
   }

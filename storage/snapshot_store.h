@@ -202,6 +202,12 @@ class SnapshotStore {
   // this file. `fs` must outlive the store.
   static absl::StatusOr<std::unique_ptr<SnapshotStore>> open(FileSystem* fs, std::string dir,
                                                              SnapshotStoreOptions options = {});
+  // The same search for latest() as open(), changing nothing: temp files and
+  // superseded snapshots stay and are mentioned in warnings(); NOT_FOUND if
+  // `dir` does not exist; begin() fails with FAILED_PRECONDITION. For
+  // inspection tools, which must not destroy evidence.
+  static absl::StatusOr<std::unique_ptr<SnapshotStore>> open_read_only(FileSystem* fs, std::string dir,
+                                                                       SnapshotStoreOptions options = {});
   ~SnapshotStore();
   SnapshotStore(const SnapshotStore&) = delete;
   SnapshotStore& operator=(const SnapshotStore&) = delete;
@@ -224,7 +230,12 @@ class SnapshotStore {
 
  private:
   friend class SnapshotWriter;
-  SnapshotStore(FileSystem* fs, std::string dir, SnapshotStoreOptions options);
+  SnapshotStore(FileSystem* fs, std::string dir, SnapshotStoreOptions options, bool read_only);
+  static absl::StatusOr<std::unique_ptr<SnapshotStore>> open_mode(FileSystem* fs, std::string dir,
+                                                                  SnapshotStoreOptions options, bool read_only);
+  absl::Status prepare_dir();
+  // Removes `name` (open) or only reports it (read-only); sets *removed.
+  absl::Status discard(const std::string& name, absl::string_view why, bool* removed);
 
   absl::Status load();
   absl::StatusOr<SnapshotInfo> verify(const std::string& name, raft::Index index, raft::Term term);
@@ -236,6 +247,7 @@ class SnapshotStore {
   FileSystem* fs_;
   std::string dir_;
   SnapshotStoreOptions options_;
+  bool read_only_ = false;
   std::optional<SnapshotInfo> latest_;
   std::vector<std::string> warnings_;
   uint64_t warnings_dropped_ = 0;

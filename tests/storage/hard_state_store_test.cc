@@ -86,6 +86,32 @@ TYPED_TEST(HardStateStoreTest, FreshDirectoryYieldsDefaultWithoutCreatingAFile) 
   EXPECT_FALSE(*exists);
 }
 
+// The inspection tool's view: the same value as open(), nothing changed.
+TYPED_TEST(HardStateStoreTest, ReadOnlyOpenReadsTheValueAndChangesNothing) {
+  EXPECT_EQ(HardStateStore::open_read_only(&this->fs(), this->dir()).status().code(),
+            absl::StatusCode::kNotFound);
+  const HardState state{Term(9), NodeId(3), Index(17)};
+  {
+    std::unique_ptr<HardStateStore> store = this->open_ok();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->save(state).ok());
+  }
+  const std::string temp = join_path(this->dir(), HardStateStore::kTempFileName);
+  testing::write_file(this->fs(), temp, "leftover");
+  absl::StatusOr<std::unique_ptr<HardStateStore>> store = HardStateStore::open_read_only(&this->fs(), this->dir());
+  ASSERT_TRUE(store.ok()) << store.status();
+  EXPECT_EQ((*store)->current(), state);
+  ASSERT_EQ((*store)->warnings().size(), 1u);
+  EXPECT_THAT((*store)->warnings()[0], HasSubstr("leftover of an interrupted first save"));
+  EXPECT_EQ((*store)->save(HardState{}).code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(testing::read_file(this->fs(), temp), "leftover");
+  // open() is the one that cleans up.
+  ASSERT_NE(this->open_ok(), nullptr);
+  absl::StatusOr<bool> exists = this->fs().exists(temp);
+  ASSERT_TRUE(exists.ok());
+  EXPECT_FALSE(*exists);
+}
+
 TYPED_TEST(HardStateStoreTest, EverySaveIsReadBackAfterReopen) {
   for (const HardState& state : workload()) {
     std::unique_ptr<HardStateStore> store = this->open_ok();

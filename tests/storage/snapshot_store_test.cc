@@ -143,6 +143,33 @@ TYPED_TEST(SnapshotStoreTest, EmptyDirectoryHasNoSnapshot) {
   EXPECT_EQ(store->open_reader().status().code(), absl::StatusCode::kNotFound);
 }
 
+// The inspection tool's view: the same latest() as open(); the temp file and
+// the superseded snapshot that open() would remove stay.
+TYPED_TEST(SnapshotStoreTest, ReadOnlyOpenFindsTheLatestAndRemovesNothing) {
+  EXPECT_EQ(SnapshotStore::open_read_only(&this->fs(), this->dir()).status().code(),
+            absl::StatusCode::kNotFound);
+  std::unique_ptr<SnapshotStore> store = this->open_ok();
+  ASSERT_NE(store, nullptr);
+  ASSERT_TRUE(write_snapshot(*store, meta_at(10, 2), test_data(300, 1)).ok());
+  store.reset();
+  // An older snapshot left behind (a cleanup that crashed) and an unfinished one.
+  const std::string older = this->path_of(5, 1);
+  const std::string temp = join_path(this->dir(), "snapshot-00000000000000000011-00000000000000000002.0.tmp");
+  testing::write_file(this->fs(), older, testing::read_file(this->fs(), this->path_of(10, 2)));
+  testing::write_file(this->fs(), temp, "unfinished");
+  const std::vector<std::string> before = this->names();
+
+  absl::StatusOr<std::unique_ptr<SnapshotStore>> read_only =
+      SnapshotStore::open_read_only(&this->fs(), this->dir(), small_chunks());
+  ASSERT_TRUE(read_only.ok()) << read_only.status();
+  ASSERT_TRUE((*read_only)->latest().has_value());
+  EXPECT_EQ((*read_only)->latest()->meta, meta_at(10, 2));
+  EXPECT_THAT((*read_only)->warnings(), ElementsAre(HasSubstr("unfinished snapshot; open removes it"),
+                                                    HasSubstr("superseded by a newer valid snapshot")));
+  EXPECT_EQ((*read_only)->begin(meta_at(20, 3)).status().code(), absl::StatusCode::kFailedPrecondition);
+  EXPECT_EQ(this->names(), before);
+}
+
 TYPED_TEST(SnapshotStoreTest, RoundTripsMetaAndChunks) {
   const SnapshotMeta meta = meta_at(42, 7);
   const std::string data = test_data(5000, 1);
