@@ -1,16 +1,18 @@
-// reef-storage: inspects a ReefDB storage directory without changing it.
+// reef-storage: inspects a ReefDB node storage directory without changing it.
 //
-//   reef-storage verify DIR   checks every log segment (and snapshot) in DIR
+//   reef-storage verify DIR   checks the hard state, every log record and every
+//                             snapshot in DIR, then whether they fit together
 //   reef-storage dump DIR     one line per log record: index, term, type, payload size
 //
-// Both commands go through LogStore::open_read_only(), which runs exactly the
-// scan recovery runs but never truncates, removes or syncs: an operator
-// looking at a damaged log must not destroy the evidence, and a torn tail that
-// the next open would cut is reported, not cut.
+// DIR is a node's storage directory (storage/node_storage.h): DIR/hard_state,
+// DIR/log/, DIR/snapshots/. Every store is opened read-only: the same scans
+// recovery runs, but nothing is truncated, removed or synced. An operator
+// looking at a damaged node must not destroy the evidence, and a torn tail
+// that the next open would cut is reported, not cut.
 //
 // Exit status: 0 sound (a torn tail alone is the normal result of a crash and
 // still sound), 1 damage or an I/O error, 2 usage errors (including a DIR that
-// does not exist, which is almost always a typo rather than a lost log).
+// does not exist, which is almost always a typo rather than a lost node).
 #include <cstdio>
 #include <cstring>
 #include <memory>
@@ -26,6 +28,7 @@
 #include "storage/file_system.h"
 #include "storage/hard_state_store.h"
 #include "storage/log_store.h"
+#include "storage/node_storage.h"
 #include "storage/snapshot_store.h"
 
 namespace reef::prod {
@@ -41,14 +44,17 @@ void print_usage(FILE* out) {
   std::fputs(
       "Usage: reef-storage COMMAND DIR\n"
       "\n"
-      "Inspects a ReefDB storage directory. Nothing in DIR is modified: a torn log tail\n"
-      "that the next open would cut is only reported.\n"
+      "Inspects a ReefDB node storage directory (DIR/hard_state, DIR/log/, DIR/snapshots/).\n"
+      "Nothing in DIR is modified: a torn log tail that the next open would cut is only\n"
+      "reported.\n"
       "\n"
       "Commands:\n"
-      "  verify DIR   Check every log segment record (framing, checksum, index, term) in DIR,\n"
-      "               and every snapshot file. Prints entries, index range and segments, or\n"
-      "               the damage: file, byte offset and affected index range.\n"
-      "  dump DIR     Print one line per log record: index, term, type, payload size.\n"
+      "  verify DIR   Check the hard state (both slots), every log record (framing, checksum,\n"
+      "               index, term) and every snapshot file chunk by chunk, then whether they fit\n"
+      "               together (log continues the snapshot, commit within the log). Prints what\n"
+      "               recovery would start from, or the damage: file, byte offset and affected\n"
+      "               index range.\n"
+      "  dump DIR     Print one line per record of DIR/log: index, term, type, payload size.\n"
       "\n"
       "Options:\n"
       "  -h, --help   Show this help.\n"
@@ -121,47 +127,80 @@ bool verify_snapshots(storage::FileSystem& fs, const std::string& dir,
   return sound;
 }
 
-int verify(storage::FileSystem& fs, const std::string& dir) {
-  absl::StatusOr<std::vector<std::string>> names = fs.list(dir);
-  if (!names.ok()) {
-    std::printf("verify %s: FAILED: %s\n", dir.c_str(), names.status().ToString().c_str());
-    return kExitDamaged;
+bool verify_hard_state(storage::FileSystem& fs, const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<storage::HardStateStore>> store =
+      storage::HardStateStore::open_read_only(&fs, dir);
+  if (!store.ok()) {
+    std::printf("hard state: DAMAGED: %s\n", store.status().ToString().c_str());
+    return false;
   }
-  bool sound = true;
-  absl::StatusOr<std::unique_ptr<storage::LogStore>> store = storage::LogStore::open_read_only(fs, dir);
+  const raft::HardState& state = (*store)->current();
+  if ((*store)->sequence() == 0) {
+    std::printf("hard state: none yet (a node that never saved one)\n");
+  } else {
+    std::printf("hard state: ok, term %llu, vote %s, commit %llu (save #%llu)\n",
+                static_cast<unsigned long long>(state.term.value()),
+                state.vote ? std::to_string(state.vote->value()).c_str() : "none",
+                static_cast<unsigned long long>(state.commit.value()),
+                static_cast<unsigned long long>((*store)->sequence()));
+  }
+  // Its warnings (a torn slot) are among the recovery notes printed below.
+  return true;
+}
+
+bool verify_log(storage::FileSystem& fs, const std::string& log_dir) {
+  absl::StatusOr<std::unique_ptr<storage::LogStore>> store = storage::LogStore::open_read_only(fs, log_dir);
+  if (absl::IsNotFound(store.status())) {
+    std::printf("log: none yet (%s does not exist)\n", log_dir.c_str());
+    return true;
+  }
   if (!store.ok()) {
     // DATA_LOSS messages name the file, the byte offset and the affected index range.
     std::printf("log: DAMAGED: %s\n", store.status().ToString().c_str());
-    sound = false;
-  } else {
-    const storage::RecoveryReport& report = (*store)->recovery_report();
-    if ((*store)->empty()) {
-      std::printf("log: ok, empty (0 entries, 0 segments)\n");
-    } else {
-      std::printf("log: ok, %llu entries, indexes %llu..%llu, %llu segments\n",
-                  static_cast<unsigned long long>(report.entries),
-                  static_cast<unsigned long long>((*store)->first_index().value()),
-                  static_cast<unsigned long long>((*store)->last_index().value()),
-                  static_cast<unsigned long long>(report.segments));
-    }
-    if (report.cut_tail) {
-      std::printf(
-          "note: torn tail in %s at offset %llu (%llu bytes: %s); the crash case, not damage: "
-          "the next open cuts it\n",
-          report.cut_tail->path.c_str(), static_cast<unsigned long long>(report.cut_tail->offset),
-          static_cast<unsigned long long>(report.cut_tail->bytes), report.cut_tail->reason.c_str());
-    }
-    for (const std::string& path : report.removed_empty_segments) {
-      std::printf("note: empty last segment %s (crash before its first record); the next open removes it\n",
-                  path.c_str());
-    }
+    return false;
   }
-  if (!verify_snapshots(fs, dir, *names)) sound = false;
-  for (const std::string& name : *names) {
-    if (name == storage::HardStateStore::kFileName || name == storage::HardStateStore::kTempFileName) {
-      // HardStateStore::open may remove a leftover temp file; no read-only way exists yet.
-      std::printf("note: %s present, not verified (opening the hard state store may modify files)\n",
-                  name.c_str());
+  const storage::RecoveryReport& report = (*store)->recovery_report();
+  if ((*store)->empty()) {
+    std::printf("log: ok, empty (0 entries, 0 segments)\n");
+  } else {
+    std::printf("log: ok, %llu entries, indexes %llu..%llu, %llu segments\n",
+                static_cast<unsigned long long>(report.entries),
+                static_cast<unsigned long long>((*store)->first_index().value()),
+                static_cast<unsigned long long>((*store)->last_index().value()),
+                static_cast<unsigned long long>(report.segments));
+  }
+  return true;
+}
+
+// The stores one by one first, so that every damaged part is named; then,
+// only if each is sound, whether they fit together: exactly what a node's
+// recovery would check and start from.
+int verify(storage::FileSystem& fs, const std::string& dir) {
+  bool sound = verify_hard_state(fs, dir);
+  if (!verify_log(fs, storage::join_path(dir, storage::NodeStorage::kLogDir))) sound = false;
+  const std::string snapshot_dir = storage::join_path(dir, storage::NodeStorage::kSnapshotDir);
+  if (absl::StatusOr<std::vector<std::string>> names = fs.list(snapshot_dir); names.ok()) {
+    if (!verify_snapshots(fs, snapshot_dir, *names)) sound = false;
+    if (names->empty()) std::printf("snapshots: none\n");
+  } else if (absl::IsNotFound(names.status())) {
+    std::printf("snapshots: none (%s does not exist)\n", snapshot_dir.c_str());
+  } else {
+    std::printf("snapshots: FAILED: %s\n", names.status().ToString().c_str());
+    sound = false;
+  }
+  if (sound) {
+    absl::StatusOr<std::unique_ptr<storage::NodeStorage>> node = storage::NodeStorage::open_read_only(fs, dir);
+    if (!node.ok()) {
+      std::printf("recovery: DAMAGED: %s\n", node.status().ToString().c_str());
+      sound = false;
+    } else {
+      const storage::Recovery& recovery = (*node)->recovery();
+      std::printf("recovery: would start at term %llu, commit %llu, snapshot index %llu, %zu log entries after it\n",
+                  static_cast<unsigned long long>(recovery.hard_state.term.value()),
+                  static_cast<unsigned long long>(recovery.hard_state.commit.value()),
+                  static_cast<unsigned long long>(recovery.snapshot ? recovery.snapshot->meta.index.value() : 0),
+                  recovery.entries.size());
+      for (const std::string& note : recovery.notes) std::printf("note: %s\n", note.c_str());
     }
   }
   std::printf("%s: %s\n", dir.c_str(), sound ? "SOUND" : "NOT SOUND");
@@ -169,7 +208,8 @@ int verify(storage::FileSystem& fs, const std::string& dir) {
 }
 
 int dump(storage::FileSystem& fs, const std::string& dir) {
-  absl::StatusOr<std::unique_ptr<storage::LogStore>> store = storage::LogStore::open_read_only(fs, dir);
+  absl::StatusOr<std::unique_ptr<storage::LogStore>> store =
+      storage::LogStore::open_read_only(fs, storage::join_path(dir, storage::NodeStorage::kLogDir));
   if (!store.ok()) {
     std::fprintf(stderr, "reef-storage dump: %s\n", store.status().ToString().c_str());
     return kExitDamaged;

@@ -15,6 +15,7 @@
 #include "prod/posix_file_system.h"
 #include "raft/log_entry.h"
 #include "storage/log_store.h"
+#include "storage/node_storage.h"
 
 namespace reef::storage {
 namespace {
@@ -64,9 +65,9 @@ class ReefStorageToolTest : public ::testing::Test {
     ASSERT_NE(::mkdtemp(tmpl), nullptr);
     dir_ = tmpl;
     prod::PosixFileSystem posix;
-    LogStoreOptions options;
-    options.segment_bytes = 512;  // a few records per segment: many segments
-    auto store = LogStore::open(posix, dir_.string(), options);
+    NodeStorageOptions options;
+    options.log.segment_bytes = 512;  // a few records per segment: many segments
+    auto store = NodeStorage::open(posix, dir_.string(), options);
     ASSERT_TRUE(store.ok()) << store.status();
     std::vector<raft::LogEntry> batch;
     for (uint64_t i = 1; i <= kEntries; ++i) {
@@ -75,8 +76,9 @@ class ReefStorageToolTest : public ::testing::Test {
                                      i % 7 == 0 ? raft::EntryType::kNoop : raft::EntryType::kNormal,
                                      std::string(60, static_cast<char>('a' + i % 26))});
     }
-    ASSERT_TRUE((*store)->append(batch).ok());
-    ASSERT_GE((*store)->segment_count(), 3u);
+    const raft::HardState hard_state{raft::Term(5), raft::NodeId(2), raft::Index(30)};
+    ASSERT_TRUE((*store)->persist(hard_state, batch).ok());
+    ASSERT_GE((*store)->log().segment_count(), 3u);
   }
 
   void TearDown() override {
@@ -86,7 +88,7 @@ class ReefStorageToolTest : public ::testing::Test {
 
   std::vector<fs::path> segments() const {
     std::vector<fs::path> out;
-    for (const auto& e : fs::directory_iterator(dir_)) out.push_back(e.path());
+    for (const auto& e : fs::directory_iterator(dir_ / NodeStorage::kLogDir)) out.push_back(e.path());
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -102,6 +104,10 @@ TEST_F(ReefStorageToolTest, VerifyAndDumpSoundLog) {
   const Result verify = run_tool("verify '" + dir_.string() + "'");
   EXPECT_EQ(verify.exit_code, 0) << verify.output;
   EXPECT_NE(verify.output.find("40 entries, indexes 1..40"), std::string::npos) << verify.output;
+  EXPECT_NE(verify.output.find("hard state: ok, term 5, vote 2, commit 30"), std::string::npos) << verify.output;
+  EXPECT_NE(verify.output.find("recovery: would start at term 5, commit 30, snapshot index 0, 40 log entries"),
+            std::string::npos)
+      << verify.output;
 
   const Result dump = run_tool("dump '" + dir_.string() + "'");
   EXPECT_EQ(dump.exit_code, 0) << dump.output;
@@ -149,6 +155,30 @@ TEST_F(ReefStorageToolTest, TornTailIsReportedButNotCut) {
   const Result dump = run_tool("dump '" + dir_.string() + "'");
   EXPECT_EQ(dump.exit_code, 0) << dump.output;
   EXPECT_EQ(count_lines(dump.output), kEntries) << dump.output;
+}
+
+// Each store is sound on its own, but together they are not: the hard state
+// says entries up to 50 are committed, and the log ends at 40.
+TEST_F(ReefStorageToolTest, CommitPastTheLogIsDataLoss) {
+  {
+    prod::PosixFileSystem posix;
+    auto hard_state = HardStateStore::open(&posix, dir_.string());
+    ASSERT_TRUE(hard_state.ok()) << hard_state.status();
+    ASSERT_TRUE((*hard_state)->save(raft::HardState{raft::Term(5), std::nullopt, raft::Index(50)}).ok());
+  }
+  const Result verify = run_tool("verify '" + dir_.string() + "'");
+  EXPECT_EQ(verify.exit_code, 1) << verify.output;
+  EXPECT_NE(verify.output.find("committed entries 41..50 are missing"), std::string::npos) << verify.output;
+  EXPECT_NE(verify.output.find("NOT SOUND"), std::string::npos) << verify.output;
+}
+
+TEST_F(ReefStorageToolTest, LeftoverHardStateTempFileIsReportedNotRemoved) {
+  const fs::path temp = dir_ / HardStateStore::kTempFileName;
+  write_file(temp, "half a first save");
+  const Result verify = run_tool("verify '" + dir_.string() + "'");
+  EXPECT_EQ(verify.exit_code, 0) << verify.output;
+  EXPECT_NE(verify.output.find("hard_state.tmp: leftover"), std::string::npos) << verify.output;
+  EXPECT_TRUE(fs::exists(temp));
 }
 
 TEST_F(ReefStorageToolTest, UsageErrors) {
