@@ -69,6 +69,9 @@ Core::Core(CoreConfig config, RecoveredState recovered)
   reset_election_timer();
   emitted_hard_state_ = hard_state();
   emitted_soft_state_ = SoftState{Role::kFollower, std::nullopt, term_};
+  // A restarted node replays what it had committed before anything else
+  // happens (its state machine starts from the snapshot).
+  emit_committed_entries();
 }
 
 Role Core::role() const {

@@ -87,6 +87,12 @@ class StateMachine {
   // Position of the last applied entry; {0, 0} for an empty state machine.
   virtual AppliedPosition applied() const = 0;
 
+  // Answers a read-only request (for ReefDB: an encoded SQL query) from the
+  // current state, without changing it. Errors in the request are returned
+  // as a response, like apply()'s; a non-OK status means the query could not
+  // be run at all.
+  virtual absl::StatusOr<std::string> query(std::string_view request) = 0;
+
   // Starts reading a snapshot of the current state. `configuration` is the
   // membership in effect at applied() (the driver knows it; the state
   // machine only carries it). The snapshot stays valid while entries are

@@ -1,0 +1,284 @@
+// raft::Node — the node driver: one event loop's worth of logic around one
+// Core, talking only to ports (DurableLog, Transport, StateMachine, Clock).
+// The same code runs in the simulator and in production; nothing here knows
+// which.
+//
+// Threading: one thread. Every on_*() event, submit() and flush() is called
+// from the node's loop, never concurrently. Events only step the core;
+// flush() carries out what the core asked for (raft/output.h), so an adapter
+// calls flush() once per loop turn, after handing over everything that
+// arrived in that turn: that is what makes one turn one log write and one
+// sync (group commit).
+//
+// Persistence pipeline. Each flush() with something to persist submits one
+// LogWrite; writes may be in flight concurrently and complete in order. A
+// write's messages_after_persist (acks, vote grants) are sent when that write
+// and every earlier one completed, and only then is Persisted stepped into
+// the core. A failed write stops the node: it can no longer know what is on
+// its disk, so it must not promise anything again (it answers UNAVAILABLE to
+// everything until restarted, which recovers from what is durable).
+//
+// Clients. Writes (and strong reads, which go through the log) are proposed
+// on the leader and answered after apply with the state machine's response.
+// A follower forwards them to the leader, or answers FAILED_PRECONDITION
+// "not leader" with the leader hint when forwarding is off. Reads:
+//   none          serve from local state, any node;
+//   weak          leader only, from its local state (may be stale after a
+//                 partition it has not noticed yet);
+//   linearizable  ReadIndex (thesis §6.4): serve once this node applied the
+//                 confirmed read index; works on followers too;
+//   strong        through the log, like a write.
+// Every read may carry a minimum applied index (read your writes): it is
+// served only once the serving node has applied that far. Every request has
+// a deadline; an expired write answers DEADLINE_EXCEEDED, outcome unknown
+// (retrying with the same command id is safe: sessions make it exactly-once).
+//
+// Snapshots. After applying, a snapshot is taken when the entries or bytes
+// applied since the last one exceed the policy; it is written through the
+// DurableLog, then the log prefix is compacted. A leader streams its newest
+// durable snapshot to a follower that needs it in chunks, one in flight,
+// resumable from the offset the follower acknowledges; the follower writes
+// them to disk and into a state-machine restore at the same time and installs
+// both only when the core accepts the snapshot.
+//
+// Boot (the seed's sequence): restore the state machine from the newest
+// durable snapshot, build the core from the recovered state, and let the
+// core hand out the committed entries after the snapshot again; they are
+// applied before anything else happens.
+#pragma once
+
+#include <cstdint>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "absl/container/btree_map.h"
+#include "absl/functional/any_invocable.h"
+#include "absl/status/status.h"
+#include "absl/status/statusor.h"
+#include "raft/clock.h"
+#include "raft/core.h"
+#include "raft/durable_log.h"
+#include "raft/node_message.h"
+#include "raft/state_machine.h"
+#include "raft/transport.h"
+
+namespace reef::raft {
+
+struct SnapshotPolicy {
+  // Take a snapshot once this many entries, or this many payload bytes,
+  // were applied since the last one (whichever comes first).
+  uint64_t entries = 10000;
+  uint64_t bytes = 64ULL << 20;
+};
+
+struct NodeConfig {
+  CoreConfig core;
+  SnapshotPolicy snapshot;
+  // Bytes per chunk read out of the state machine when taking a snapshot.
+  // (Transfers to followers send the chunks the snapshot file was stored in.)
+  uint64_t snapshot_chunk_bytes = 1ULL << 20;
+  // A snapshot transfer with no acknowledgement for this long is resent from
+  // the last acknowledged offset; after snapshot_transfer_attempts such
+  // resends it is given up (the core retries later).
+  uint64_t snapshot_resend_ms = 1000;
+  uint32_t snapshot_transfer_attempts = 5;
+  // Follower: forward writes and strong reads to the leader instead of
+  // answering "not leader".
+  bool forward_to_leader = true;
+  // Deadline the leader gives a request forwarded to it.
+  uint64_t forwarded_request_timeout_ms = 5000;
+  // Bound on client requests waiting in this node (its own and forwarded);
+  // beyond it, submit() answers RESOURCE_EXHAUSTED at once.
+  uint32_t max_pending_requests = 10000;
+
+  absl::Status validate() const;
+};
+
+struct NodePorts {
+  DurableLog* log = nullptr;
+  Transport* transport = nullptr;
+  StateMachine* state_machine = nullptr;
+  const Clock* clock = nullptr;
+};
+
+struct ClientRequest {
+  RequestKind kind = RequestKind::kWrite;
+  // Writes and strong reads: the bytes proposed; other reads: the query the
+  // state machine answers.
+  std::string payload;
+  // Serve only once this node applied at least this index (0: no minimum).
+  Index min_applied;
+  uint64_t deadline_ms = 0;
+};
+
+struct ClientResponse {
+  absl::Status status;
+  std::string response;
+  std::optional<NodeId> leader_hint;  // with "not leader" errors
+  Index applied;                      // the serving node's applied index
+};
+
+using ResponseCallback = absl::AnyInvocable<void(ClientResponse)>;
+
+// What a node looks like from outside, for status pages, tests and checkers.
+struct NodeStatus {
+  NodeId id;
+  Role role = Role::kFollower;
+  Term term;
+  std::optional<NodeId> leader;
+  Index commit;
+  Index applied;
+  Index last_index;
+  Index snapshot_index;
+  uint64_t log_writes_in_flight = 0;
+  uint64_t pending_requests = 0;
+  bool stopped = false;
+};
+
+class Node {
+ public:
+  // Restores the state machine from the newest durable snapshot (which must
+  // match recovered.snapshot) and builds the core. The ports must outlive
+  // the node.
+  static absl::StatusOr<std::unique_ptr<Node>> boot(NodeConfig config, NodePorts ports,
+                                                    RecoveredState recovered);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  // Events (step the core; flush() carries out the results).
+  void on_tick();
+  void on_message(NodeMessage message);
+  void on_log_written(uint64_t write_id, absl::Status status);
+  void on_peer_unreachable(NodeId peer);
+  // Client requests. `done` is called exactly once: possibly inside this
+  // call, otherwise from a later event or flush().
+  void submit(ClientRequest request, ResponseCallback done);
+  // Admin: start an election now / hand leadership to `target`.
+  void campaign();
+  void transfer_leadership(NodeId target);
+
+  // Carries out everything the core asked for since the last flush.
+  void flush();
+
+  NodeStatus status() const;
+  NodeId id() const { return config_.core.id; }
+  bool stopped() const { return !stop_reason_.ok(); }
+  // Why the node stopped (OK while running).
+  const absl::Status& stop_reason() const { return stop_reason_; }
+  const Core& core() const { return core_; }
+
+ private:
+  struct InFlightWrite {
+    uint64_t id = 0;
+    std::optional<Persisted> persisted;  // stepped once durable
+    std::vector<Message> after_persist;
+  };
+  // A client request waiting for something (a proposal's place in the log,
+  // its apply, a read index, an applied index, a forwarded reply).
+  struct Waiter {
+    ClientRequest request;  // payload already handed on where it was proposed
+    ResponseCallback done;
+  };
+  struct PlacedProposal {
+    Term term;  // the entry at the index must have this term to be ours
+    Waiter waiter;
+  };
+  // Leader side of a snapshot transfer to one follower.
+  struct OutgoingSnapshot {
+    SnapshotMeta meta;
+    Term term;
+    std::unique_ptr<SnapshotSource> source;
+    uint64_t total_bytes = 0;
+    uint64_t sent_offset = 0;   // bytes handed to the transport
+    uint64_t acked_offset = 0;  // bytes the follower confirmed holding
+    uint64_t last_send_ms = 0;
+    uint32_t resends = 0;
+  };
+  // Follower side: the transfer being received.
+  struct IncomingSnapshot {
+    NodeId leader;
+    Term term;
+    SnapshotMeta meta;
+    uint64_t total_bytes = 0;
+    uint64_t received = 0;
+    std::unique_ptr<SnapshotSink> sink;
+    std::unique_ptr<StateMachineRestore> restore;
+    bool complete = false;  // every byte received; handed to the core
+  };
+
+  Node(NodeConfig config, NodePorts ports, Core core);
+
+  // node.cc: output handling and the persistence pipeline.
+  void handle_output(Output output);
+  void persist(Output& output);
+  void send_after_persist(std::vector<Message>& messages);
+  void send_core_message(Message message);
+  void apply_committed(std::vector<LogEntry>& entries);
+  void stop(absl::Status why);
+
+  // node_requests.cc: client requests, forwarding, reads, deadlines.
+  void submit_proposal(Waiter waiter);
+  void submit_read_index(Waiter waiter);
+  void forward_or_refuse(Waiter waiter);
+  void wait_for_applied(Waiter waiter, Index needed);
+  void serve_waiting_reads();
+  void answer_query(Waiter& waiter);
+  void handle_proposal_results(std::vector<ProposalResult>& results);
+  void handle_read_results(std::vector<ReadResult>& results);
+  void resolve_proposal(const LogEntry& entry, std::string response);
+  void fail_proposals_through(Index index, const absl::Status& status);
+  void handle_forwarded_request(NodeId from, ForwardedRequest request);
+  void handle_forwarded_reply(ForwardedReply reply);
+  void expire_requests();
+  void fail_all_requests(const absl::Status& status);
+  void reply(Waiter& waiter, absl::Status status, std::string response = {});
+  uint64_t pending_request_count() const;
+
+  // node_snapshots.cc: taking, sending and receiving snapshots.
+  void maybe_take_snapshot();
+  absl::Status write_snapshot(StateMachineSnapshot& snapshot);
+  void start_snapshot_transfer(const Message& install);
+  absl::Status rewind_transfer(OutgoingSnapshot& transfer, uint64_t offset);
+  void send_next_chunk(NodeId peer, OutgoingSnapshot& transfer);
+  void handle_snapshot_ack(NodeId from, const SnapshotChunkAck& ack);
+  void handle_snapshot_chunk(NodeId from, SnapshotChunk chunk);
+  absl::Status begin_incoming(NodeId from, const SnapshotChunk& chunk);
+  void ack_chunk(NodeId leader, Term term, Index index, uint64_t next_offset, bool done, bool abort);
+  void install_received_snapshot(const SnapshotMeta& meta);
+  void drop_unaccepted_snapshot();
+  void resend_stalled_snapshots();
+  void finish_transfer(NodeId peer, bool ok);
+
+  NodeConfig config_;
+  NodePorts ports_;
+  Core core_;
+  absl::Status stop_reason_;
+
+  uint64_t next_write_id_ = 1;
+  std::deque<InFlightWrite> writes_in_flight_;
+  // A snapshot accepted by the core, to be recorded in the next LogWrite.
+  std::optional<SnapshotMeta> snapshot_durable_;
+
+  AppliedPosition applied_;
+  Index snapshot_index_;
+  uint64_t entries_since_snapshot_ = 0;
+  uint64_t bytes_since_snapshot_ = 0;
+
+  uint64_t next_proposal_id_ = 1;
+  uint64_t next_read_id_ = 1;
+  uint64_t next_forward_id_ = 1;
+  absl::btree_map<uint64_t, Waiter> proposing_;               // by ProposalId, until placed
+  absl::btree_map<uint64_t, PlacedProposal> proposals_;       // by log index, until applied
+  absl::btree_map<uint64_t, Waiter> read_indexes_;            // by ReadId, until confirmed
+  absl::btree_multimap<uint64_t, Waiter> waiting_reads_;      // by the applied index they need
+  absl::btree_map<uint64_t, Waiter> forwards_;                // by forwarded request id
+
+  absl::btree_map<NodeId, OutgoingSnapshot> outgoing_snapshots_;
+  std::optional<IncomingSnapshot> incoming_snapshot_;
+};
+
+}  // namespace reef::raft
