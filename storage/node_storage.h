@@ -108,7 +108,7 @@ class NodeStorage {
   // Call once a snapshot with `meta` is durable in snapshots() (written by
   // this node or received from the leader). Keeps the log after it if the
   // log holds the snapshot's last entry, otherwise discards the whole log;
-  // then removes the log segments the snapshot covers.
+  // then removes the log segments the snapshot covers. Touches only the log.
   absl::Status on_snapshot_durable(const raft::SnapshotMeta& meta);
 
   HardStateStore& hard_state() { return *hard_state_; }
