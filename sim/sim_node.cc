@@ -1,0 +1,145 @@
+#include "sim/sim_node.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "raft/assert.h"
+#include "sim/seed.h"
+
+namespace reef::sim {
+
+SimNode::SimNode(Scheduler& scheduler, SimNetwork& network, raft::NodeId id, SimNodeOptions options,
+                 StateMachineFactory make_state_machine, uint64_t seed)
+    : scheduler_(scheduler),
+      network_(network),
+      id_(id),
+      options_(std::move(options)),
+      make_state_machine_(std::move(make_state_machine)),
+      rng_(derive_seed(seed, "process")),
+      fs_(derive_seed(seed, "disk")),
+      clock_(scheduler, options_.clock_drift_ppm, rng_.below(1000000)) {
+  fs_.set_faults(options_.disk_faults);
+}
+
+SimNode::~SimNode() = default;
+
+absl::Status SimNode::start() {
+  REEF_ASSERT(!up(), "node ", id_.value(), " started twice");
+  absl::StatusOr<std::unique_ptr<storage::NodeStorage>> storage =
+      storage::NodeStorage::open(fs_, kDataDir, options_.storage);
+  if (!storage.ok()) {
+    down_reason_ = absl::Status(storage.status().code(), absl::StrCat("recovery failed: ", storage.status().message()));
+    return down_reason_;
+  }
+  storage_ = std::move(*storage);
+  log_ = std::make_unique<storage::NodeLog>(*storage_, [this] { on_write_queued(); });
+  state_machine_ = make_state_machine_();
+  raft::NodeConfig config = options_.node;
+  config.core.id = id_;
+  config.core.seed = derive_seed(rng_.next_u64(), "core");
+  raft::NodePorts ports{log_.get(), &network_.endpoint(id_), state_machine_.get(), &clock_};
+  absl::StatusOr<std::unique_ptr<raft::Node>> node =
+      raft::Node::boot(std::move(config), ports, storage_->recovered_state(options_.initial_configuration));
+  storage_->release_recovered_entries();
+  if (!node.ok()) {
+    down_reason_ = node.status();
+    log_.reset();
+    storage_.reset();
+    state_machine_.reset();
+    return down_reason_;
+  }
+  node_ = std::move(*node);
+  down_reason_ = absl::OkStatus();
+  schedule_tick();
+  if (log_->queued_writes() > 0) schedule_disk();
+  return absl::OkStatus();
+}
+
+void SimNode::crash(bool interrupt_write) {
+  if (!up()) return;
+  if (interrupt_write && log_->queued_writes() > 0) {
+    // The write reaches the disk but its sync never happens: the next sync
+    // call fails, and the crash below tears what was written.
+    SimFaults faults = fs_.faults();
+    fs_.set_faults(SimFaults{.fail_sync_call = fs_.stats().syncs + 1, .torn_writes = true});
+    (void)log_->process_queued_writes();
+    fs_.set_faults(faults);
+  }
+  ++generation_;
+  ++restarts_;
+  disk_scheduled_ = false;
+  node_.reset();
+  log_.reset();
+  storage_.reset();
+  state_machine_.reset();
+  fs_.crash();
+  down_reason_ = absl::UnavailableError("crashed");
+}
+
+void SimNode::pause(uint64_t duration_us) {
+  paused_until_us_ = std::max(paused_until_us_, scheduler_.now_us() + duration_us);
+}
+
+void SimNode::run_in_process(uint64_t generation, const char* what, absl::AnyInvocable<void()> action) {
+  if (generation != generation_ || !up()) return;
+  if (paused()) {
+    // A frozen process: the event waits for it (in order, after the pause).
+    scheduler_.schedule_at(paused_until_us_, absl::StrCat(what, " (after pause) n", id_.value()),
+                           [this, generation, what, a = std::move(action)]() mutable {
+                             run_in_process(generation, what, std::move(a));
+                           });
+    return;
+  }
+  action();
+  if (up()) node_->flush();
+}
+
+void SimNode::schedule_tick() {
+  uint64_t delay = clock_.global_duration_us(options_.tick_ms * 1000);
+  if (options_.tick_jitter_us > 0) delay += rng_.below(options_.tick_jitter_us + 1);
+  const uint64_t generation = generation_;
+  scheduler_.schedule_after(delay, absl::StrCat("tick n", id_.value()), [this, generation] {
+    if (generation != generation_) return;
+    run_in_process(generation, "tick", [this] { node_->on_tick(); });
+    if (generation == generation_) schedule_tick();
+  });
+}
+
+void SimNode::on_write_queued() {
+  if (!disk_scheduled_) schedule_disk();
+}
+
+void SimNode::schedule_disk() {
+  disk_scheduled_ = true;
+  const uint64_t generation = generation_;
+  const uint64_t latency = rng_.between(options_.disk_latency_min_us, options_.disk_latency_max_us);
+  scheduler_.schedule_after(latency, absl::StrCat("disk n", id_.value()), [this, generation] {
+    if (generation != generation_) return;
+    disk_scheduled_ = false;
+    run_in_process(generation, "disk", [this] { run_disk(); });
+  });
+}
+
+void SimNode::run_disk() {
+  for (const storage::LogWriteCompletion& done : log_->process_queued_writes()) {
+    scheduler_.note(done.id);
+    node_->on_log_written(done.id, done.status);
+  }
+  // Writes submitted while these completed form the next group.
+  if (log_->queued_writes() > 0 && !disk_scheduled_) schedule_disk();
+}
+
+void SimNode::deliver(raft::NodeMessage message) {
+  run_in_process(generation_, "deliver", [this, m = std::move(message)]() mutable { node_->on_message(std::move(m)); });
+}
+
+void SimNode::submit(raft::ClientRequest request, raft::ResponseCallback done) {
+  if (!up()) {
+    done(raft::ClientResponse{absl::UnavailableError(absl::StrCat("node ", id_.value(), " is down")), {}, {}, {}});
+    return;
+  }
+  run_in_process(generation_, "request",
+                 [this, r = std::move(request), d = std::move(done)]() mutable { node_->submit(std::move(r), std::move(d)); });
+}
+
+}  // namespace reef::sim
