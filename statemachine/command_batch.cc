@@ -1,0 +1,74 @@
+#include "statemachine/command_batch.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "command_batch_generated.h"
+#include "statemachine/value_codec.h"
+
+namespace reef::statemachine {
+namespace {
+
+absl::StatusOr<Statement> read_statement(const fbs::Statement* in, size_t index) {
+  const std::string where = absl::StrCat("statement ", index);
+  if (in == nullptr) return absl::InvalidArgumentError(absl::StrCat(where, ": missing"));
+  Statement out;
+  if (in->sql() != nullptr) out.sql.assign(in->sql()->data(), in->sql()->size());
+  if (in->params() == nullptr) return out;
+  out.params.reserve(in->params()->size());
+  for (flatbuffers::uoffset_t i = 0; i < in->params()->size(); ++i) {
+    const fbs::Param* param = in->params()->Get(i);
+    const std::string what = absl::StrCat(where, " parameter ", i);
+    if (param == nullptr) return absl::InvalidArgumentError(absl::StrCat(what, ": missing"));
+    auto value = read_value(param->value(), what);
+    if (!value.ok()) return value.status();
+    std::string name = param->name() == nullptr ? std::string() : param->name()->str();
+    out.params.push_back(Param{std::move(name), *std::move(value)});
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string encode_command_batch(const CommandBatch& batch) {
+  flatbuffers::FlatBufferBuilder fbb(256);
+  std::vector<flatbuffers::Offset<fbs::Statement>> statements;
+  statements.reserve(batch.statements.size());
+  for (const Statement& statement : batch.statements) {
+    std::vector<flatbuffers::Offset<fbs::Param>> params;
+    params.reserve(statement.params.size());
+    for (const Param& param : statement.params) {
+      auto name = param.name.empty() ? 0 : fbb.CreateString(param.name);
+      auto value = write_value(fbb, param.value);
+      params.push_back(fbs::CreateParam(fbb, name, value));
+    }
+    auto sql = fbb.CreateString(statement.sql);
+    statements.push_back(fbs::CreateStatement(fbb, sql, fbb.CreateVector(params)));
+  }
+  auto root = fbs::CreateCommandBatch(fbb, batch.id.client_id, batch.id.sequence,
+                                      batch.leader_timestamp_ms, fbb.CreateVector(statements));
+  fbs::FinishCommandBatchBuffer(fbb, root);
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+absl::StatusOr<CommandBatch> decode_command_batch(absl::string_view bytes) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  // The verifier checks the file identifier too, after checking the length.
+  if (!fbs::VerifyCommandBatchBuffer(verifier)) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("payload of ", bytes.size(), " bytes is not a valid CommandBatch"));
+  }
+  const fbs::CommandBatch* in = fbs::GetCommandBatch(bytes.data());
+  CommandBatch out;
+  out.id = CommandId{in->client_id(), in->sequence()};
+  out.leader_timestamp_ms = in->leader_timestamp_ms();
+  if (in->statements() == nullptr) return out;
+  out.statements.reserve(in->statements()->size());
+  for (flatbuffers::uoffset_t i = 0; i < in->statements()->size(); ++i) {
+    auto statement = read_statement(in->statements()->Get(i), i);
+    if (!statement.ok()) return statement.status();
+    out.statements.push_back(*std::move(statement));
+  }
+  return out;
+}
+
+}  // namespace reef::statemachine

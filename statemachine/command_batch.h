@@ -1,0 +1,35 @@
+// CommandBatch: one client command as it travels through the Raft log — the
+// command id (client id + sequence) for exactly-once sessions, the proposing
+// leader's timestamp (the only clock the state machine ever reads), and the
+// statements applied atomically. Encoded as FlatBuffers (command_batch.fbs).
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "statemachine/value.h"
+
+namespace reef::statemachine {
+
+struct CommandId {
+  uint64_t client_id = 0;  // 0: no session (no exactly-once tracking)
+  uint64_t sequence = 0;
+  friend bool operator==(const CommandId&, const CommandId&) = default;
+};
+
+struct CommandBatch {
+  CommandId id;
+  int64_t leader_timestamp_ms = 0;
+  std::vector<Statement> statements;
+  friend bool operator==(const CommandBatch&, const CommandBatch&) = default;
+};
+
+std::string encode_command_batch(const CommandBatch& batch);
+// Verifies the buffer before reading it. INVALID_ARGUMENT, saying what is
+// wrong, for anything that is not a well-formed batch.
+absl::StatusOr<CommandBatch> decode_command_batch(absl::string_view bytes);
+
+}  // namespace reef::statemachine

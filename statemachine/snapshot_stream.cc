@@ -1,0 +1,214 @@
+#include "statemachine/snapshot_stream.h"
+
+#include <sqlite3.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+#include <vector>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "raft/assert.h"
+#include "state_snapshot_generated.h"
+
+namespace reef::statemachine {
+namespace {
+
+constexpr char kMagic[8] = {'R', 'E', 'E', 'F', 'S', 'M', 'D', 'B'};
+constexpr uint32_t kVersion = 1;
+
+void put_u32(char* p, uint32_t v) {
+  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+void put_u64(char* p, uint64_t v) {
+  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
+}
+uint32_t get_u32(const char* p) {
+  uint32_t v = 0;
+  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+uint64_t get_u64(const char* p) {
+  uint64_t v = 0;
+  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
+  return v;
+}
+
+std::string encode_meta(const StateSnapshotMeta& meta) {
+  flatbuffers::FlatBufferBuilder fbb(256);
+  auto ids = [&fbb](const std::vector<raft::NodeId>& nodes) {
+    std::vector<uint64_t> values;
+    values.reserve(nodes.size());
+    for (raft::NodeId id : nodes) values.push_back(id.value());
+    return fbb.CreateVector(values);
+  };
+  const raft::Configuration& c = meta.raft.configuration;
+  auto voters = ids(c.voters.voters());
+  auto outgoing = ids(c.outgoing_voters.voters());
+  auto learners = ids(c.learners);
+  auto version = fbb.CreateString(sqlite3_libversion());
+  auto root = fbs::CreateStateSnapshotMeta(fbb, meta.raft.index.value(), meta.raft.term.value(), voters, outgoing,
+                                           learners, meta.last_command.client_id, meta.last_command.sequence,
+                                           meta.last_timestamp_ms, version);
+  fbs::FinishStateSnapshotMetaBuffer(fbb, root);
+  return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
+}
+
+absl::StatusOr<std::vector<raft::NodeId>> decode_ids(const flatbuffers::Vector<uint64_t>* values,
+                                                     absl::string_view what) {
+  std::vector<raft::NodeId> out;
+  if (values == nullptr) return out;
+  for (uint64_t value : *values) {
+    if (value == 0 || (!out.empty() && value <= out.back().value())) {
+      return absl::InvalidArgumentError(absl::StrCat("snapshot meta: ", what, " are not ascending non-zero ids"));
+    }
+    out.emplace_back(value);
+  }
+  return out;
+}
+
+absl::StatusOr<StateSnapshotMeta> decode_meta(const std::string& bytes) {
+  flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
+  if (!fbs::VerifyStateSnapshotMetaBuffer(verifier)) {
+    return absl::InvalidArgumentError("snapshot meta is not a valid StateSnapshotMeta");
+  }
+  const fbs::StateSnapshotMeta* in = fbs::GetStateSnapshotMeta(bytes.data());
+  auto voters = decode_ids(in->voters(), "voters");
+  if (!voters.ok()) return voters.status();
+  auto outgoing = decode_ids(in->outgoing_voters(), "outgoing voters");
+  if (!outgoing.ok()) return outgoing.status();
+  auto learners = decode_ids(in->learners(), "learners");
+  if (!learners.ok()) return learners.status();
+  StateSnapshotMeta meta;
+  meta.raft.index = raft::Index(in->index());
+  meta.raft.term = raft::Term(in->term());
+  meta.raft.configuration.voters = raft::MajorityConfig(*std::move(voters));
+  meta.raft.configuration.outgoing_voters = raft::MajorityConfig(*std::move(outgoing));
+  meta.raft.configuration.learners = *std::move(learners);
+  meta.last_command = CommandId{in->last_client_id(), in->last_sequence()};
+  meta.last_timestamp_ms = in->last_timestamp_ms();
+  return meta;
+}
+
+}  // namespace
+
+ImageSnapshot::ImageSnapshot(const StateSnapshotMeta& meta, DatabaseImage image)
+    : meta_(meta), image_(std::move(image)) {
+  const std::string meta_bytes = encode_meta(meta_);
+  REEF_ASSERT(meta_bytes.size() <= kMaxMetaBytes, "snapshot meta of ", meta_bytes.size(), " bytes");
+  prefix_.resize(kSnapshotHeaderBytes);
+  char* h = prefix_.data();
+  std::memcpy(h, kMagic, sizeof(kMagic));
+  put_u32(h + 8, kVersion);
+  put_u32(h + 12, static_cast<uint32_t>(meta_bytes.size()));
+  put_u64(h + 16, static_cast<uint64_t>(image_.size));
+  put_u64(h + 24, XXH3_64bits(meta_bytes.data(), meta_bytes.size()));
+  put_u64(h + 32, XXH3_64bits(image_.bytes.get(), static_cast<size_t>(image_.size)));
+  put_u64(h + 40, XXH3_64bits(h, 40));
+  prefix_ += meta_bytes;
+}
+
+absl::StatusOr<std::optional<std::string>> ImageSnapshot::next_chunk(uint64_t max_bytes) {
+  if (max_bytes == 0) return absl::InvalidArgumentError("next_chunk: max_bytes must be positive");
+  if (position_ >= size_bytes()) return std::optional<std::string>();
+  std::string chunk;
+  chunk.reserve(static_cast<size_t>(std::min(max_bytes, size_bytes() - position_)));
+  if (position_ < prefix_.size()) {
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(max_bytes, prefix_.size() - position_));
+    chunk.append(prefix_, static_cast<size_t>(position_), n);
+    position_ += n;
+  }
+  if (chunk.size() < max_bytes && position_ < size_bytes()) {
+    const uint64_t offset = position_ - prefix_.size();
+    const size_t n = static_cast<size_t>(std::min<uint64_t>(max_bytes - chunk.size(), size_bytes() - position_));
+    chunk.append(reinterpret_cast<const char*>(image_.bytes.get()) + offset, n);
+    position_ += n;
+  }
+  return std::optional<std::string>(std::move(chunk));
+}
+
+SnapshotDecoder::SnapshotDecoder(uint64_t max_image_bytes)
+    : max_image_bytes_(max_image_bytes), hash_(XXH3_createState()) {
+  REEF_ASSERT(hash_ != nullptr, "XXH3_createState failed");
+  XXH3_64bits_reset(hash_);
+}
+
+SnapshotDecoder::~SnapshotDecoder() { XXH3_freeState(hash_); }
+
+absl::Status SnapshotDecoder::parse_header() {
+  const char* h = prefix_.data();
+  if (std::memcmp(h, kMagic, sizeof(kMagic)) != 0) {
+    return absl::InvalidArgumentError("not a ReefDB state-machine snapshot (bad magic)");
+  }
+  if (get_u64(h + 40) != XXH3_64bits(h, 40)) return absl::DataLossError("snapshot header checksum mismatch");
+  if (const uint32_t version = get_u32(h + 8); version != kVersion) {
+    return absl::InvalidArgumentError(absl::StrCat("snapshot format version ", version, " is not supported (", kVersion, ")"));
+  }
+  meta_len_ = get_u32(h + 12);
+  image_len_ = get_u64(h + 16);
+  meta_checksum_ = get_u64(h + 24);
+  image_checksum_ = get_u64(h + 32);
+  if (meta_len_ > kMaxMetaBytes) return absl::InvalidArgumentError(absl::StrCat("snapshot meta of ", meta_len_, " bytes is too large"));
+  if (image_len_ > max_image_bytes_) {
+    return absl::ResourceExhaustedError(absl::StrCat("snapshot image of ", image_len_, " bytes exceeds the limit of ",
+                                                     max_image_bytes_));
+  }
+  header_done_ = true;
+  return absl::OkStatus();
+}
+
+absl::Status SnapshotDecoder::parse_meta() {
+  const std::string meta_bytes = prefix_.substr(kSnapshotHeaderBytes);
+  if (XXH3_64bits(meta_bytes.data(), meta_bytes.size()) != meta_checksum_) {
+    return absl::DataLossError("snapshot meta checksum mismatch");
+  }
+  auto meta = decode_meta(meta_bytes);
+  if (!meta.ok()) return meta.status();
+  meta_ = *std::move(meta);
+  if (image_len_ == 0) return absl::OkStatus();
+  image_.bytes.reset(static_cast<unsigned char*>(sqlite3_malloc64(image_len_)));
+  if (image_.bytes == nullptr) {
+    return absl::ResourceExhaustedError(absl::StrCat("cannot allocate ", image_len_, " bytes for the snapshot image"));
+  }
+  image_.size = static_cast<int64_t>(image_len_);
+  return absl::OkStatus();
+}
+
+absl::Status SnapshotDecoder::add_prefix(absl::string_view& bytes) {
+  const size_t want = header_done_ ? kSnapshotHeaderBytes + meta_len_ : kSnapshotHeaderBytes;
+  const size_t n = std::min(bytes.size(), want - prefix_.size());
+  prefix_.append(bytes.data(), n);
+  bytes.remove_prefix(n);
+  if (prefix_.size() < want) return absl::OkStatus();
+  return header_done_ ? parse_meta() : parse_header();
+}
+
+absl::Status SnapshotDecoder::add(absl::string_view bytes) {
+  if (!dead_.ok()) return dead_;
+  while (!meta_.has_value() && !bytes.empty()) {
+    if (auto status = add_prefix(bytes); !status.ok()) return dead_ = status;
+  }
+  if (bytes.empty()) return absl::OkStatus();
+  if (bytes.size() > image_len_ - image_received_) {
+    return dead_ = absl::InvalidArgumentError(absl::StrCat("snapshot stream is longer than its header says (image of ",
+                                                           image_len_, " bytes)"));
+  }
+  std::memcpy(image_.bytes.get() + image_received_, bytes.data(), bytes.size());
+  XXH3_64bits_update(hash_, bytes.data(), bytes.size());
+  image_received_ += bytes.size();
+  return absl::OkStatus();
+}
+
+absl::StatusOr<std::pair<StateSnapshotMeta, DatabaseImage>> SnapshotDecoder::finish() {
+  if (!dead_.ok()) return dead_;
+  if (!meta_.has_value() || image_received_ != image_len_) {
+    return dead_ = absl::InvalidArgumentError(absl::StrCat("snapshot stream ended early: ", image_received_, " of ",
+                                                           image_len_, " image bytes"));
+  }
+  if (XXH3_64bits_digest(hash_) != image_checksum_) return dead_ = absl::DataLossError("snapshot image checksum mismatch");
+  dead_ = absl::FailedPreconditionError("snapshot already finished");
+  return std::make_pair(*std::move(meta_), std::move(image_));
+}
+
+}  // namespace reef::statemachine

@@ -1,0 +1,97 @@
+// The byte stream of a state-machine snapshot: what StateMachineSnapshot
+// produces chunk by chunk and StateMachineRestore consumes, possibly on
+// another replica. Integers little-endian.
+//
+//   header, 48 bytes
+//     0  magic           8 bytes "REEFSMDB"
+//     8  version         u32 (1)
+//     12 meta_len        u32 at most kMaxMetaBytes
+//     16 image_len       u64 bytes of the SQLite database image
+//     24 meta_checksum   u64 XXH3-64 of the meta bytes
+//     32 image_checksum  u64 XXH3-64 of the image bytes
+//     40 header_checksum u64 XXH3-64 of bytes [0, 40)
+//   meta, meta_len bytes: FlatBuffers StateSnapshotMeta (state_snapshot.fbs)
+//     applied index and term, configuration, last command id, last leader
+//     timestamp
+//   image, image_len bytes: sqlite3_serialize() of the main database
+//
+// The decoder checks the header as soon as its 48 bytes are in, the meta as
+// soon as it is complete, bounds the image by the receiver's limit before
+// allocating it, and checks the image checksum at the end: any damage is
+// DATA_LOSS, anything that is not this format is INVALID_ARGUMENT.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "absl/status/statusor.h"
+#include "absl/strings/string_view.h"
+#include "raft/state.h"
+#include "raft/state_machine.h"
+#include "statemachine/command_batch.h"
+#include "statemachine/sql_database.h"
+
+struct XXH3_state_s;
+
+namespace reef::statemachine {
+
+inline constexpr size_t kSnapshotHeaderBytes = 48;
+inline constexpr uint32_t kMaxMetaBytes = 1 << 20;
+
+// Everything a snapshot says besides the database image.
+struct StateSnapshotMeta {
+  raft::SnapshotMeta raft;
+  CommandId last_command;
+  int64_t last_timestamp_ms = 0;
+};
+
+// A snapshot ready to stream: the header and meta, then the image copy.
+class ImageSnapshot final : public raft::StateMachineSnapshot {
+ public:
+  ImageSnapshot(const StateSnapshotMeta& meta, DatabaseImage image);
+  const raft::SnapshotMeta& meta() const override { return meta_.raft; }
+  uint64_t size_bytes() const override { return prefix_.size() + static_cast<uint64_t>(image_.size); }
+  absl::StatusOr<std::optional<std::string>> next_chunk(uint64_t max_bytes) override;
+
+ private:
+  StateSnapshotMeta meta_;
+  DatabaseImage image_;
+  std::string prefix_;  // header + meta
+  uint64_t position_ = 0;
+};
+
+// Reassembles a snapshot stream. The image goes straight into a
+// sqlite3_malloc'ed buffer that the restored database adopts.
+class SnapshotDecoder {
+ public:
+  explicit SnapshotDecoder(uint64_t max_image_bytes);
+  ~SnapshotDecoder();
+  SnapshotDecoder(const SnapshotDecoder&) = delete;
+  SnapshotDecoder& operator=(const SnapshotDecoder&) = delete;
+
+  absl::Status add(absl::string_view bytes);
+  // The meta and image of a complete, verified stream. Once only.
+  absl::StatusOr<std::pair<StateSnapshotMeta, DatabaseImage>> finish();
+
+ private:
+  absl::Status add_prefix(absl::string_view& bytes);
+  absl::Status parse_header();
+  absl::Status parse_meta();
+
+  uint64_t max_image_bytes_;
+  std::string prefix_;  // header, then header + meta
+  uint32_t meta_len_ = 0;
+  uint64_t image_len_ = 0;
+  uint64_t meta_checksum_ = 0;
+  uint64_t image_checksum_ = 0;
+  bool header_done_ = false;
+  std::optional<StateSnapshotMeta> meta_;
+  DatabaseImage image_;
+  uint64_t image_received_ = 0;
+  XXH3_state_s* hash_ = nullptr;
+  absl::Status dead_;  // the first error; every later call repeats it
+};
+
+}  // namespace reef::statemachine

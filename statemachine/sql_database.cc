@@ -1,0 +1,189 @@
+#include "statemachine/sql_database.h"
+
+#include "absl/status/status.h"
+#include "absl/strings/ascii.h"
+#include "absl/strings/str_cat.h"
+#include "raft/assert.h"
+
+namespace reef::statemachine {
+
+bool is_replica_failure(int sqlite_code) {
+  switch (sqlite_code & 0xff) {
+    case SQLITE_NOMEM: case SQLITE_CORRUPT: case SQLITE_IOERR: case SQLITE_INTERNAL:
+    case SQLITE_MISUSE: case SQLITE_NOTADB:
+      return true;
+    default:
+      return false;
+  }
+}
+
+Database::Database(const DatabaseOptions& options)
+    : options_(options),
+      context_(std::make_unique<ExecutionContext>()),
+      internal_cache_(options.statement_cache_capacity),
+      apply_cache_(options.statement_cache_capacity),
+      query_cache_(options.statement_cache_capacity) {}
+
+Database::~Database() {
+  internal_cache_.clear();
+  apply_cache_.clear();
+  query_cache_.clear();
+  if (db_ != nullptr) sqlite3_close_v2(db_);
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::open_empty(const DatabaseOptions& options) {
+  std::unique_ptr<Database> database(new Database(options));
+  if (auto status = database->open(DatabaseImage{}); !status.ok()) return status;
+  return database;
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::open_image(const DatabaseOptions& options, DatabaseImage image) {
+  std::unique_ptr<Database> database(new Database(options));
+  if (auto status = database->open(std::move(image)); !status.ok()) return status;
+  // Parse the schema now so that a damaged image fails the restore, not a
+  // later apply.
+  auto check = database->internal_statement("SELECT count(*) FROM sqlite_schema");
+  if (!check.ok()) return absl::DataLossError(absl::StrCat("snapshot image is not a database: ", check.status().message()));
+  StatementResetter reset(*check);
+  if (sqlite3_step(*check) != SQLITE_ROW) {
+    return absl::DataLossError(absl::StrCat("snapshot image is not a database: ", sqlite_error(database->db_)));
+  }
+  return database;
+}
+
+absl::Status Database::open(DatabaseImage image) {
+  auto vfs = DeterministicVfs::create(context_.get());
+  if (!vfs.ok()) return vfs.status();
+  vfs_ = *std::move(vfs);
+  int rc = sqlite3_open_v2(":memory:", &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           vfs_->name());
+  if (rc != SQLITE_OK) return absl::InternalError(absl::StrCat("opening SQLite: ", sqlite3_errstr(rc)));
+  // memdb keeps the whole database in one buffer, which sqlite3_serialize
+  // copies in one memcpy and sqlite3_deserialize adopts without a copy.
+  // With no image, the buffer starts empty.
+  const int64_t size = image.size;
+  rc = sqlite3_deserialize(db_, "main", image.bytes.release(), size, size,
+                           SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
+  if (rc != SQLITE_OK) return absl::DataLossError(absl::StrCat("loading database image: ", sqlite_error(db_)));
+  sqlite3_int64 limit = options_.max_database_bytes;
+  sqlite3_file_control(db_, "main", SQLITE_FCNTL_SIZE_LIMIT, &limit);
+  if (auto status = install_determinism(db_, context_.get(), options_.max_value_bytes); !status.ok()) return status;
+  return exec_internal("PRAGMA temp_store = MEMORY");
+}
+
+absl::Status Database::exec_internal(absl::string_view sql) {
+  ModeScope scope(*context_, AccessMode::kInternal);
+  const std::string text(sql.data(), sql.size());
+  char* error = nullptr;
+  const int rc = sqlite3_exec(db_, text.c_str(), nullptr, nullptr, &error);
+  if (rc == SQLITE_OK) return absl::OkStatus();
+  std::string message = absl::StrCat(text, ": ", error == nullptr ? sqlite3_errstr(rc) : error);
+  sqlite3_free(error);
+  return absl::InternalError(message);
+}
+
+absl::StatusOr<sqlite3_stmt*> Database::internal_statement(absl::string_view sql) {
+  if (sqlite3_stmt* cached = internal_cache_.find(sql)) return cached;
+  ModeScope scope(*context_, AccessMode::kInternal);
+  sqlite3_stmt* raw = nullptr;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                    &raw, nullptr);
+  if (rc != SQLITE_OK) {
+    sqlite3_finalize(raw);
+    return absl::InternalError(absl::StrCat("preparing '", sql, "': ", sqlite_error(db_)));
+  }
+  return internal_cache_.insert(std::string(sql), StatementPtr(raw));
+}
+
+namespace {
+
+bool is_blank(const char* begin, const char* end) {
+  for (const char* p = begin; p < end; ++p) {
+    if (!absl::ascii_isspace(static_cast<unsigned char>(*p)) && *p != ';') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+sqlite3_stmt* Database::user_statement(const std::string& sql, SqlFailure* failure) {
+  REEF_ASSERT(context_->mode == AccessMode::kApply || context_->mode == AccessMode::kQuery,
+              "client SQL prepared in internal mode");
+  StatementCache& cache = context_->mode == AccessMode::kApply ? apply_cache_ : query_cache_;
+  if (sqlite3_stmt* cached = cache.find(sql)) return cached;
+  context_->denial.clear();
+  sqlite3_stmt* raw = nullptr;
+  const char* tail = nullptr;
+  context_->preparing_client_sql = true;
+  const int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), SQLITE_PREPARE_PERSISTENT,
+                                    &raw, &tail);
+  context_->preparing_client_sql = false;
+  StatementPtr stmt(raw);
+  if (rc != SQLITE_OK) {
+    *failure = failure_from(rc);
+    return nullptr;
+  }
+  if (stmt == nullptr) {
+    *failure = SqlFailure{ErrorCode::kSqlError, 0, "empty statement: the SQL text contains no statement"};
+    return nullptr;
+  }
+  if (tail != nullptr && !is_blank(tail, sql.data() + sql.size())) {
+    // Only whitespace and semicolons may follow; a trailing comment or a
+    // second statement is refused (one Statement = one SQL statement).
+    *failure = SqlFailure{ErrorCode::kSqlError, 0,
+                          absl::StrCat("more than one SQL statement: unexpected text at byte ", tail - sql.data(),
+                                       "; send each statement separately")};
+    return nullptr;
+  }
+  return cache.insert(sql, std::move(stmt));
+}
+
+SqlFailure Database::failure_from(int rc) const {
+  SqlFailure failure{ErrorCode::kSqlError, rc, sqlite3_errmsg(db_)};
+  // Some refusals surface as SQLITE_ERROR ("not authorized to use
+  // function"); the authorizer's reason is the useful message.
+  if (!context_->denial.empty() && ((rc & 0xff) == SQLITE_ERROR || (rc & 0xff) == SQLITE_AUTH)) {
+    failure.code = ErrorCode::kRefused;
+    failure.message = context_->denial;
+    return failure;
+  }
+  switch (rc & 0xff) {
+    case SQLITE_CONSTRAINT:
+      failure.code = ErrorCode::kConstraint;
+      break;
+    case SQLITE_AUTH:
+      failure.code = ErrorCode::kRefused;
+      if (!context_->denial.empty()) failure.message = context_->denial;
+      break;
+    case SQLITE_CANTOPEN:
+      failure.code = ErrorCode::kRefused;
+      failure.message = "file access is refused: the database lives in memory and may not read or write files";
+      break;
+    case SQLITE_INTERRUPT:
+      failure.code = ErrorCode::kResourceLimit;
+      if (context_->budget_exceeded) {
+        failure.message = absl::StrCat("execution budget exceeded: more than ", context_->progress_calls_max,
+                                       " x ", kProgressOpcodes, " virtual machine steps");
+      }
+      break;
+    case SQLITE_TOOBIG:
+    case SQLITE_FULL:
+      failure.code = ErrorCode::kResourceLimit;
+      break;
+    case SQLITE_RANGE:
+      failure.code = ErrorCode::kInvalidParameter;
+      break;
+    default:
+      break;
+  }
+  return failure;
+}
+
+absl::StatusOr<DatabaseImage> Database::serialize() const {
+  sqlite3_int64 size = 0;
+  unsigned char* bytes = sqlite3_serialize(db_, "main", &size, 0);
+  if (bytes == nullptr) return absl::ResourceExhaustedError("serializing the database: out of memory");
+  return DatabaseImage{std::unique_ptr<unsigned char, SqliteFree>(bytes), size};
+}
+
+}  // namespace reef::statemachine

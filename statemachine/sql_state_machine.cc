@@ -1,0 +1,393 @@
+#include "statemachine/sql_state_machine.h"
+
+#include <utility>
+
+#include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "raft/assert.h"
+#include "statemachine/query_codec.h"
+#include "statemachine/sessions.h"
+#include "statemachine/snapshot_stream.h"
+#include "statemachine/sql_database.h"
+#include "statemachine/state_hash.h"
+
+namespace reef::statemachine {
+namespace {
+
+// Approximate bytes a value adds to a response (for the response bound).
+size_t value_bytes(const Value& value) {
+  if (const auto* text = std::get_if<std::string>(&value)) return 16 + text->size();
+  if (const auto* blob = std::get_if<Blob>(&value)) return 16 + blob->bytes.size();
+  return 16;
+}
+
+BatchResponse failure_response(const CommandBatch& batch, int32_t statement, const SqlFailure& failure) {
+  BatchResponse response;
+  response.status = ApplyStatus::kStatementFailed;
+  response.id = batch.id;
+  response.failed_statement = statement;
+  response.error_code = failure.code;
+  response.sqlite_code = failure.sqlite_code;
+  response.message = failure.message;
+  return response;
+}
+
+std::string invalid_batch_response(absl::string_view message) {
+  BatchResponse response;
+  response.status = ApplyStatus::kInvalidBatch;
+  response.error_code = ErrorCode::kInvalidBatch;
+  response.message = std::string(message);
+  return encode_batch_response(response);
+}
+
+std::vector<Column> columns_of(sqlite3_stmt* stmt) {
+  std::vector<Column> columns;
+  const int count = sqlite3_column_count(stmt);
+  columns.reserve(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    const char* name = sqlite3_column_name(stmt, i);
+    const char* type = sqlite3_column_decltype(stmt, i);
+    columns.push_back(Column{name == nullptr ? "" : name, type == nullptr ? "" : type});
+  }
+  return columns;
+}
+
+class SqlRestore final : public raft::StateMachineRestore {
+ public:
+  SqlRestore(SqlStateMachine* owner, uint64_t max_image_bytes) : owner_(owner), decoder_(max_image_bytes) {}
+  absl::Status add_chunk(std::string_view bytes) override {
+    return decoder_.add(absl::string_view(bytes.data(), bytes.size()));
+  }
+  absl::StatusOr<raft::SnapshotMeta> finish() override {
+    auto decoded = decoder_.finish();
+    if (!decoded.ok()) return decoded.status();
+    return owner_->install(std::move(decoded->first), std::move(decoded->second));
+  }
+
+ private:
+  SqlStateMachine* owner_;
+  SnapshotDecoder decoder_;
+};
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::create(SqlStateMachineOptions options) {
+  auto db = Database::open_empty(options.database);
+  if (!db.ok()) return db.status();
+  if (auto status = Sessions::create_schema(**db); !status.ok()) return status;
+  auto sessions = std::make_unique<Sessions>(options.sessions);
+  if (auto status = sessions->load(**db); !status.ok()) return status;
+  return std::unique_ptr<SqlStateMachine>(new SqlStateMachine(options, *std::move(db), std::move(sessions)));
+}
+
+SqlStateMachine::SqlStateMachine(SqlStateMachineOptions options, std::unique_ptr<Database> db,
+                                 std::unique_ptr<Sessions> sessions)
+    : options_(options), db_(std::move(db)), sessions_(std::move(sessions)) {}
+
+SqlStateMachine::~SqlStateMachine() = default;
+
+uint64_t SqlStateMachine::session_count() const { return sessions_->count(); }
+
+absl::StatusOr<std::string> SqlStateMachine::apply(const raft::LogEntry& entry) {
+  REEF_ASSERT(entry.index == applied_.index.next(), "apply out of order: entry ", entry.index.value(),
+              " after applied ", applied_.index.value());
+  REEF_ASSERT(entry.term >= applied_.term, "entry term ", entry.term.value(), " below applied term ",
+              applied_.term.value());
+  std::string response;
+  if (entry.type == raft::EntryType::kNormal) {
+    auto batch = decode_command_batch(entry.payload);
+    if (!batch.ok()) {
+      response = invalid_batch_response(batch.status().message());
+    } else if (batch->statements.size() > options_.max_statements_per_batch) {
+      response = invalid_batch_response(absl::StrCat("batch of ", batch->statements.size(),
+                                                     " statements exceeds the limit of ",
+                                                     options_.max_statements_per_batch));
+    } else {
+      auto applied = apply_batch(entry.index, *batch);
+      if (!applied.ok()) return applied.status();
+      response = *std::move(applied);
+    }
+  }
+  applied_ = raft::AppliedPosition{entry.index, entry.term};
+  return response;
+}
+
+absl::Status SqlStateMachine::internal_step(const char* sql) {
+  auto stmt = db_->internal_statement(sql);
+  if (!stmt.ok()) return stmt.status();
+  StatementResetter reset(*stmt);
+  const int rc = sqlite3_step(*stmt);
+  if (rc == SQLITE_DONE) return absl::OkStatus();
+  return absl::InternalError(absl::StrCat(sql, ": ", sqlite_error(db_->handle())));
+}
+
+void SqlStateMachine::abandon_transaction() {
+  if (!sqlite3_get_autocommit(db_->handle())) (void)internal_step("ROLLBACK");
+  sessions_->begin();
+}
+
+absl::StatusOr<std::string> SqlStateMachine::apply_batch(raft::Index index, const CommandBatch& batch) {
+  ExecutionContext& context = db_->context();
+  context.begin_entry(index.value(), batch.leader_timestamp_ms, options_.apply_step_budget);
+  last_command_ = batch.id;
+  last_timestamp_ms_ = batch.leader_timestamp_ms;
+  sessions_->begin();
+  if (auto status = internal_step("BEGIN"); !status.ok()) return status;
+  SessionLookup lookup;
+  if (batch.id.client_id != 0) {
+    if (auto status = sessions_->expire(*db_, batch.leader_timestamp_ms); !status.ok()) {
+      abandon_transaction();
+      return status;
+    }
+    auto found = sessions_->lookup(*db_, batch.id);
+    if (!found.ok()) {
+      abandon_transaction();
+      return found.status();
+    }
+    lookup = *std::move(found);
+    if (lookup.check != SessionCheck::kNew) return apply_session_outcome(batch, lookup);
+  }
+  // last_insert_rowid() is connection state: start every batch from 0 so a
+  // replica restored from a snapshot sees what the others see.
+  sqlite3_set_last_insert_rowid(db_->handle(), 0);
+  BatchResponse response;
+  response.id = batch.id;
+  if (auto status = run_statements(batch, &response); !status.ok()) {
+    abandon_transaction();
+    return status;
+  }
+  if (!response.ok()) {
+    if (auto status = restart_transaction(batch); !status.ok()) return status;
+  }
+  if (auto status = record_and_commit(batch, lookup.exists, &response); !status.ok()) {
+    abandon_transaction();
+    return status;
+  }
+  return encode_batch_response(response);
+}
+
+absl::StatusOr<std::string> SqlStateMachine::apply_session_outcome(const CommandBatch& batch,
+                                                                   const SessionLookup& lookup) {
+  std::string out;
+  if (lookup.check == SessionCheck::kStale) {
+    BatchResponse response;
+    response.status = ApplyStatus::kStale;
+    response.id = batch.id;
+    response.error_code = ErrorCode::kStale;
+    response.message = absl::StrCat("stale command: client ", batch.id.client_id, " sequence ", batch.id.sequence,
+                                    " is older than its last applied sequence ", lookup.last_sequence);
+    out = encode_batch_response(response);
+  } else {
+    auto stored = decode_batch_response(lookup.stored_response);
+    REEF_ASSERT(stored.ok(), "stored response of client ", batch.id.client_id, " is corrupt: ",
+                stored.status().ToString());
+    stored->duplicate = true;
+    out = encode_batch_response(*stored);
+  }
+  // Only session expiry may have changed anything; keep it.
+  if (auto status = internal_step("COMMIT"); !status.ok()) {
+    abandon_transaction();
+    return status;
+  }
+  sessions_->commit();
+  return out;
+}
+
+absl::Status SqlStateMachine::restart_transaction(const CommandBatch& batch) {
+  abandon_transaction();
+  if (auto status = internal_step("BEGIN"); !status.ok()) return status;
+  if (batch.id.client_id == 0) return absl::OkStatus();
+  if (auto status = sessions_->expire(*db_, batch.leader_timestamp_ms); !status.ok()) {
+    abandon_transaction();
+    return status;
+  }
+  return absl::OkStatus();
+}
+
+absl::Status SqlStateMachine::record_and_commit(const CommandBatch& batch, bool session_exists,
+                                                BatchResponse* response) {
+  for (int attempt = 0; attempt < 2; ++attempt) {
+    if (batch.id.client_id != 0) {
+      const std::string encoded = encode_batch_response(*response);
+      if (auto status = sessions_->record(*db_, batch.id, batch.leader_timestamp_ms, session_exists, encoded);
+          !status.ok()) {
+        return status;
+      }
+    }
+    auto commit = db_->internal_statement("COMMIT");
+    if (!commit.ok()) return commit.status();
+    StatementResetter reset(*commit);
+    const int rc = sqlite3_step(*commit);
+    if (rc == SQLITE_DONE) {
+      sessions_->commit();
+      return absl::OkStatus();
+    }
+    // Deferred foreign keys are checked at COMMIT: a batch failure like any
+    // other, so the batch is rolled back and the failure recorded instead.
+    if ((rc & 0xff) != SQLITE_CONSTRAINT || attempt > 0) {
+      return absl::InternalError(absl::StrCat("COMMIT: ", sqlite_error(db_->handle())));
+    }
+    *response = failure_response(batch, -1, SqlFailure{ErrorCode::kConstraint, rc,
+                                                        absl::StrCat("at commit: ", sqlite3_errmsg(db_->handle()))});
+    sqlite3_reset(*commit);
+    if (auto status = restart_transaction(batch); !status.ok()) return status;
+  }
+  REEF_UNREACHABLE("commit retried more than once");
+}
+
+absl::Status SqlStateMachine::run_statements(const CommandBatch& batch, BatchResponse* response) {
+  size_t response_bytes = 0;
+  response->results.reserve(batch.statements.size());
+  for (size_t i = 0; i < batch.statements.size(); ++i) {
+    if (auto status = run_statement(i, batch.statements[i], &response_bytes, response); !status.ok()) return status;
+    if (!response->ok()) return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
+// Runs statement `index`, appending its result to `response` or turning
+// `response` into the batch's failure. Errors only for replica failures.
+absl::Status SqlStateMachine::run_statement(size_t index, const Statement& statement, size_t* response_bytes,
+                                            BatchResponse* response) {
+  ModeScope scope(db_->context(), AccessMode::kApply);
+  sqlite3* db = db_->handle();
+  const auto fail = [&](const SqlFailure& failure) {
+    if (is_replica_failure(failure.sqlite_code)) {
+      return absl::InternalError(absl::StrCat("statement ", index, ": ", failure.message));
+    }
+    CommandBatch id_only;
+    id_only.id = response->id;
+    *response = failure_response(id_only, static_cast<int32_t>(index), failure);
+    response->message = absl::StrCat("statement ", index, ": ", response->message);
+    return absl::OkStatus();
+  };
+  SqlFailure failure;
+  sqlite3_stmt* stmt = db_->user_statement(statement.sql, &failure);
+  if (stmt == nullptr) return fail(failure);
+  StatementResetter reset(stmt);
+  if (auto status = bind_params(stmt, statement.params); !status.ok()) {
+    return fail(SqlFailure{ErrorCode::kInvalidParameter, 0, std::string(status.message())});
+  }
+  StatementResult result;
+  const int64_t changes_before = sqlite3_total_changes64(db);
+  const int columns = sqlite3_column_count(stmt);
+  if (columns > 0) result.columns = columns_of(stmt);
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    Row row;
+    row.reserve(static_cast<size_t>(columns));
+    for (int c = 0; c < columns; ++c) {
+      row.push_back(column_value(stmt, c));
+      *response_bytes += value_bytes(row.back());
+    }
+    if (*response_bytes > options_.max_response_bytes) {
+      return fail(SqlFailure{ErrorCode::kResourceLimit, 0,
+                             absl::StrCat("results exceed the response limit of ", options_.max_response_bytes,
+                                          " bytes")});
+    }
+    result.rows.push_back(std::move(row));
+  }
+  if (rc != SQLITE_DONE) return fail(db_->failure_from(rc));
+  // Rows changed by the statement, including by its triggers and foreign
+  // key actions (sqlite3_changes() would report an earlier statement's
+  // count for statements that are not INSERT/UPDATE/DELETE).
+  result.rows_affected = sqlite3_total_changes64(db) - changes_before;
+  result.last_insert_id = sqlite3_last_insert_rowid(db);
+  response->results.push_back(std::move(result));
+  return absl::OkStatus();
+}
+
+absl::StatusOr<QueryResult> SqlStateMachine::run_query(std::string_view sql, const std::vector<Param>& params) {
+  ExecutionContext& context = db_->context();
+  context.begin_entry(applied_.index.value(), last_timestamp_ms_, options_.query_step_budget);
+  ModeScope scope(context, AccessMode::kQuery);
+  SqlFailure failure;
+  sqlite3_stmt* stmt = db_->user_statement(std::string(sql), &failure);
+  if (stmt == nullptr) {
+    return failure.code == ErrorCode::kRefused ? absl::PermissionDeniedError(failure.message)
+                                               : absl::InvalidArgumentError(failure.message);
+  }
+  StatementResetter reset(stmt);
+  if (!sqlite3_stmt_readonly(stmt)) {
+    return absl::PermissionDeniedError("the query would write; send it as a command batch instead");
+  }
+  if (auto status = bind_params(stmt, params); !status.ok()) return status;
+  QueryResult result;
+  result.columns = columns_of(stmt);
+  int rc = SQLITE_OK;
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    if (result.rows.size() >= options_.max_query_rows) {
+      return absl::ResourceExhaustedError(absl::StrCat("query returns more than ", options_.max_query_rows,
+                                                       " rows; add a LIMIT or page with a WHERE clause"));
+    }
+    Row row;
+    for (int c = 0; c < static_cast<int>(result.columns.size()); ++c) row.push_back(column_value(stmt, c));
+    result.rows.push_back(std::move(row));
+  }
+  if (rc == SQLITE_DONE) return result;
+  failure = db_->failure_from(rc);
+  switch (failure.code) {
+    case ErrorCode::kResourceLimit: return absl::ResourceExhaustedError(failure.message);
+    case ErrorCode::kRefused: return absl::PermissionDeniedError(failure.message);
+    default:
+      if (is_replica_failure(rc)) return absl::InternalError(failure.message);
+      return absl::InvalidArgumentError(failure.message);
+  }
+}
+
+absl::StatusOr<std::string> SqlStateMachine::query(std::string_view request) {
+  QueryResponse response;
+  auto statement = decode_query_request(absl::string_view(request.data(), request.size()));
+  if (!statement.ok()) {
+    response.error_code = ErrorCode::kInvalidBatch;
+    response.message = std::string(statement.status().message());
+    return encode_query_response(response);
+  }
+  auto result = run_query(statement->sql, statement->params);
+  if (result.ok()) {
+    response.columns = std::move(result->columns);
+    response.rows = std::move(result->rows);
+    return encode_query_response(response);
+  }
+  switch (result.status().code()) {
+    case absl::StatusCode::kInternal: return result.status();
+    case absl::StatusCode::kPermissionDenied: response.error_code = ErrorCode::kRefused; break;
+    case absl::StatusCode::kResourceExhausted: response.error_code = ErrorCode::kResourceLimit; break;
+    default: response.error_code = ErrorCode::kSqlError; break;
+  }
+  response.message = std::string(result.status().message());
+  return encode_query_response(response);
+}
+
+absl::StatusOr<uint64_t> SqlStateMachine::state_hash() { return compute_state_hash(*db_); }
+
+absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> SqlStateMachine::snapshot(
+    const raft::Configuration& configuration) {
+  auto image = db_->serialize();
+  if (!image.ok()) return image.status();
+  StateSnapshotMeta meta;
+  meta.raft = raft::SnapshotMeta{applied_.index, applied_.term, configuration};
+  meta.last_command = last_command_;
+  meta.last_timestamp_ms = last_timestamp_ms_;
+  return std::unique_ptr<raft::StateMachineSnapshot>(new ImageSnapshot(meta, *std::move(image)));
+}
+
+absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> SqlStateMachine::begin_restore() {
+  return std::unique_ptr<raft::StateMachineRestore>(new SqlRestore(this, options_.max_snapshot_image_bytes));
+}
+
+absl::StatusOr<raft::SnapshotMeta> SqlStateMachine::install(StateSnapshotMeta meta, DatabaseImage image) {
+  auto db = Database::open_image(options_.database, std::move(image));
+  if (!db.ok()) return db.status();
+  auto sessions = std::make_unique<Sessions>(options_.sessions);
+  if (auto status = sessions->load(**db); !status.ok()) return status;
+  // Everything that can fail has; the swap cannot.
+  db_ = *std::move(db);
+  sessions_ = std::move(sessions);
+  applied_ = raft::AppliedPosition{meta.raft.index, meta.raft.term};
+  last_command_ = meta.last_command;
+  last_timestamp_ms_ = meta.last_timestamp_ms;
+  return meta.raft;
+}
+
+}  // namespace reef::statemachine

@@ -1,0 +1,112 @@
+// SqlStateMachine: ReefDB's replicated state machine — the raft::StateMachine
+// port implemented on an in-memory SQLite database.
+//
+// apply() decodes the entry's CommandBatch and runs its statements in one
+// transaction, together with the exactly-once session update (sessions.h),
+// under the determinism rules (determinism.h). Every outcome an entry's
+// content can cause — undecodable payload, failing statement, stale or
+// duplicate command — is a BatchResponse, identical on every replica; apply()
+// returns an error status only when the replica itself failed (out of
+// memory, a broken database), and then the driver must stop the node.
+//
+// query() is the read-only path; snapshot() / begin_restore() stream the
+// database image plus meta (snapshot_stream.h); state_hash() compares
+// replicas (state_hash.h).
+//
+// One thread, as the port's contract says. A restore object must not outlive
+// the state machine that created it.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "raft/state_machine.h"
+#include "statemachine/batch_response.h"
+#include "statemachine/command_batch.h"
+#include "statemachine/options.h"
+#include "statemachine/value.h"
+
+namespace reef::statemachine {
+
+class Database;
+class Sessions;
+struct SessionLookup;
+struct StateSnapshotMeta;
+struct DatabaseImage;
+
+struct SqlStateMachineOptions {
+  DatabaseOptions database;
+  SessionOptions sessions;
+  // Execution budget, in units of kProgressOpcodes (1000) VM steps: per
+  // batch (deterministic: same cut-off on every replica) and per query.
+  uint64_t apply_step_budget = 1'000'000;
+  uint64_t query_step_budget = 1'000'000;
+  size_t max_statements_per_batch = 10'000;
+  // Result rows and bytes (approximate: values plus 16 bytes each) a batch
+  // may return before it fails with kResourceLimit; and a query's rows.
+  size_t max_response_bytes = 4 << 20;
+  size_t max_query_rows = 100'000;
+  uint64_t max_snapshot_image_bytes = uint64_t{16} << 30;
+};
+
+struct QueryResult {
+  std::vector<Column> columns;
+  std::vector<Row> rows;
+};
+
+class SqlStateMachine final : public raft::StateMachine {
+ public:
+  static absl::StatusOr<std::unique_ptr<SqlStateMachine>> create(SqlStateMachineOptions options = {});
+  ~SqlStateMachine() override;
+
+  absl::StatusOr<std::string> apply(const raft::LogEntry& entry) override;
+  raft::AppliedPosition applied() const override { return applied_; }
+  absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> snapshot(
+      const raft::Configuration& configuration) override;
+  absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> begin_restore() override;
+
+  // The port's query: `request` is an encoded QueryRequest, the answer an
+  // encoded QueryResponse (query_codec.h) carrying run_query()'s result or
+  // its error. Fails only when the replica itself failed.
+  absl::StatusOr<std::string> query(std::string_view request) override;
+
+  // Runs one read-only statement against the applied state. "now" is the
+  // last applied leader timestamp. INVALID_ARGUMENT for bad SQL or
+  // parameters, PERMISSION_DENIED for statements that would write or are
+  // refused, RESOURCE_EXHAUSTED past the row or step budget, INTERNAL when
+  // the replica failed.
+  absl::StatusOr<QueryResult> run_query(std::string_view sql, const std::vector<Param>& params = {});
+
+  absl::StatusOr<uint64_t> state_hash();
+  CommandId last_command() const { return last_command_; }
+  uint64_t session_count() const;
+
+  // Replaces the whole state (used by the restore object).
+  absl::StatusOr<raft::SnapshotMeta> install(StateSnapshotMeta meta, DatabaseImage image);
+
+ private:
+  SqlStateMachine(SqlStateMachineOptions options, std::unique_ptr<Database> db, std::unique_ptr<Sessions> sessions);
+
+  absl::StatusOr<std::string> apply_batch(raft::Index index, const CommandBatch& batch);
+  absl::StatusOr<std::string> apply_session_outcome(const CommandBatch& batch, const SessionLookup& lookup);
+  absl::Status run_statements(const CommandBatch& batch, BatchResponse* response);
+  absl::Status run_statement(size_t index, const Statement& statement, size_t* response_bytes,
+                             BatchResponse* response);
+  absl::Status record_and_commit(const CommandBatch& batch, bool session_exists, BatchResponse* response);
+  absl::Status restart_transaction(const CommandBatch& batch);
+  absl::Status internal_step(const char* sql);
+  void abandon_transaction();
+
+  SqlStateMachineOptions options_;
+  std::unique_ptr<Database> db_;
+  std::unique_ptr<Sessions> sessions_;
+  raft::AppliedPosition applied_{};
+  CommandId last_command_;
+  int64_t last_timestamp_ms_ = 0;
+};
+
+}  // namespace reef::statemachine

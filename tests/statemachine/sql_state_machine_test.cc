@@ -1,0 +1,385 @@
+// SqlStateMachine: SQL coverage, failure atomicity, exactly-once sessions,
+// determinism, refusals, the query path, snapshots, hostile input.
+#include <cstdlib>
+#include <ctime>
+
+#include "absl/strings/str_cat.h"
+#include "gtest/gtest.h"
+#include "statemachine/command_builder.h"
+#include "statemachine/query_codec.h"
+#include "tests/statemachine/harness.h"
+
+namespace reef::statemachine {
+namespace {
+
+using testing::Replica;
+using testing::sql;
+
+constexpr int64_t kTime = 1'700'000'000'000;  // 2023-11-14T22:13:20Z
+
+Value text(const char* s) { return Value(std::string(s)); }
+
+TEST(SqlStateMachineTest, DdlDmlIndexesJoinsOrderLimitAggregatesAlter) {
+  Replica r;
+  auto response = r.run({
+      sql("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL UNIQUE, age INTEGER)"),
+      sql("CREATE TABLE orders(id INTEGER PRIMARY KEY, user_id INTEGER REFERENCES users(id), total REAL)"),
+      sql("CREATE INDEX orders_by_user ON orders(user_id)"),
+      sql("INSERT INTO users(name, age) VALUES (?, ?), (?, ?)", {{"", text("ann")}, {"", int64_t{31}},
+                                                                {"", text("bob")}, {"", int64_t{42}}}),
+      sql("INSERT INTO orders(user_id, total) VALUES (:u, :t)", {{":u", int64_t{1}}, {":t", 9.5}}),
+      sql("INSERT INTO orders(user_id, total) VALUES (@u, $t)", {{"@u", int64_t{1}}, {"$t", 0.5}}),
+      sql("INSERT INTO orders(user_id, total) VALUES (?2, ?1)", {{"", 7.0}, {"", int64_t{2}}}),
+      sql("ALTER TABLE users ADD COLUMN email TEXT"),
+      sql("ALTER TABLE users RENAME COLUMN age TO years"),
+      sql("UPDATE users SET email = name || '@x' WHERE years > ?", {{"", int64_t{30}}}),
+      sql("SELECT u.name, count(o.id) AS n, sum(o.total) AS s FROM users u JOIN orders o ON o.user_id = u.id "
+          "GROUP BY u.id ORDER BY s DESC LIMIT 1"),
+      sql("ALTER TABLE users DROP COLUMN email"),
+  });
+  ASSERT_TRUE(response.ok()) << response.message;
+  ASSERT_EQ(response.results.size(), 12u);
+  EXPECT_EQ(response.results[3].rows_affected, 2);
+  EXPECT_EQ(response.results[3].last_insert_id, 2);
+  EXPECT_EQ(response.results[9].rows_affected, 2);
+  const StatementResult& top = response.results[10];
+  ASSERT_EQ(top.columns.size(), 3u);
+  EXPECT_EQ(top.columns[0].name, "name");
+  EXPECT_EQ(top.columns[0].declared_type, "TEXT");
+  ASSERT_EQ(top.rows.size(), 1u);
+  EXPECT_EQ(top.rows[0], (Row{text("ann"), int64_t{2}, 10.0}));
+  auto q = r.sm->run_query("SELECT name, years FROM users ORDER BY id");
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->columns[1].name, "years");
+  EXPECT_EQ(q->columns[1].declared_type, "INTEGER");
+  EXPECT_EQ(q->rows.size(), 2u);
+}
+
+TEST(SqlStateMachineTest, ReturningGivesColumnsAndRows) {
+  Replica r;
+  auto response = r.run({sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"),
+                         sql("INSERT INTO t(v) VALUES ('a'), ('b') RETURNING id, v")});
+  ASSERT_TRUE(response.ok()) << response.message;
+  EXPECT_EQ(response.results[1].rows, (std::vector<Row>{{int64_t{1}, text("a")}, {int64_t{2}, text("b")}}));
+  EXPECT_EQ(response.results[1].rows_affected, 2);
+}
+
+TEST(SqlStateMachineTest, Fts5FullTextSearch) {
+  Replica r;
+  auto response = r.run({sql("CREATE VIRTUAL TABLE docs USING fts5(title, body)"),
+                         sql("INSERT INTO docs VALUES ('raft', 'consensus over a replicated log')"),
+                         sql("INSERT INTO docs VALUES ('sqlite', 'an embedded sql database engine')"),
+                         sql("SELECT title FROM docs WHERE docs MATCH 'replicated' ORDER BY rank")});
+  ASSERT_TRUE(response.ok()) << response.message;
+  EXPECT_EQ(response.results[3].rows, (std::vector<Row>{{text("raft")}}));
+}
+
+TEST(SqlStateMachineTest, BatchWhoseThirdStatementFailsLeavesNoTrace) {
+  Replica r;
+  ASSERT_TRUE(r.run({sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT NOT NULL)")}).ok());
+  const uint64_t before = r.hash();
+  auto response = r.run({sql("INSERT INTO t(v) VALUES ('one')"), sql("CREATE TABLE u(x)"),
+                         sql("INSERT INTO t(v) VALUES (NULL)"), sql("INSERT INTO t(v) VALUES ('four')")});
+  EXPECT_EQ(response.status, ApplyStatus::kStatementFailed);
+  EXPECT_EQ(response.failed_statement, 2);
+  EXPECT_EQ(response.error_code, ErrorCode::kConstraint);
+  EXPECT_NE(response.message.find("NOT NULL"), std::string::npos) << response.message;
+  EXPECT_TRUE(response.results.empty());
+  EXPECT_EQ(r.hash(), before);
+  EXPECT_FALSE(r.sm->run_query("SELECT * FROM u").ok());
+}
+
+TEST(SqlStateMachineTest, UniqueAndForeignKeyViolationsAreConstraintErrors) {
+  Replica r;
+  ASSERT_TRUE(r.run({sql("CREATE TABLE p(id INTEGER PRIMARY KEY)"),
+                     sql("CREATE TABLE c(p INTEGER REFERENCES p(id))"), sql("INSERT INTO p VALUES (1)")})
+                  .ok());
+  EXPECT_EQ(r.run({sql("INSERT INTO p VALUES (1)")}).error_code, ErrorCode::kConstraint);
+  EXPECT_EQ(r.run({sql("INSERT INTO c VALUES (7)")}).error_code, ErrorCode::kConstraint);
+}
+
+TEST(SqlStateMachineTest, NoopAndGarbagePayloadsAdvanceWithClearErrors) {
+  Replica r;
+  EXPECT_EQ(r.apply_raw("", raft::EntryType::kNoop), "");
+  for (const std::string& garbage : {std::string(), std::string("x"), std::string(1000, '\xff'),
+                                     encode_command_batch(CommandBatch{}).substr(0, 10)}) {
+    auto response = decode_batch_response(r.apply_raw(garbage));
+    ASSERT_TRUE(response.ok());
+    EXPECT_EQ(response->status, ApplyStatus::kInvalidBatch);
+    EXPECT_NE(response->message.find("not a valid CommandBatch"), std::string::npos) << response->message;
+  }
+  EXPECT_EQ(r.sm->applied().index, raft::Index(5));
+}
+
+TEST(SqlStateMachineTest, ParameterMistakesAreReported) {
+  Replica r;
+  ASSERT_TRUE(r.run({sql("CREATE TABLE t(a, b)")}).ok());
+  auto missing = r.run({sql("INSERT INTO t VALUES (?, ?)", {{"", int64_t{1}}})});
+  EXPECT_EQ(missing.error_code, ErrorCode::kInvalidParameter);
+  EXPECT_NE(missing.message.find("not bound"), std::string::npos) << missing.message;
+  auto unknown = r.run({sql("INSERT INTO t VALUES (:a, 1)", {{":zz", int64_t{1}}})});
+  EXPECT_EQ(unknown.error_code, ErrorCode::kInvalidParameter);
+  auto blob_bool = r.run({sql("INSERT INTO t VALUES (?, ?) RETURNING a, b", {{"", Blob{""}}, {"", true}})});
+  ASSERT_TRUE(blob_bool.ok()) << blob_bool.message;
+  EXPECT_EQ(blob_bool.results[0].rows[0], (Row{Blob{""}, int64_t{1}}));
+  auto two = r.run({sql("SELECT 1; SELECT 2")});
+  EXPECT_NE(two.message.find("more than one SQL statement"), std::string::npos) << two.message;
+}
+
+CommandBatch session_batch(uint64_t client, uint64_t seq, int64_t ts, std::vector<Statement> statements) {
+  return CommandBatch{CommandId{client, seq}, ts, std::move(statements)};
+}
+
+TEST(SqlStateMachineTest, ExactlyOnceDuplicateReturnsStoredResponseStaleIsRefused) {
+  Replica r;
+  ASSERT_TRUE(r.run({sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v)")}).ok());
+  auto first = r.apply(session_batch(7, 1, kTime, {sql("INSERT INTO t(v) VALUES (random()) RETURNING id, v")}));
+  ASSERT_TRUE(first.ok()) << first.message;
+  auto second = r.apply(session_batch(7, 2, kTime, {sql("INSERT INTO t(v) VALUES (1)")}));
+  ASSERT_TRUE(second.ok());
+  const uint64_t hash = r.hash();
+  auto retry = r.apply(session_batch(7, 2, kTime + 5, {sql("INSERT INTO t(v) VALUES (1)")}));
+  EXPECT_TRUE(retry.duplicate);
+  retry.duplicate = false;
+  EXPECT_EQ(retry, second);
+  auto stale = r.apply(session_batch(7, 1, kTime + 6, {sql("INSERT INTO t(v) VALUES (1)")}));
+  EXPECT_EQ(stale.status, ApplyStatus::kStale);
+  EXPECT_NE(stale.message.find("older than its last applied sequence 2"), std::string::npos) << stale.message;
+  EXPECT_EQ(r.hash(), hash);
+  // A failed command is remembered too: its retry gets the same failure.
+  auto failed = r.apply(session_batch(7, 3, kTime, {sql("INSERT INTO nope VALUES (1)")}));
+  EXPECT_EQ(failed.status, ApplyStatus::kStatementFailed);
+  auto failed_retry = r.apply(session_batch(7, 3, kTime, {sql("INSERT INTO nope VALUES (1)")}));
+  EXPECT_TRUE(failed_retry.duplicate);
+  EXPECT_EQ(failed_retry.message, failed.message);
+}
+
+TEST(SqlStateMachineTest, SessionsExpireByLeaderTimeAndAreBounded) {
+  SqlStateMachineOptions options;
+  options.sessions.ttl_ms = 1000;
+  options.sessions.max_sessions = 3;
+  Replica r(options);
+  for (uint64_t client = 1; client <= 3; ++client) {
+    ASSERT_TRUE(r.apply(session_batch(client, 1, kTime + static_cast<int64_t>(client), {sql("SELECT 1")})).ok());
+  }
+  EXPECT_EQ(r.sm->session_count(), 3u);
+  // A fourth client evicts the least recently active (client 1).
+  ASSERT_TRUE(r.apply(session_batch(4, 1, kTime + 10, {sql("SELECT 1")})).ok());
+  EXPECT_EQ(r.sm->session_count(), 3u);
+  EXPECT_FALSE(r.apply(session_batch(1, 1, kTime + 11, {sql("SELECT 1")})).duplicate);  // new again
+  EXPECT_TRUE(r.apply(session_batch(4, 1, kTime + 12, {sql("SELECT 1")})).duplicate);
+  // Much later by leader time, everyone but the newcomer has expired.
+  ASSERT_TRUE(r.apply(session_batch(9, 1, kTime + 5000, {sql("SELECT 1")})).ok());
+  EXPECT_EQ(r.sm->session_count(), 1u);
+}
+
+// The leader timestamp is the only clock and the entry index the only seed:
+// replicas whose process randomness and start time differ agree.
+std::vector<Statement> nondeterministic_looking_sql() {
+  return {sql("CREATE TABLE t(id INTEGER PRIMARY KEY, r, b, ts, d, tm, dt, jd, ue, sf)"),
+          sql("INSERT INTO t(r, b, ts, d, tm, dt, jd, ue, sf) VALUES (random(), randomblob(16), CURRENT_TIMESTAMP, "
+              "CURRENT_DATE, CURRENT_TIME, datetime('now'), julianday('now'), unixepoch('now'), "
+              "strftime('%s', 'now'))"),
+          sql("INSERT INTO t(r) SELECT abs(random()) % 1000 FROM t")};
+}
+
+TEST(SqlStateMachineTest, DifferentProcessStateSameResult) {
+  std::srand(static_cast<unsigned>(std::time(nullptr)));
+  Replica a;
+  auto ra = a.run(nondeterministic_looking_sql(), kTime);
+  auto rb_first = a.run({sql("SELECT random(), randomblob(4)")}, kTime);
+  std::srand(12345);
+  for (int i = 0; i < 1000; ++i) (void)std::rand();
+  Replica b;
+  auto rb = b.run(nondeterministic_looking_sql(), kTime);
+  auto rb_second = b.run({sql("SELECT random(), randomblob(4)")}, kTime);
+  ASSERT_TRUE(ra.ok()) << ra.message;
+  EXPECT_EQ(ra, rb);
+  EXPECT_EQ(rb_first, rb_second);
+  EXPECT_EQ(a.hash(), b.hash());
+  auto row = a.sm->run_query("SELECT ts, d, tm, dt, ue, sf FROM t WHERE id = 1");
+  ASSERT_TRUE(row.ok()) << row.status();
+  EXPECT_EQ(row->rows[0], (Row{text("2023-11-14 22:13:20"), text("2023-11-14"), text("22:13:20"),
+                               text("2023-11-14 22:13:20"), int64_t{1'700'000'000}, text("1700000000")}));
+  // Another index gives other random values (the seed really moves).
+  auto later = a.run({sql("SELECT random()")}, kTime);
+  EXPECT_NE(later.results[0].rows[0], rb_first.results[0].rows[0]);
+}
+
+void expect_refused(Replica& r, const std::string& text, const std::string& reason) {
+  auto response = r.run({sql(text)});
+  EXPECT_EQ(response.status, ApplyStatus::kStatementFailed) << text;
+  EXPECT_EQ(response.error_code, ErrorCode::kRefused) << text << ": " << response.message;
+  EXPECT_NE(response.message.find(reason), std::string::npos) << text << ": " << response.message;
+}
+
+TEST(SqlStateMachineTest, UnsafeOrNondeterministicSqlIsRefused) {
+  Replica r;
+  ASSERT_TRUE(r.run({sql("CREATE TABLE t(x)")}).ok());
+  expect_refused(r, "ATTACH DATABASE '/tmp/x.db' AS x", "ATTACH");
+  expect_refused(r, "SELECT load_extension('/tmp/evil.so')", "load_extension");
+  expect_refused(r, "PRAGMA journal_mode = WAL", "PRAGMA journal_mode");
+  expect_refused(r, "PRAGMA writable_schema = ON", "PRAGMA writable_schema");
+  expect_refused(r, "PRAGMA foreign_keys = OFF", "PRAGMA foreign_keys");
+  expect_refused(r, "PRAGMA temp_store_directory = '/tmp'", "temp_store_directory");
+  expect_refused(r, "CREATE TEMP TABLE x(y)", "temp");
+  expect_refused(r, "BEGIN", "transaction control");
+  expect_refused(r, "SAVEPOINT s", "transaction control");
+  expect_refused(r, "SELECT * FROM reef_sessions", "reserved");
+  expect_refused(r, "DELETE FROM REEF_SESSIONS", "reserved");
+  expect_refused(r, "CREATE TABLE reef_mine(x)", "reserved");
+  expect_refused(r, "SELECT changes()", "changes()");
+  expect_refused(r, "SELECT total_changes()", "total_changes()");
+  expect_refused(r, "ANALYZE", "ANALYZE");
+  expect_refused(r, "CREATE VIRTUAL TABLE s USING dbstat", "virtual table module");
+  EXPECT_EQ(r.run({sql("VACUUM INTO '/tmp/reef-vacuum-into.db'")}).status, ApplyStatus::kStatementFailed);
+  EXPECT_EQ(r.sm->run_query("VACUUM INTO '/tmp/reef-vacuum-into.db'").status().code(), absl::StatusCode::kPermissionDenied);
+  // Allowed: introspection and replicated header fields.
+  EXPECT_TRUE(r.run({sql("PRAGMA table_info(t)"), sql("PRAGMA user_version = 3")}).ok());
+  auto version = r.sm->run_query("PRAGMA user_version");
+  ASSERT_TRUE(version.ok()) << version.status();
+  EXPECT_EQ(version->rows[0][0], Value(int64_t{3}));
+}
+
+TEST(SqlStateMachineTest, RunawayStatementHitsTheDeterministicBudget) {
+  SqlStateMachineOptions options;
+  options.apply_step_budget = 1000;
+  Replica r(options);
+  auto response = r.run({sql("WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c")});
+  EXPECT_EQ(response.error_code, ErrorCode::kResourceLimit);
+  EXPECT_NE(response.message.find("execution budget"), std::string::npos) << response.message;
+  EXPECT_EQ(r.run({sql("SELECT randomblob(100000000)")}).error_code, ErrorCode::kResourceLimit);
+}
+
+TEST(SqlStateMachineTest, QueryPathIsReadOnly) {
+  Replica r;
+  ASSERT_TRUE(r.run({sql("CREATE TABLE kv(k TEXT PRIMARY KEY, v BLOB)"),
+                     sql("INSERT INTO kv VALUES ('a', x'00ff')")})
+                  .ok());
+  auto hit = r.sm->run_query("SELECT v FROM kv WHERE k = :k", {{":k", text("a")}});
+  ASSERT_TRUE(hit.ok()) << hit.status();
+  EXPECT_EQ(hit->rows, (std::vector<Row>{{Blob{std::string("\x00\xff", 2)}}}));
+  EXPECT_EQ(hit->columns[0].declared_type, "BLOB");
+  EXPECT_EQ(r.sm->run_query("DELETE FROM kv").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(r.sm->run_query("CREATE TABLE x(y)").status().code(), absl::StatusCode::kPermissionDenied);
+  EXPECT_EQ(r.sm->run_query("SELEC 1").status().code(), absl::StatusCode::kInvalidArgument);
+  // Through the port: bytes in, bytes out, errors inside the response.
+  auto bytes = r.sm->query(encode_query_request(sql("SELECT k FROM kv")));
+  ASSERT_TRUE(bytes.ok());
+  auto decoded = decode_query_response(*bytes);
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(decoded->rows, (std::vector<Row>{{text("a")}}));
+  auto refused = decode_query_response(*r.sm->query(encode_query_request(sql("DROP TABLE kv"))));
+  ASSERT_TRUE(refused.ok());
+  EXPECT_EQ(refused->error_code, ErrorCode::kRefused);
+  auto garbage = decode_query_response(*r.sm->query("garbage"));
+  ASSERT_TRUE(garbage.ok());
+  EXPECT_EQ(garbage->error_code, ErrorCode::kInvalidBatch);
+}
+
+std::string read_all(raft::StateMachineSnapshot& snapshot, uint64_t chunk) {
+  std::string out;
+  while (true) {
+    auto next = snapshot.next_chunk(chunk);
+    EXPECT_TRUE(next.ok());
+    if (!next.ok() || !next->has_value()) return out;
+    out += **next;
+  }
+}
+
+TEST(SqlStateMachineTest, SnapshotRestoresEverythingInAnyChunking) {
+  Replica a;
+  ASSERT_TRUE(a.run({sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v)"),
+                     sql("INSERT INTO t(v) SELECT randomblob(100) FROM (WITH RECURSIVE c(x) AS "
+                         "(SELECT 1 UNION ALL SELECT x + 1 FROM c LIMIT 500) SELECT x FROM c)")})
+                  .ok());
+  ASSERT_TRUE(a.apply(session_batch(3, 1, kTime, {sql("INSERT INTO t(v) VALUES (1)")})).ok());
+  auto snapshot = a.sm->snapshot(raft::Configuration::of_voters({raft::NodeId(1), raft::NodeId(2)}));
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  const std::string bytes = read_all(**snapshot, 777);
+  EXPECT_EQ(bytes.size(), (*snapshot)->size_bytes());
+  ASSERT_TRUE(a.run({sql("DELETE FROM t")}).ok());  // the snapshot is unaffected
+  Replica b;
+  auto restore = b.sm->begin_restore();
+  ASSERT_TRUE(restore.ok());
+  for (size_t i = 0; i < bytes.size(); i += 1000) ASSERT_TRUE((*restore)->add_chunk(bytes.substr(i, 1000)).ok());
+  auto meta = (*restore)->finish();
+  ASSERT_TRUE(meta.ok()) << meta.status();
+  EXPECT_EQ(meta->index, raft::Index(2));
+  EXPECT_EQ(meta->configuration, raft::Configuration::of_voters({raft::NodeId(1), raft::NodeId(2)}));
+  EXPECT_EQ(b.sm->applied().index, raft::Index(2));
+  EXPECT_EQ(b.sm->last_command(), (CommandId{3, 1}));
+  // The sessions came along: the retry is a duplicate on the restored replica.
+  EXPECT_TRUE(b.apply(session_batch(3, 1, kTime, {sql("INSERT INTO t(v) VALUES (1)")})).duplicate);
+  auto count = b.sm->run_query("SELECT count(*) FROM t");
+  ASSERT_TRUE(count.ok());
+  EXPECT_EQ(count->rows[0][0], Value(int64_t{501}));
+}
+
+TEST(SqlStateMachineTest, DamagedOrTruncatedSnapshotLeavesStateUnchanged) {
+  Replica a;
+  ASSERT_TRUE(a.run({sql("CREATE TABLE t(v)"), sql("INSERT INTO t VALUES (1)")}).ok());
+  const std::string bytes = read_all(**a.sm->snapshot(raft::Configuration::of_voters({raft::NodeId(1)})), 4096);
+  Replica b;
+  ASSERT_TRUE(b.run({sql("CREATE TABLE mine(v)")}).ok());
+  const uint64_t before = b.hash();
+  for (size_t position : {size_t{3}, size_t{20}, size_t{50}, bytes.size() - 1}) {
+    std::string damaged = bytes;
+    damaged[position] ^= 0x40;
+    auto restore = *b.sm->begin_restore();
+    const absl::Status added = restore->add_chunk(damaged);
+    const absl::Status finished = added.ok() ? restore->finish().status() : added;
+    EXPECT_FALSE(finished.ok()) << "flipped byte " << position;
+  }
+  auto truncated = *b.sm->begin_restore();
+  ASSERT_TRUE(truncated->add_chunk(bytes.substr(0, bytes.size() - 1)).ok());
+  EXPECT_EQ(truncated->finish().status().code(), absl::StatusCode::kInvalidArgument);
+  auto longer = *b.sm->begin_restore();
+  EXPECT_FALSE(longer->add_chunk(bytes + "x").ok());
+  { auto abandoned = *b.sm->begin_restore(); ASSERT_TRUE(abandoned->add_chunk(bytes).ok()); }
+  EXPECT_EQ(b.hash(), before);
+  EXPECT_EQ(b.sm->applied().index, raft::Index(1));
+}
+
+TEST(CommandBuilderTest, TypedCommandsWithHostileIdentifiers) {
+  Replica r;
+  const std::string table = "t\"; DROP TABLE victims; --";
+  const std::string column = "col'\"`[]";
+  std::vector<Statement> statements;
+  statements.push_back(sql("CREATE TABLE victims(x)"));
+  statements.push_back(*create_table(table, {ColumnDef{"id", ColumnType::kInteger, true},
+                                             ColumnDef{column, ColumnType::kText, false, true, false, text("it's")}}));
+  statements.push_back(*insert_row(table, {{"id", int64_t{1}}, {column, text("x'); DROP TABLE victims; --")}}));
+  statements.push_back(*insert_row(table, {{"id", int64_t{2}}}));
+  statements.push_back(*update_rows(table, {{column, text("y")}}, {{"id", CompareOp::kGe, int64_t{2}}}));
+  statements.push_back(*create_index("idx \"x\"", table, {column}, true));
+  statements.push_back(*add_column(table, ColumnDef{"n", ColumnType::kReal, false, false, false, -1.5}));
+  statements.push_back(*rename_column(table, "n", "n2"));
+  statements.push_back(*delete_rows(table, {{"id", CompareOp::kEq, int64_t{1}}}));
+  statements.push_back(*drop_index("idx \"x\""));
+  statements.push_back(*drop_column(table, "n2"));
+  auto response = r.run(statements);
+  ASSERT_TRUE(response.ok()) << response.message;
+  auto rows = r.sm->run_query(absl::StrCat("SELECT * FROM ", *quote_identifier(table)));
+  ASSERT_TRUE(rows.ok()) << rows.status();
+  EXPECT_EQ(rows->rows, (std::vector<Row>{{int64_t{2}, text("y")}}));
+  EXPECT_TRUE(r.sm->run_query("SELECT * FROM victims").ok());
+  EXPECT_TRUE(r.run({*drop_table(table)}).ok());
+  EXPECT_FALSE(quote_identifier("").ok());
+  EXPECT_FALSE(quote_identifier(std::string("a\0b", 3)).ok());
+  EXPECT_FALSE(quote_identifier("reef_sessions").ok());
+  EXPECT_FALSE(quote_identifier("SQLITE_master").ok());
+  EXPECT_FALSE(sql_literal(Value(0.0 / 0.0)).ok());
+}
+
+TEST(CommandBatchCodecTest, RoundTrip) {
+  CommandBatch batch{CommandId{UINT64_MAX, 5}, -3,
+                     {sql("SELECT ?, :a", {{"", Value()}, {":a", Blob{"\x00\x01"}}}),
+                      sql("SELECT ?, ?, ?", {{"", 1.25}, {"", false}, {"", int64_t{-9}}})}};
+  auto decoded = decode_command_batch(encode_command_batch(batch));
+  ASSERT_TRUE(decoded.ok());
+  EXPECT_EQ(*decoded, batch);
+}
+
+}  // namespace
+}  // namespace reef::statemachine
