@@ -221,8 +221,8 @@ absl::Status NodeStorage::persist(const std::optional<raft::HardState>& hard_sta
 
 absl::Status NodeStorage::on_snapshot_durable(const raft::SnapshotMeta& meta) {
   if (read_only_) return absl::FailedPreconditionError(absl::StrCat(dir_, ": opened read-only"));
-  // [helper restore] the lead's 2-line comment here was overwritten by mistake; its code had no
-  // REEF_ASSERT on snapshots_->latest() (reconstructed from build-b's object file at 05:51:52).
+  // Touches only the log, never snapshots(): in production the snapshot files
+  // are written on the node's loop while log writes run on the storage thread.
   if (log_->empty()) return absl::OkStatus();
   if (!log_has(meta.index, meta.term)) {
     return log_->truncate_suffix(log_->first_index());
