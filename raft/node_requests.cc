@@ -89,9 +89,16 @@ void Node::submit(ClientRequest request, ResponseCallback done) {
 }
 
 void Node::submit_proposal(Waiter waiter) {
+  absl::StatusOr<std::string> payload =
+      ports_.state_machine->prepare_proposal(waiter.request.payload, ports_.clock->now_ms());
+  if (!payload.ok()) {
+    reply(waiter, payload.status());
+    return;
+  }
   const uint64_t id = next_proposal_id_++;
   std::vector<std::string> payloads;
-  payloads.push_back(std::move(waiter.request.payload));
+  payloads.push_back(std::move(*payload));
+  waiter.request.payload.clear();
   proposing_.emplace(id, std::move(waiter));
   core_.step(Propose{ProposalId(id), std::move(payloads)});
 }

@@ -87,6 +87,13 @@ class StateMachine {
   // Position of the last applied entry; {0, 0} for an empty state machine.
   virtual AppliedPosition applied() const = 0;
 
+  // Leader only, right before a client's payload is proposed: the bytes to
+  // put in the log (for ReefDB: the CommandBatch stamped with the leader's
+  // clock, the only time any replica ever reads), or the error to answer
+  // when the payload must never enter the log (undecodable, or statements
+  // that cannot run deterministically). Changes no state.
+  virtual absl::StatusOr<std::string> prepare_proposal(std::string_view payload, uint64_t leader_now_ms) = 0;
+
   // Answers a read-only request (for ReefDB: an encoded SQL query) from the
   // current state, without changing it. Errors in the request are returned
   // as a response, like apply()'s; a non-OK status means the query could not

@@ -1,5 +1,6 @@
 #include "statemachine/sql_state_machine.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/status/status.h"
@@ -10,6 +11,7 @@
 #include "statemachine/snapshot_stream.h"
 #include "statemachine/sql_database.h"
 #include "statemachine/state_hash.h"
+#include "statemachine/statement_classifier.h"
 
 namespace reef::statemachine {
 namespace {
@@ -110,6 +112,21 @@ absl::StatusOr<std::string> SqlStateMachine::apply(const raft::LogEntry& entry) 
   }
   applied_ = raft::AppliedPosition{entry.index, entry.term};
   return response;
+}
+
+absl::StatusOr<std::string> SqlStateMachine::prepare_proposal(std::string_view payload, uint64_t leader_now_ms) {
+  absl::StatusOr<CommandBatch> batch = decode_command_batch(absl::string_view(payload.data(), payload.size()));
+  if (!batch.ok()) return batch.status();
+  for (size_t i = 0; i < batch->statements.size(); ++i) {
+    absl::StatusOr<std::vector<ClassifiedStatement>> classified = classify_statements(batch->statements[i].sql);
+    absl::Status allowed = classified.ok() ? check_allowed(*classified) : classified.status();
+    if (!allowed.ok()) {
+      return absl::InvalidArgumentError(absl::StrCat("statement ", i, ": ", allowed.message()));
+    }
+  }
+  const int64_t now_ms = static_cast<int64_t>(std::min<uint64_t>(leader_now_ms, INT64_MAX));
+  batch->leader_timestamp_ms = std::max(now_ms, last_timestamp_ms_);
+  return encode_command_batch(*batch);
 }
 
 absl::Status SqlStateMachine::internal_step(const char* sql) {

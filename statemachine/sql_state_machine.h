@@ -65,6 +65,13 @@ class SqlStateMachine final : public raft::StateMachine {
 
   absl::StatusOr<std::string> apply(const raft::LogEntry& entry) override;
   raft::AppliedPosition applied() const override { return applied_; }
+  // Decodes the batch, refuses what the statement classifier refuses
+  // (transaction control, ATTACH, VACUUM, temp objects, settings: see
+  // statement_classifier.h) with INVALID_ARGUMENT naming the statement, and
+  // stamps it with max(leader_now_ms, the last applied leader timestamp) so
+  // "now" never goes back when leadership moves to a node whose clock is
+  // behind.
+  absl::StatusOr<std::string> prepare_proposal(std::string_view payload, uint64_t leader_now_ms) override;
   absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> snapshot(
       const raft::Configuration& configuration) override;
   absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> begin_restore() override;

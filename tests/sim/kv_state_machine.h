@@ -33,6 +33,12 @@ class KvStateMachine final : public raft::StateMachine {
     return previous;
   }
   raft::AppliedPosition applied() const override { return applied_; }
+  absl::StatusOr<std::string> prepare_proposal(std::string_view payload, uint64_t) override {
+    if (payload.find('=') == std::string_view::npos) {
+      return absl::InvalidArgumentError("kv: a write is key=value");
+    }
+    return std::string(payload);
+  }
   absl::StatusOr<std::string> query(std::string_view request) override {
     auto it = data_.find(std::string(request));
     return it == data_.end() ? std::string() : it->second;

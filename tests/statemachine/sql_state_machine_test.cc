@@ -4,6 +4,7 @@
 #include <ctime>
 
 #include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "statemachine/command_builder.h"
 #include "statemachine/query_codec.h"
@@ -239,6 +240,33 @@ TEST(SqlStateMachineTest, UnsafeOrNondeterministicSqlIsRefused) {
   auto version = r.sm->run_query("PRAGMA user_version");
   ASSERT_TRUE(version.ok()) << version.status();
   EXPECT_EQ(version->rows[0][0], Value(int64_t{3}));
+}
+
+// The leader's last word before a batch enters the log: stamped with its
+// clock, never earlier than what was applied, and refused when a statement
+// could not run the same way everywhere.
+TEST(SqlStateMachineTest, PrepareProposalStampsTheLeaderClockAndRefusesUnsafeStatements) {
+  Replica r;
+  ASSERT_TRUE(r.run({sql("CREATE TABLE t(x)")}, /*timestamp_ms=*/5000).ok());
+  const std::string payload = encode_command_batch(CommandBatch{CommandId{7, 1}, 0, {sql("INSERT INTO t VALUES (1)")}});
+
+  auto stamped = r.sm->prepare_proposal(payload, 9000);
+  ASSERT_TRUE(stamped.ok()) << stamped.status();
+  auto batch = decode_command_batch(*stamped);
+  ASSERT_TRUE(batch.ok());
+  EXPECT_EQ(batch->leader_timestamp_ms, 9000);
+  EXPECT_EQ(batch->id, (CommandId{7, 1}));
+  // A new leader whose clock is behind the last applied entry does not move "now" back.
+  auto behind = r.sm->prepare_proposal(payload, 1000);
+  ASSERT_TRUE(behind.ok());
+  EXPECT_EQ(decode_command_batch(*behind)->leader_timestamp_ms, 5000);
+
+  const std::string unsafe = encode_command_batch(
+      CommandBatch{CommandId{7, 2}, 0, {sql("INSERT INTO t VALUES (2)"), sql("ATTACH 'x.db' AS x")}});
+  auto refused = r.sm->prepare_proposal(unsafe, 9000);
+  EXPECT_EQ(refused.status().code(), absl::StatusCode::kInvalidArgument);
+  EXPECT_THAT(std::string(refused.status().message()), ::testing::HasSubstr("statement 1"));
+  EXPECT_EQ(r.sm->prepare_proposal("not a batch", 9000).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
 TEST(SqlStateMachineTest, RunawayStatementHitsTheDeterministicBudget) {
