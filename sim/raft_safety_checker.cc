@@ -1,18 +1,22 @@
-#include "tests/raft/support/cluster_checker.h"
+#include "sim/raft_safety_checker.h"
 
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
 
-namespace reef::raft::testing {
+namespace reef::sim {
 
-void ClusterChecker::fail(std::string what) {
+using raft::RaftLog;
+using raft::RequestVote;
+using raft::VoteResponse;
+
+void RaftSafetyChecker::fail(std::string what) {
   if (!violation_) violation_ = std::move(what);
 }
 
-void ClusterChecker::observe_restart(NodeId node) { last_commit_.erase(node); }
+void RaftSafetyChecker::observe_restart(NodeId node) { last_commit_.erase(node); }
 
-void ClusterChecker::observe_sent(const Message& m) {
+void RaftSafetyChecker::observe_sent(const Message& m) {
   std::optional<NodeId> candidate;
   if (const auto* vr = std::get_if<VoteResponse>(&m.body); vr != nullptr && vr->granted && !vr->pre_vote) {
     candidate = m.to;
@@ -27,7 +31,7 @@ void ClusterChecker::observe_sent(const Message& m) {
   }
 }
 
-void ClusterChecker::observe_applied(NodeId node, const LogEntry& entry, Term node_term) {
+void RaftSafetyChecker::observe_applied(NodeId node, const LogEntry& entry, Term node_term) {
   auto [it, inserted] = committed_.try_emplace(entry.index, Committed{entry.term, entry.payload, node_term});
   if (inserted) return;
   Committed& c = it->second;
@@ -39,7 +43,7 @@ void ClusterChecker::observe_applied(NodeId node, const LogEntry& entry, Term no
   c.commit_term = std::min(c.commit_term, node_term);
 }
 
-void ClusterChecker::observe(const std::map<NodeId, const Core*>& cores) {
+void RaftSafetyChecker::observe(const std::map<NodeId, const Core*>& cores) {
   for (const auto& [id, core] : cores) {
     if (absl::Status s = core->check_invariants(); !s.ok()) fail(std::string(s.message()));
     const Index commit = core->log().committed();
@@ -65,7 +69,7 @@ void ClusterChecker::observe(const std::map<NodeId, const Core*>& cores) {
   }
 }
 
-void ClusterChecker::check_log_matching(const Core& a, const Core& b) {
+void RaftSafetyChecker::check_log_matching(const Core& a, const Core& b) {
   const RaftLog& la = a.log();
   const RaftLog& lb = b.log();
   const Index low = std::max(la.first_index(), lb.first_index());
@@ -84,7 +88,7 @@ void ClusterChecker::check_log_matching(const Core& a, const Core& b) {
   }
 }
 
-void ClusterChecker::check_leader_completeness(const Core& leader) {
+void RaftSafetyChecker::check_leader_completeness(const Core& leader) {
   const RaftLog& log = leader.log();
   for (const auto& [index, c] : committed_) {
     if (c.commit_term >= leader.term()) continue;
@@ -99,4 +103,4 @@ void ClusterChecker::check_leader_completeness(const Core& leader) {
   }
 }
 
-}  // namespace reef::raft::testing
+}  // namespace reef::sim

@@ -1,4 +1,4 @@
-// Cluster-wide Raft safety properties (thesis §3.6.3, figure 3.2), checked
+// RaftSafetyChecker: cluster-wide Raft safety properties (thesis §3.6.3, figure 3.2), checked
 // against every node's view after every step:
 //
 //  - Election safety: at most one leader per term.
@@ -18,7 +18,8 @@
 //    the core's own check_invariants().
 //
 // The checker remembers the first violation; later ones are usually
-// consequences of it.
+// consequences of it. Used by the simulator and by the core's in-memory test
+// harness (tests/raft/support/cluster.h).
 #pragma once
 
 #include <map>
@@ -28,9 +29,16 @@
 
 #include "raft/core.h"
 
-namespace reef::raft::testing {
+namespace reef::sim {
 
-class ClusterChecker {
+using raft::Core;
+using raft::Index;
+using raft::LogEntry;
+using raft::Message;
+using raft::NodeId;
+using raft::Term;
+
+class RaftSafetyChecker {
  public:
   // Call after `node` stepped. `cores` holds every live node.
   void observe(const std::map<NodeId, const Core*>& cores);
@@ -62,4 +70,4 @@ class ClusterChecker {
   std::optional<std::string> violation_;
 };
 
-}  // namespace reef::raft::testing
+}  // namespace reef::sim

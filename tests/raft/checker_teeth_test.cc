@@ -1,7 +1,7 @@
 // The checker's teeth: evidence that the safety checks would notice real
 // bugs, not just pass on a correct core.
 //
-//  1. ClusterChecker alone, fed hand-made cores and applies that break each
+//  1. sim::RaftSafetyChecker alone, fed hand-made cores and applies that break each
 //     property (divergent logs, two leaders in a term, a leader missing a
 //     committed entry, different applies at one index, commit going back,
 //     two votes in a term).
@@ -33,7 +33,7 @@
 #include "absl/strings/str_cat.h"
 #include "raft/assert.h"
 #include "tests/raft/support/cluster.h"
-#include "tests/raft/support/cluster_checker.h"
+#include "sim/raft_safety_checker.h"
 #include "tests/raft/support/rapidcheck_defaults.h"
 #include "tests/raft/support/schedule.h"
 #include "tests/raft/support/schedule_gen.h"
@@ -50,7 +50,7 @@ bool mentions(const std::optional<std::string>& violation, std::string_view what
 }
 
 // ---------------------------------------------------------------------------
-// 1. ClusterChecker on hand-made states.
+// 1. sim::RaftSafetyChecker on hand-made states.
 
 LogEntry entry(uint64_t index, uint64_t term, std::string payload = "") {
   return LogEntry{Term(term), Index(index), EntryType::kNormal, std::move(payload)};
@@ -83,7 +83,7 @@ Core make_solo_leader(uint64_t id, uint64_t term_before, std::vector<LogEntry> e
 TEST(CheckerTeeth, IdenticalLogsPass) {
   const Core a = make_core(1, {1, 2}, 2, {entry(1, 1, "x"), entry(2, 2, "y")});
   const Core b = make_core(2, {1, 2}, 2, {entry(1, 1, "x"), entry(2, 2, "y")});
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe({{NodeId(1), &a}, {NodeId(2), &b}});
   EXPECT_TRUE(checker.ok()) << *checker.violation();
 }
@@ -93,7 +93,7 @@ TEST(CheckerTeeth, OverwrittenSuffixIsAllowed) {
   // later replaced suffix looks like; log matching allows it.
   const Core a = make_core(1, {1, 2, 3}, 3, {entry(1, 1, "x"), entry(2, 2, "y")});
   const Core b = make_core(2, {1, 2, 3}, 3, {entry(1, 1, "x"), entry(2, 3, "z")});
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe({{NodeId(1), &a}, {NodeId(2), &b}});
   EXPECT_TRUE(checker.ok()) << *checker.violation();
 }
@@ -101,7 +101,7 @@ TEST(CheckerTeeth, OverwrittenSuffixIsAllowed) {
 TEST(CheckerTeeth, LogMatchingCatchesDifferentEntryBelowCommonOne) {
   const Core a = make_core(1, {1, 2}, 2, {entry(1, 1, "x"), entry(2, 2, "y")});
   const Core b = make_core(2, {1, 2}, 2, {entry(1, 1, "OTHER"), entry(2, 2, "y")});
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe({{NodeId(1), &a}, {NodeId(2), &b}});
   EXPECT_TRUE(mentions(checker.violation(), "log matching")) << checker.violation().value_or("(none)");
 }
@@ -109,7 +109,7 @@ TEST(CheckerTeeth, LogMatchingCatchesDifferentEntryBelowCommonOne) {
 TEST(CheckerTeeth, LogMatchingCatchesSameIndexAndTermWithDifferentPayload) {
   const Core a = make_core(1, {1, 2}, 1, {entry(1, 1, "x")});
   const Core b = make_core(2, {1, 2}, 1, {entry(1, 1, "y")});
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe({{NodeId(1), &a}, {NodeId(2), &b}});
   EXPECT_TRUE(mentions(checker.violation(), "log matching")) << checker.violation().value_or("(none)");
 }
@@ -118,7 +118,7 @@ TEST(CheckerTeeth, ElectionSafetyCatchesTwoLeadersInOneTerm) {
   const Core a = make_solo_leader(1, 0);
   const Core b = make_solo_leader(2, 0);
   ASSERT_EQ(a.term(), b.term());
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe({{NodeId(1), &a}, {NodeId(2), &b}});
   EXPECT_TRUE(mentions(checker.violation(), "election safety")) << checker.violation().value_or("(none)");
 }
@@ -128,7 +128,7 @@ TEST(CheckerTeeth, ElectionSafetyRemembersEarlierLeaders) {
   // of who led each term must still catch it.
   const Core a = make_solo_leader(1, 0);
   const Core b = make_solo_leader(2, 0);
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe({{NodeId(1), &a}});
   ASSERT_TRUE(checker.ok());
   checker.observe({{NodeId(2), &b}});
@@ -136,7 +136,7 @@ TEST(CheckerTeeth, ElectionSafetyRemembersEarlierLeaders) {
 }
 
 TEST(CheckerTeeth, LeaderCompletenessCatchesLeaderWithoutCommittedEntry) {
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe_applied(NodeId(2), entry(1, 1, "x"), Term(1));
   // Leads term 2 with only its own no-op at index 1.
   const Core leader = make_solo_leader(1, 1);
@@ -145,7 +145,7 @@ TEST(CheckerTeeth, LeaderCompletenessCatchesLeaderWithoutCommittedEntry) {
 }
 
 TEST(CheckerTeeth, LeaderCompletenessAcceptsLeaderWithCommittedEntry) {
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe_applied(NodeId(2), entry(1, 1, "x"), Term(1));
   const Core leader = make_solo_leader(1, 1, {entry(1, 1, "x")});
   checker.observe({{NodeId(1), &leader}});
@@ -153,7 +153,7 @@ TEST(CheckerTeeth, LeaderCompletenessAcceptsLeaderWithCommittedEntry) {
 }
 
 TEST(CheckerTeeth, StateMachineSafetyCatchesDifferentApplies) {
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe_applied(NodeId(1), entry(1, 1, "a"), Term(1));
   checker.observe_applied(NodeId(2), entry(1, 1, "a"), Term(1));
   ASSERT_TRUE(checker.ok());
@@ -163,7 +163,7 @@ TEST(CheckerTeeth, StateMachineSafetyCatchesDifferentApplies) {
 }
 
 TEST(CheckerTeeth, StateMachineSafetyCatchesDifferentTermAtIndex) {
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe_applied(NodeId(1), entry(1, 1, "a"), Term(1));
   checker.observe_applied(NodeId(2), entry(1, 2, "a"), Term(2));
   EXPECT_TRUE(mentions(checker.violation(), "state machine safety"))
@@ -174,13 +174,13 @@ TEST(CheckerTeeth, CommitGoingBackIsCaughtUnlessTheNodeRestarted) {
   const Core before = make_core(1, {1, 2}, 1, {entry(1, 1, "x")}, /*commit=*/1);
   const Core after = make_core(1, {1, 2}, 1, {entry(1, 1, "x")}, /*commit=*/0);
   {
-    ClusterChecker checker;
+    sim::RaftSafetyChecker checker;
     checker.observe({{NodeId(1), &before}});
     checker.observe({{NodeId(1), &after}});
     EXPECT_TRUE(mentions(checker.violation(), "commit went back")) << checker.violation().value_or("(none)");
   }
   {
-    ClusterChecker checker;
+    sim::RaftSafetyChecker checker;
     checker.observe({{NodeId(1), &before}});
     checker.observe_restart(NodeId(1));
     checker.observe({{NodeId(1), &after}});
@@ -198,7 +198,7 @@ Message vote_request(uint64_t candidate, uint64_t to, uint64_t term, bool pre_vo
 }
 
 TEST(CheckerTeeth, VoteSafetyCatchesTwoGrantsInOneTerm) {
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe_sent(vote_grant(3, 1, 5));
   checker.observe_sent(vote_grant(3, 1, 5));  // a retransmission is the same promise
   checker.observe_sent(vote_grant(3, 2, 6));  // another term, another vote
@@ -209,14 +209,14 @@ TEST(CheckerTeeth, VoteSafetyCatchesTwoGrantsInOneTerm) {
 }
 
 TEST(CheckerTeeth, VoteSafetyCountsACandidatesOwnVote) {
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe_sent(vote_request(1, 2, 4));  // n1 stands in term 4: it voted for itself
   checker.observe_sent(vote_grant(1, 3, 4));
   EXPECT_TRUE(mentions(checker.violation(), "vote safety")) << checker.violation().value_or("(none)");
 }
 
 TEST(CheckerTeeth, VoteSafetyIgnoresPreVotesAndRejections) {
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe_sent(vote_grant(3, 1, 5, /*pre_vote=*/true));
   checker.observe_sent(vote_grant(3, 2, 5, /*pre_vote=*/true));
   checker.observe_sent(vote_request(3, 1, 5, /*pre_vote=*/true));
@@ -227,7 +227,7 @@ TEST(CheckerTeeth, VoteSafetyIgnoresPreVotesAndRejections) {
 }
 
 TEST(CheckerTeeth, FirstViolationIsKept) {
-  ClusterChecker checker;
+  sim::RaftSafetyChecker checker;
   checker.observe_applied(NodeId(1), entry(1, 1, "a"), Term(1));
   checker.observe_applied(NodeId(2), entry(1, 1, "b"), Term(1));
   const Core a = make_solo_leader(1, 0);

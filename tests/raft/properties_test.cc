@@ -5,7 +5,7 @@
 // (tests/raft/support/schedule.h) checks, after every step:
 //
 //   election safety, log matching, leader completeness, state machine
-//   safety and vote safety (ClusterChecker), every core's own invariants,
+//   safety and vote safety (RaftSafetyChecker), every core's own invariants,
 //   that OK read points are linearizable (ReadIndex, and leases on lockstep
 //   clocks), and that proposal results name what was applied;
 //

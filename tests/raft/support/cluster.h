@@ -14,7 +14,7 @@
 // The network is a list of envelopes the test delivers, drops, duplicates or
 // reorders by position; partitions drop messages at delivery. restart()
 // models a crash: pending writes are lost and the core is rebuilt from the
-// durable state. Every step is followed by the ClusterChecker.
+// durable state. Every step is followed by the sim::RaftSafetyChecker.
 //
 // ClusterOptions::bug turns this driver into a deliberately wrong one. That
 // is how the checker's own tests prove it would notice a real driver bug
@@ -30,7 +30,7 @@
 #include <vector>
 
 #include "raft/core.h"
-#include "tests/raft/support/cluster_checker.h"
+#include "sim/raft_safety_checker.h"
 
 namespace reef::raft::testing {
 
@@ -126,7 +126,7 @@ class Cluster {
   std::vector<ProposalResult>& proposals(NodeId id) { return nodes_.at(id).proposals; }
   std::vector<TransferResult>& transfers(NodeId id) { return nodes_.at(id).transfers; }
   const HardState& durable_hard_state(NodeId id) const { return nodes_.at(id).durable.hard_state; }
-  const ClusterChecker& checker() const { return checker_; }
+  const sim::RaftSafetyChecker& checker() const { return checker_; }
   // A one-line description of every node, for failure messages.
   std::string describe() const;
 
@@ -163,7 +163,7 @@ class Cluster {
   std::map<NodeId, Node> nodes_;
   std::deque<Envelope> in_flight_;
   std::map<NodeId, int> group_;  // partition group per node; empty map = fully connected
-  ClusterChecker checker_;
+  sim::RaftSafetyChecker checker_;
   uint64_t next_proposal_id_ = 1;  // per cluster, so runs do not depend on each other
 };
 

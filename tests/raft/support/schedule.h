@@ -12,7 +12,7 @@
 // feed arbitrary bytes.
 //
 // run_schedule() plays a schedule and reports the first violation of:
-//  - the ClusterChecker properties (election safety, log matching, leader
+//  - the RaftSafetyChecker properties (election safety, log matching, leader
 //    completeness, state machine safety, vote safety, per-node invariants),
 //    checked after every single step;
 //  - read linearizability: a read point handed out as OK is at least the
