@@ -5,6 +5,7 @@
 #include <cstdint>
 
 #include "absl/status/status.h"
+#include "raft/injected_bugs.h"
 #include "raft/types.h"
 
 namespace reef::raft {
@@ -60,6 +61,9 @@ struct CoreConfig {
 
   // Seeds the core's private PRNG (election timeouts only).
   uint64_t seed = 0;
+
+  // Simulator only: deliberate bugs for proving the checkers (all off).
+  InjectedBugs bugs;
 
   absl::Status validate() const;
 };

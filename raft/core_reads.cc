@@ -65,7 +65,7 @@ void Core::handle_read_index(ReadId id, NodeId requester) {
   const bool alone = configuration_.vote_result([&](NodeId n) -> std::optional<bool> {
     return n == config_.id ? std::optional<bool>(true) : std::nullopt;
   }) == VoteResult::kWon;
-  if (alone || lease_valid()) {
+  if (alone || lease_valid() || config_.bugs.read_index_without_quorum) {
     // Under a lease, or alone in the cluster: no other leader can exist now.
     answer_read(requester, id, absl::OkStatus(), log_.committed());
     return;
@@ -134,7 +134,9 @@ void Core::maybe_confirm_reads() {
       // A quorum saw us as leader at the time this round was sent; none of
       // them votes for another node within an election timeout of that.
       const uint64_t sent = leader.round_sent_tick.front().second;
-      leader.lease_expiry_tick = sent + config_.election_timeout_ticks - config_.lease_clock_margin_ticks;
+      leader.lease_expiry_tick = config_.bugs.lease_beyond_clock_bound
+                                     ? sent + 2 * config_.election_timeout_ticks
+                                     : sent + config_.election_timeout_ticks - config_.lease_clock_margin_ticks;
     }
     leader.round_sent_tick.pop_front();
   }

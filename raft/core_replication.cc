@@ -125,7 +125,7 @@ bool Core::maybe_commit() {
   if (quorum_index <= log_.committed()) return false;
   // Thesis §3.6.2 (figure 3.7): only entries of the current term commit by
   // counting replicas; earlier ones commit indirectly beneath them.
-  if (log_.term_at(quorum_index) != term_) return false;
+  if (log_.term_at(quorum_index) != term_ && !config_.bugs.commit_earlier_term_by_counting) return false;
   for (Index i = log_.committed().next(); i <= quorum_index; i = i.next()) {
     const LogEntry& e = log_.at(i);
     if (e.term == term_) leader.uncommitted_bytes -= std::min<uint64_t>(leader.uncommitted_bytes, e.payload.size());
@@ -185,7 +185,9 @@ void Core::handle_append(const Message& m, AppendEntries& ae_in) {
     ae = &trimmed;
   }
 
-  if (!log_.matches(ae->prev_index, ae->prev_term)) {
+  const bool skip_check = config_.bugs.append_without_consistency_check && ae->prev_index <= log_.last_index() &&
+                          ae->prev_index >= log_.snapshot().index;
+  if (!skip_check && !log_.matches(ae->prev_index, ae->prev_term)) {
     // Thesis §5.3: tell the leader where our log could match so it can skip
     // a whole conflicting term at once.
     const Index hint = log_.find_conflict_by_term(std::min(ae->prev_index, log_.last_index()), ae->prev_term);

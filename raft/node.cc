@@ -167,6 +167,7 @@ void Node::handle_output(Output output) {
 }
 
 void Node::persist(Output& output) {
+  if (config_.core.bugs.grant_vote_before_persist) send_votes_now(output.messages_after_persist);
   const bool has_write = snapshot_durable_ || output.hard_state || !output.entries.empty();
   if (!has_write) {
     if (output.messages_after_persist.empty()) return;
@@ -194,6 +195,16 @@ void Node::persist(Output& output) {
   write.entries = std::move(output.entries);
   writes_in_flight_.push_back(std::move(in_flight));
   ports_.log->submit(std::move(write));
+}
+
+// InjectedBugs::grant_vote_before_persist: the promise leaves before it is
+// kept; a crash before the write makes the node forget it voted.
+void Node::send_votes_now(std::vector<Message>& messages) {
+  auto is_vote = [](const Message& m) { return std::holds_alternative<VoteResponse>(m.body); };
+  for (Message& m : messages) {
+    if (is_vote(m)) ports_.transport->send(NodeMessage{m.from, m.to, m});
+  }
+  std::erase_if(messages, is_vote);
 }
 
 void Node::send_after_persist(std::vector<Message>& messages) {

@@ -45,6 +45,7 @@ class SimFile final : public File {
   absl::Status sync() override {
     if (absl::Status s = usable(); !s.ok()) return s;
     if (absl::Status s = fs_->maybe_fail(SimFileSystem::OpKind::kSync, path_); !s.ok()) return s;
+    if (fs_->faults().lie_about_file_sync) return absl::OkStatus();
     inode_->durable = inode_->data;
     inode_->last_unsynced_write.reset();
     return absl::OkStatus();

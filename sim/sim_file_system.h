@@ -25,6 +25,9 @@
 //    SimFaults::byte_budget fail with RESOURCE_EXHAUSTED.
 //  - silent bit flips: flip_bit() / flip_random_bit() change one stored bit
 //    (durable and visible) without any error, like media corruption.
+//  - a lying disk (SimFaults::lie_about_file_sync): File::sync() succeeds
+//    without making anything durable. Only the simulator's --bug switch sets
+//    it, to prove the checkers notice lost acknowledged writes.
 //
 // Directories are created durably and never removed; that is all the log
 // store needs. Paths are normalized ("a//b/" is "a/b", "./a" is "a") the way
@@ -56,6 +59,10 @@ struct SimFaults {
   std::optional<uint64_t> fail_sync_call;
   std::optional<uint64_t> byte_budget;
   bool torn_writes = false;
+  // A deliberate bug (reef-sim --bug lying-fsync): File::sync() reports
+  // success and makes nothing durable, like a disk that acknowledges writes
+  // from a volatile cache. A crash then loses acknowledged data.
+  bool lie_about_file_sync = false;
 };
 
 struct SimFileSystemStats {

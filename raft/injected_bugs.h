@@ -1,0 +1,32 @@
+// InjectedBugs: deliberate bugs the simulator can switch on to prove that its
+// checkers catch real mistakes (reef-sim --bug NAME; see sim/bugs.h for the
+// names and what each one breaks). Every flag is off by default, and nothing
+// outside the simulator sets one: the production node's configuration has no
+// way to reach them. Each flag guards one small, clearly marked branch.
+#pragma once
+
+namespace reef::raft {
+
+struct InjectedBugs {
+  // Core: commit an entry of an earlier term by counting replicas (the
+  // figure 3.7 / figure 8 mistake, thesis §3.6.2).
+  bool commit_earlier_term_by_counting = false;
+  // Core: answer ReadIndex at once with the commit index, without the
+  // heartbeat round that confirms this node still leads (thesis §6.4 step 3).
+  bool read_index_without_quorum = false;
+  // Core: a follower overwrites its log from prev_index on even when its
+  // entry at prev_index has another term (no consistency check, §3.5).
+  bool append_without_consistency_check = false;
+  // Core: the lease runs twice an election timeout and ignores the clock
+  // margin, longer than any voter's promise not to elect another leader.
+  bool lease_beyond_clock_bound = false;
+  // Driver: send vote grants before the vote is durable (§3.8).
+  bool grant_vote_before_persist = false;
+
+  bool any() const {
+    return commit_earlier_term_by_counting || read_index_without_quorum || append_without_consistency_check ||
+           lease_beyond_clock_bound || grant_vote_before_persist;
+  }
+};
+
+}  // namespace reef::raft
