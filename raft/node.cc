@@ -6,6 +6,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "raft/assert.h"
+#include "raft/random.h"
 
 namespace reef::raft {
 namespace {
@@ -78,7 +79,16 @@ absl::StatusOr<std::unique_ptr<Node>> Node::boot(NodeConfig config, NodePorts po
 }
 
 Node::Node(NodeConfig config, NodePorts ports, Core core)
-    : config_(std::move(config)), ports_(ports), core_(std::move(core)) {}
+    : config_(std::move(config)), ports_(ports), core_(std::move(core)) {
+  // Read and forwarded-request ids travel to the leader and come back. A
+  // restarted node must not reuse the ids of its previous life: a late
+  // answer to an old id would complete a new request with a stale read
+  // index or somebody else's response. Each life starts at its own random
+  // point (from the core's per-boot seed) of a 2^62 space.
+  uint64_t state = config_.core.seed ^ 0x6e6f64652d696473ULL;  // "node-ids"
+  next_read_id_ = (splitmix64(state) >> 2) + 1;
+  next_forward_id_ = (splitmix64(state) >> 2) + 1;
+}
 
 Node::~Node() = default;
 

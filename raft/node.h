@@ -270,7 +270,7 @@ class Node {
   uint64_t bytes_since_snapshot_ = 0;
 
   uint64_t next_proposal_id_ = 1;
-  uint64_t next_read_id_ = 1;
+  uint64_t next_read_id_ = 1;     // see the constructor: random per boot
   uint64_t next_forward_id_ = 1;
   absl::btree_map<uint64_t, Waiter> proposing_;               // by ProposalId, until placed
   absl::btree_map<uint64_t, PlacedProposal> proposals_;       // by log index, until applied

@@ -50,6 +50,10 @@ void SimNetwork::split(const std::vector<std::vector<raft::NodeId>>& groups) {
 
 void SimNetwork::send(raft::NodeMessage message) {
   ++stats_.sent;
+  if (observer_ && !observer_(message)) {
+    ++stats_.died_with_sender;
+    return;
+  }
   if (is_cut(message.from, message.to)) {
     ++stats_.cut;
     return;

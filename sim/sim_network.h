@@ -36,6 +36,7 @@ struct NetworkStats {
   uint64_t lost = 0;
   uint64_t cut = 0;  // dropped by a partition
   uint64_t duplicated = 0;
+  uint64_t died_with_sender = 0;  // dropped by the observer
 };
 
 class SimNetwork {
@@ -47,6 +48,9 @@ class SimNetwork {
   ~SimNetwork();
 
   void set_faults(const NetworkFaults& faults) { faults_ = faults; }
+  // Sees every message as its sender hands it over, before any fault, and
+  // may drop it (returns false): the sender died before it left.
+  void set_observer(std::function<bool(const raft::NodeMessage&)> observer) { observer_ = std::move(observer); }
   const NetworkFaults& faults() const { return faults_; }
   const NetworkStats& stats() const { return stats_; }
 
@@ -73,6 +77,7 @@ class SimNetwork {
   Scheduler& scheduler_;
   raft::Prng rng_;
   Deliver deliver_;
+  std::function<bool(const raft::NodeMessage&)> observer_;
   NetworkFaults faults_;
   NetworkStats stats_;
   std::set<std::pair<raft::NodeId, raft::NodeId>> cut_;

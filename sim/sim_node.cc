@@ -33,7 +33,7 @@ absl::Status SimNode::start() {
   }
   storage_ = std::move(*storage);
   log_ = std::make_unique<storage::NodeLog>(*storage_, [this] { on_write_queued(); });
-  state_machine_ = make_state_machine_();
+  state_machine_ = make_state_machine_(id_);
   raft::NodeConfig config = options_.node;
   config.core.id = id_;
   config.core.seed = derive_seed(rng_.next_u64(), "core");
@@ -100,6 +100,17 @@ void SimNode::schedule_tick() {
   const uint64_t generation = generation_;
   scheduler_.schedule_after(delay, absl::StrCat("tick n", id_.value()), [this, generation] {
     if (generation != generation_) return;
+    if (paused()) {
+      // A frozen process's timer fires once when it wakes, not once per
+      // missed interval: it comes back believing little time has passed,
+      // which is exactly what makes pauses dangerous for leases.
+      scheduler_.schedule_at(paused_until_us_, absl::StrCat("tick after pause n", id_.value()), [this, generation] {
+        if (generation != generation_) return;
+        run_in_process(generation, "tick", [this] { node_->on_tick(); });
+        if (generation == generation_) schedule_tick();
+      });
+      return;
+    }
     run_in_process(generation, "tick", [this] { node_->on_tick(); });
     if (generation == generation_) schedule_tick();
   });

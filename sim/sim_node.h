@@ -31,7 +31,7 @@
 
 namespace reef::sim {
 
-using StateMachineFactory = std::function<std::unique_ptr<raft::StateMachine>()>;
+using StateMachineFactory = std::function<std::unique_ptr<raft::StateMachine>(raft::NodeId)>;
 
 struct SimNodeOptions {
   raft::NodeConfig node;

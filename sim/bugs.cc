@@ -1,0 +1,133 @@
+#include "sim/bugs.h"
+
+#include <algorithm>
+
+#include "absl/strings/str_cat.h"
+
+namespace reef::sim {
+namespace {
+
+// A cut-off leader that clients still reach, for long enough that another
+// leader commits meanwhile: what stale reads need.
+void isolated_leaders(RunConfig& c) {
+  c.faults.isolate_leader_per_mille = 800;
+  c.faults.partition_max_ms = 3000;
+}
+
+// Faults that make a leader change with work in flight: the moments every
+// one of these bugs needs.
+void frequent_leader_trouble(RunConfig& c) {
+  c.faults.partitions = true;
+  c.faults.crashes = true;
+  c.faults.interval_min_ms = 100;
+  c.faults.interval_max_ms = 600;
+  c.faults.partition_max_ms = 1500;
+  c.faults.downtime_max_ms = 1500;
+}
+
+void read_heavy(RunConfig& c) {
+  c.workload.mix.read_linearizable = 40;
+  c.workload.mix.write = 40;
+  c.workload.keys = std::min<size_t>(c.workload.keys, 3);
+  c.workload.ops_per_second = std::max<uint64_t>(c.workload.ops_per_second, 200);
+}
+
+struct Bug {
+  BugInfo info;
+  void (*apply)(RunConfig&);
+};
+
+const std::vector<Bug>& bugs() {
+  static const std::vector<Bug> list = {
+      {{"lying-fsync", "the disk acknowledges fsync without making data durable (storage)"},
+       [](RunConfig& c) {
+         c.faults.crashes = true;
+         c.faults.interval_min_ms = 100;
+         c.faults.interval_max_ms = 500;
+         c.faults.interrupt_writes = false;
+       }},
+      {{"vote-before-persist", "the driver sends a vote grant before the vote is durable (driver)"},
+       [](RunConfig& c) {
+         c.node.core.bugs.grant_vote_before_persist = true;
+         frequent_leader_trouble(c);
+         // Competing candidates (no pre-vote) and crashes right after grants.
+         c.node.core.pre_vote = false;
+         c.faults.targeted_crash_per_mille = 300;
+         c.disk_latency_min_us = 2'000;
+         c.disk_latency_max_us = 10'000;
+       }},
+      {{"commit-earlier-term", "the leader commits an entry of an earlier term by counting replicas (core)"},
+       [](RunConfig& c) {
+         c.node.core.bugs.commit_earlier_term_by_counting = true;
+         frequent_leader_trouble(c);
+         // Leaders dying with entries on a minority: the figure 8 setting.
+         // One entry per append, so a follower can hold an old entry
+         // without the new leader's no-op after it.
+         c.nodes = 5;
+         c.node.core.max_entries_per_message = 1;
+         c.faults.targeted_crash_per_mille = 300;
+         c.faults.targeted_downtime_max_ms = 300;
+         c.faults.partitions = false;
+       }},
+      {{"read-index-without-quorum", "ReadIndex is answered without confirming leadership with a quorum (core)"},
+       [](RunConfig& c) {
+         c.node.core.bugs.read_index_without_quorum = true;
+         // Without check-quorum a cut-off leader keeps believing it leads,
+         // so only the quorum round protects its reads.
+         c.node.core.lease_reads = false;
+         c.node.core.check_quorum = false;
+         frequent_leader_trouble(c);
+         isolated_leaders(c);
+         read_heavy(c);
+       }},
+      {{"append-without-consistency-check", "a follower accepts appends whose previous entry does not match (core)"},
+       [](RunConfig& c) {
+         c.node.core.bugs.append_without_consistency_check = true;
+         frequent_leader_trouble(c);
+       }},
+      {{"lease-beyond-clock-bound", "the leader's read lease outlasts the voters' promise (core, clocks)"},
+       [](RunConfig& c) {
+         c.node.core.bugs.lease_beyond_clock_bound = true;
+         c.node.core.lease_reads = true;
+         c.node.core.pre_vote = false;
+         c.faults.drift_max_ppm = 10'000;
+         frequent_leader_trouble(c);
+         read_heavy(c);
+         // A leader frozen or cut off past its real lease still trusts it;
+         // stale reads need the new leader's news not to reach it.
+         isolated_leaders(c);
+         c.faults.crashes = false;
+         c.faults.pauses = true;
+         c.faults.pause_max_ms = 1000;
+       }},
+  };
+  return list;
+}
+
+}  // namespace
+
+const std::vector<BugInfo>& all_bugs() {
+  static const std::vector<BugInfo> infos = [] {
+    std::vector<BugInfo> out;
+    for (const Bug& b : bugs()) out.push_back(b.info);
+    return out;
+  }();
+  return infos;
+}
+
+absl::Status apply_bugs(RunConfig& config) {
+  for (const std::string& name : config.bugs) {
+    auto it = std::find_if(bugs().begin(), bugs().end(), [&](const Bug& b) { return name == b.info.name; });
+    if (it == bugs().end()) {
+      return absl::InvalidArgumentError(absl::StrCat("unknown bug '", name, "' (reef-sim bugs lists them)"));
+    }
+    it->apply(config);
+  }
+  return absl::OkStatus();
+}
+
+bool lies_about_fsync(const RunConfig& config) {
+  return std::find(config.bugs.begin(), config.bugs.end(), "lying-fsync") != config.bugs.end();
+}
+
+}  // namespace reef::sim

@@ -1,0 +1,70 @@
+// RunConfig: everything one simulation run does, drawn from its seed.
+//
+// Swarm testing (Groce et al., "Swarm testing", ISSTA 2012): instead of one
+// fixed fault mix, each seed draws its own cluster size, which fault classes
+// are on and how hard, the workload mix and the timing settings, so that
+// some runs are gentle enough to reach deep states and others are brutal.
+// RunConfig::from_seed() is that draw; it is a pure function of the seed.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "raft/node.h"
+#include "sim/sim_network.h"
+#include "sim/workload.h"
+
+namespace reef::sim {
+
+struct FaultPlan {
+  bool crashes = true;
+  bool pauses = true;
+  bool partitions = true;
+  bool disk_errors = false;
+  bool clock_drift = true;
+  // Time between two fault actions, uniform in [min, max].
+  uint64_t interval_min_ms = 300;
+  uint64_t interval_max_ms = 2000;
+  uint64_t downtime_max_ms = 3000;   // crashed or stopped node stays down
+  uint64_t pause_max_ms = 1500;
+  uint64_t partition_max_ms = 4000;
+  uint32_t disk_error_per_million = 0;  // EIO per read/write/sync call
+  int64_t drift_max_ppm = 0;            // each node's clock drift in [-max, max]
+  bool interrupt_writes = true;         // crashes may tear a write in progress
+  // Targeted crashes (per mille of the moments): right after a node grants a
+  // vote, or a leader sends new entries — where durability ordering
+  // matters most — followed by a quick restart.
+  uint32_t targeted_crash_per_mille = 0;
+  // Of the partitions, this per mille isolate the current leader.
+  uint32_t isolate_leader_per_mille = 200;
+  uint64_t targeted_downtime_max_ms = 60;
+};
+
+struct RunConfig {
+  uint64_t seed = 1;
+  size_t nodes = 3;
+  // Faults and load run this long; then everything heals and the run waits
+  // up to heal_timeout_ms for every operation to finish and every node to
+  // converge (the liveness bound).
+  uint64_t duration_ms = 20'000;
+  uint64_t heal_timeout_ms = 30'000;
+
+  uint64_t tick_ms = 10;
+  uint64_t tick_jitter_us = 500;
+  raft::NodeConfig node;
+  uint64_t disk_latency_min_us = 100;
+  uint64_t disk_latency_max_us = 3000;
+  NetworkFaults network;
+  FaultPlan faults;
+  WorkloadOptions workload;
+  // Names from sim/bugs.h; applied after the draw.
+  std::vector<std::string> bugs;
+
+  // The swarm draw for `seed` (with `nodes` forced when non-zero).
+  static RunConfig from_seed(uint64_t seed, size_t nodes = 0);
+  // One line naming what was drawn, for reports.
+  std::string describe() const;
+};
+
+}  // namespace reef::sim

@@ -1,0 +1,361 @@
+#include "sim/sim_run.h"
+
+#include <chrono>
+#include <exception>
+#include <memory>
+#include <set>
+
+#include "absl/strings/str_cat.h"
+#include "nlohmann/json.hpp"
+#include "raft/assert.h"
+#include "sim/bugs.h"
+#include "sim/checked_state_machine.h"
+#include "sim/fault_injector.h"
+#include "sim/history.h"
+#include "sim/linearizability_checker.h"
+#include "sim/raft_safety_checker.h"
+#include "sim/seed.h"
+#include "sim/sim_cluster.h"
+#include "sim/workload.h"
+
+namespace reef::sim {
+namespace {
+
+// Replicas' state hashes are compared at every applied index that is a
+// multiple of this (a hash reads the whole database).
+constexpr uint64_t kHashEvery = 64;
+// Raft safety is checked this often in simulated time.
+constexpr uint64_t kSafetyEveryUs = 20'000;
+constexpr uint64_t kLinearizabilityStates = 2'000'000;
+
+SimClusterOptions cluster_options(const RunConfig& c) {
+  SimClusterOptions o;
+  o.seed = c.seed;
+  o.nodes = c.nodes;
+  o.network = c.network;
+  o.node.node = c.node;
+  o.node.tick_ms = c.tick_ms;
+  o.node.tick_jitter_us = c.tick_jitter_us;
+  o.node.disk_latency_min_us = c.disk_latency_min_us;
+  o.node.disk_latency_max_us = c.disk_latency_max_us;
+  o.node.storage.log.segment_bytes = 64 << 10;
+  o.node.disk_faults.torn_writes = true;
+  o.node.disk_faults.lie_about_file_sync = lies_about_fsync(c);
+  if (c.faults.disk_errors) {
+    o.node.disk_faults.read_error_per_million = c.faults.disk_error_per_million;
+    o.node.disk_faults.write_error_per_million = c.faults.disk_error_per_million;
+    o.node.disk_faults.sync_error_per_million = c.faults.disk_error_per_million;
+  }
+  raft::Prng drift(derive_seed(c.seed, "clock drift"));
+  for (size_t i = 0; i < c.nodes; ++i) {
+    const int64_t max = c.faults.drift_max_ppm;
+    o.clock_drift_ppm.push_back(max == 0 ? 0 : static_cast<int64_t>(drift.below(2 * max + 1)) - max);
+  }
+  return o;
+}
+
+// Everything one run holds, so the phases below can share it.
+class Run {
+ public:
+  Run(const RunConfig& config, const RunHooks& hooks)
+      : config_(config),
+        hooks_(hooks),
+        cluster_(cluster_options(config), [this](raft::NodeId id) { return make_state_machine(id); }),
+        workload_(cluster_, config.workload, derive_seed(config.seed, "workload"), history_),
+        faults_(cluster_, config, derive_seed(config.seed, "faults"), [this](raft::NodeId id) {
+          safety_.observe_restart(id);
+        }) {
+    report_.seed = config.seed;
+    report_.nodes = config.nodes;
+    report_.config = config.describe();
+    report_.bugs = config.bugs;
+  }
+
+  RunReport run() {
+    const auto wall_start = std::chrono::steady_clock::now();
+    try {
+      run_phases();
+    } catch (const std::exception& e) {
+      // A failed always-on assertion (reef-sim turns them into exceptions).
+      violation(e.what());
+    }
+    finish_report(std::chrono::duration<double>(std::chrono::steady_clock::now() - wall_start).count());
+    return report_;
+  }
+
+ private:
+  std::unique_ptr<raft::StateMachine> make_state_machine(raft::NodeId id) {
+    absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql = statemachine::SqlStateMachine::create();
+    REEF_ASSERT(sql.ok(), "SqlStateMachine::create: ", sql.status().ToString());
+    return std::make_unique<CheckedStateMachine>(
+        std::move(*sql), [this, id](const raft::LogEntry& entry, statemachine::SqlStateMachine& after) {
+          on_applied(id, entry, after);
+        });
+  }
+
+  void on_applied(raft::NodeId id, const raft::LogEntry& entry, statemachine::SqlStateMachine& after) {
+    raft::Node* node = cluster_.node(id).node();
+    // During boot replay the node does not exist yet and the term the entry
+    // was committed in is unknown: claim none, so the leader-completeness
+    // check relies only on live commits.
+    safety_.observe_applied(id, entry, node != nullptr ? node->core().term() : raft::Term(UINT64_MAX));
+    if (entry.index.value() % kHashEvery != 0) return;
+    absl::StatusOr<uint64_t> hash = after.state_hash();
+    if (!hash.ok()) {
+      violation(absl::StrCat("node ", id.value(), " state_hash failed: ", hash.status().ToString()));
+      return;
+    }
+    auto [it, inserted] = hashes_.try_emplace(entry.index.value(), std::make_pair(id, *hash));
+    if (!inserted && it->second.second != *hash) {
+      violation(absl::StrCat("replica divergence: state_hash at index ", entry.index.value(), " is ",
+                             absl::Hex(*hash), " on node ", id.value(), " but ", absl::Hex(it->second.second),
+                             " on node ", it->second.first.value()));
+    }
+  }
+
+  void run_phases() {
+    Scheduler& scheduler = cluster_.scheduler();
+    if (hooks_.trace) scheduler.set_trace_sink(hooks_.trace);
+    cluster_.network().set_observer([this](const raft::NodeMessage& m) {
+      if (!faults_.on_message_sent(m)) return false;
+      if (const auto* core_message = std::get_if<raft::Message>(&m.body)) safety_.observe_sent(*core_message);
+      return true;
+    });
+    if (!cluster_.start_all()) violation("a node could not boot on an empty disk");
+    workload_.start();
+    faults_.start();
+    schedule_safety_check();
+    run_for(config_.duration_ms * 1000);
+    if (!report_.violations.empty()) return;
+    final_phase();
+  }
+
+  void schedule_safety_check() {
+    cluster_.scheduler().schedule_after(kSafetyEveryUs, "safety check", [this] {
+      check_safety();
+      schedule_safety_check();
+    });
+  }
+
+  void check_safety() {
+    std::map<raft::NodeId, const raft::Core*> cores;
+    for (auto& n : cluster_.nodes()) {
+      if (n->up()) cores.emplace(n->id(), &n->node()->core());
+    }
+    safety_.observe(cores);
+    if (!safety_.ok() && !safety_reported_) {
+      safety_reported_ = true;
+      violation(*safety_.violation());
+    }
+    note_leader();
+  }
+
+  void note_leader() {
+    SimNode* leader = cluster_.leader();
+    if (leader == nullptr) return;
+    const std::pair<uint64_t, uint64_t> current{leader->node()->core().term().value(), leader->id().value()};
+    if (current != last_leader_) {
+      ++report_.leader_changes;
+      last_leader_ = current;
+    }
+  }
+
+  // Runs the world until `end_us` passed or a violation stops the run.
+  void run_for(uint64_t duration_us) {
+    Scheduler& scheduler = cluster_.scheduler();
+    const uint64_t end = scheduler.now_us() + duration_us;
+    uint64_t next_progress = scheduler.now_us() + hooks_.progress_every_us;
+    while (scheduler.now_us() <= end && report_.violations.empty() && scheduler.run_next()) {
+      if (hooks_.progress && scheduler.now_us() >= next_progress) {
+        fill_counters();
+        hooks_.progress(report_, scheduler.now_us());
+        next_progress += hooks_.progress_every_us;
+      }
+    }
+  }
+
+  void final_phase() {
+    workload_.stop_issuing();
+    cluster_.network().set_faults(NetworkFaults{config_.network.latency_min_us, config_.network.latency_min_us * 2});
+    std::string why;
+    if (!faults_.heal_all(&why)) {
+      violation(absl::StrCat("liveness: ", why));
+      return;
+    }
+    const uint64_t deadline = cluster_.scheduler().now_us() + config_.heal_timeout_ms * 1000;
+    while (cluster_.scheduler().now_us() < deadline && !(workload_.idle() && converged())) {
+      run_for(100'000);
+      if (!report_.violations.empty()) return;
+    }
+    if (!workload_.idle()) {
+      violation(absl::StrCat("liveness: operations still pending ", config_.heal_timeout_ms,
+                             " ms after the heal (setup done: ", workload_.setup_done() ? "yes" : "no", ")"));
+      return;
+    }
+    if (!converged()) {
+      violation(absl::StrCat("liveness: nodes did not converge within ", config_.heal_timeout_ms,
+                             " ms after the heal: ", convergence_state()));
+      return;
+    }
+    check_final_state();
+    check_history();
+  }
+
+  bool converged() {
+    SimNode* leader = cluster_.leader();
+    if (leader == nullptr) return false;
+    const raft::Index commit = leader->node()->status().commit;
+    for (auto& n : cluster_.nodes()) {
+      if (!n->running() || n->node()->status().applied != commit) return false;
+    }
+    return true;
+  }
+
+  std::string convergence_state() {
+    std::string out;
+    for (auto& n : cluster_.nodes()) {
+      absl::StrAppend(&out, "n", n->id().value(), n->running() ? "" : "(down)", " applied=",
+                      n->running() ? n->node()->status().applied.value() : 0, " ");
+    }
+    return out;
+  }
+
+  void check_final_state() {
+    std::optional<uint64_t> first_hash;
+    for (auto& n : cluster_.nodes()) {
+      auto* checked = static_cast<CheckedStateMachine*>(n->state_machine());
+      absl::StatusOr<uint64_t> hash = checked->sql().state_hash();
+      if (!hash.ok()) {
+        violation(absl::StrCat("node ", n->id().value(), " final state_hash failed: ", hash.status().ToString()));
+        return;
+      }
+      if (first_hash && *first_hash != *hash) {
+        violation(absl::StrCat("replica divergence at the end: node ", n->id().value(), " state_hash ",
+                               absl::Hex(*hash), " differs from node 1's ", absl::Hex(*first_hash)));
+        return;
+      }
+      first_hash = *hash;
+    }
+    record_final_reads();
+  }
+
+  // Every key read on every node, as operations completed after everything
+  // else: the linearizability check then also proves every acknowledged
+  // write is in the final state (durability).
+  void record_final_reads() {
+    const uint64_t now = cluster_.scheduler().now_us();
+    for (size_t k = 0; k < config_.workload.keys; ++k) {
+      const std::string key = absl::StrCat("k", k);
+      for (auto& n : cluster_.nodes()) {
+        absl::StatusOr<std::string> bytes = n->state_machine()->query(Workload::register_query(key));
+        std::optional<std::optional<std::string>> value =
+            bytes.ok() ? Workload::decode_register_read(*bytes) : std::nullopt;
+        if (!value) {
+          violation(absl::StrCat("final read of ", key, " on node ", n->id().value(), " failed"));
+          return;
+        }
+        const uint64_t id = history_.invoke(0, key, OpKind::kRead, "", "", now + 1);
+        history_.complete_ok_read(id, now + 2, *value);
+      }
+    }
+  }
+
+  void check_history() {
+    if (workload_.sql_error()) violation(absl::StrCat("sql: ", *workload_.sql_error()));
+    CheckBudget budget;
+    budget.max_states_per_key = kLinearizabilityStates;
+    budget.max_states_total = 4 * kLinearizabilityStates;
+    LinearizabilityResult result = check_linearizability(history_.operations(), budget);
+    if (result.verdict == LinearizabilityVerdict::kViolation) {
+      violation(absl::StrCat("linearizability (key ", result.key, "): ", result.explanation));
+    } else if (result.verdict == LinearizabilityVerdict::kUnknown) {
+      report_.checks.push_back(absl::StrCat("linearizability: unknown (", result.explanation, ")"));
+    }
+    check_weak_reads();
+  }
+
+  void check_weak_reads() {
+    for (const WeakRead& read : workload_.weak_reads()) {
+      if (!read.value) continue;
+      bool written = false;
+      for (const Operation& op : history_.operations()) {
+        if (op.key == read.key && op.kind != OpKind::kRead && op.value == *read.value && op.invoke_us <= read.complete_us) {
+          written = true;
+          break;
+        }
+      }
+      if (!written) {
+        violation(absl::StrCat("weak read of ", read.key, " returned '", *read.value,
+                               "', which no write had written before it completed"));
+        return;
+      }
+    }
+  }
+
+  void violation(std::string what) { report_.violations.push_back(std::move(what)); }
+
+  void fill_counters() {
+    const WorkloadStats& stats = workload_.stats();
+    report_.ops_ok = stats.ok;
+    report_.ops_failed = stats.failed;
+    report_.ops_unknown = stats.unknown;
+    report_.events = cluster_.scheduler().events_run();
+    report_.sim_seconds = static_cast<double>(cluster_.scheduler().now_us()) / 1e6;
+  }
+
+  void finish_report(double wall_seconds) {
+    fill_counters();
+    report_.wall_seconds = wall_seconds;
+    report_.trace_hash = cluster_.scheduler().trace_hash();
+    report_.faults = faults_.counts();
+    const NetworkStats& net = cluster_.network().stats();
+    if (net.lost > 0) report_.faults["message-lost"] = net.lost;
+    if (net.duplicated > 0) report_.faults["message-duplicated"] = net.duplicated;
+    if (net.cut > 0) report_.faults["message-cut"] = net.cut;
+    if (net.died_with_sender > 0) report_.faults["message-died-with-sender"] = net.died_with_sender;
+    report_.checks.insert(report_.checks.begin(),
+                          {"raft-safety", "replica-agreement", "durability", "linearizability", "weak-reads",
+                           "liveness", "assertions"});
+  }
+
+  const RunConfig& config_;
+  const RunHooks& hooks_;
+  RunReport report_;
+  History history_;
+  RaftSafetyChecker safety_;
+  bool safety_reported_ = false;
+  std::map<uint64_t, std::pair<raft::NodeId, uint64_t>> hashes_;
+  std::pair<uint64_t, uint64_t> last_leader_{0, 0};
+  SimCluster cluster_;
+  Workload workload_;
+  FaultInjector faults_;
+};
+
+}  // namespace
+
+std::string RunReport::to_json() const {
+  nlohmann::json j;
+  j["seed"] = seed;
+  j["trace_hash"] = absl::StrCat(absl::Hex(trace_hash, absl::kZeroPad16));
+  j["nodes"] = nodes;
+  j["sim_seconds"] = sim_seconds;
+  j["wall_seconds"] = wall_seconds;
+  j["events"] = events;
+  j["ops"] = {{"ok", ops_ok}, {"failed", ops_failed}, {"unknown", ops_unknown}};
+  j["leader_changes"] = leader_changes;
+  j["faults"] = faults;
+  j["checks"] = checks;
+  j["violations"] = violations;
+  j["first_violation"] = violations.empty() ? "" : violations.front();
+  j["bugs"] = bugs;
+  j["config"] = config;
+  j["ok"] = ok();
+  return j.dump();
+}
+
+RunReport run_simulation(const RunConfig& config, const RunHooks& hooks) {
+  Run run(config, hooks);
+  return run.run();
+}
+
+}  // namespace reef::sim
