@@ -217,7 +217,7 @@ class Node {
   void persist(Output& output);
   void send_after_persist(std::vector<Message>& messages);
   void send_votes_now(std::vector<Message>& messages);
-  void send_core_message(Message message);
+  void send_core_message(Message& message);
   void apply_committed(std::vector<LogEntry>& entries);
   void stop(absl::Status why);
 
