@@ -37,7 +37,7 @@ cmake -S . -B build-asan -G Ninja -DCMAKE_BUILD_TYPE=Debug -DREEF_SANITIZE=ON -D
 cmake --build build-asan -j "$jobs"
 section "tests under sanitizers"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
-  ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE fuzz
+  ctest --test-dir build-asan --output-on-failure -j "$jobs" -LE "fuzz|swarm"
 
 section "build (clang libFuzzer)"
 cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo -DREEF_FUZZ=ON \
