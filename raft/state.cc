@@ -1,6 +1,14 @@
 #include "raft/state.h"
 
+#include "absl/strings/str_cat.h"
+
 namespace reef::raft {
+
+std::string describe(const HardState& state) {
+  return absl::StrCat("{term ", state.term.value(), ", vote ",
+                      state.vote ? absl::StrCat(state.vote->value()) : std::string("none"), ", commit ",
+                      state.commit.value(), "}");
+}
 
 RecoveredState RecoveredState::bootstrap(Configuration configuration) {
   RecoveredState s;

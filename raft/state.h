@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <string>
 #include <vector>
 
 #include "raft/log_entry.h"
@@ -21,6 +22,8 @@ struct HardState {
 
   friend bool operator==(const HardState&, const HardState&) = default;
 };
+// "{term 3, vote 2, commit 17}" (vote "none" when unset), for logs and tests.
+std::string describe(const HardState& state);
 
 // Describes a state-machine snapshot: it contains every entry up to and
 // including `index`, whose term is `term`, and `configuration` was in effect

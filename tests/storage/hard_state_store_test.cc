@@ -17,6 +17,7 @@
 #include "raft/random.h"
 #include "sim/sim_file_system.h"
 #include "tests/storage/crash_point_file_system.h"
+#include "tests/storage/hard_state_values.h"
 #include "tests/storage/store_test_backends.h"
 
 namespace reef::storage {
@@ -31,18 +32,7 @@ using testing::CrashPointFileSystem;
 using ::testing::Eq;
 using ::testing::HasSubstr;
 
-HardState hs(uint64_t term, std::optional<uint64_t> vote, uint64_t commit) {
-  HardState s;
-  s.term = Term(term);
-  if (vote) s.vote = NodeId(*vote);
-  s.commit = Index(commit);
-  return s;
-}
-
-std::string describe(const HardState& s) {
-  return absl::StrCat("{term ", s.term.value(), ", vote ", s.vote ? absl::StrCat(s.vote->value()) : "none",
-                      ", commit ", s.commit.value(), "}");
-}
+using testing::hs;
 
 // A sequence that changes every field, clears the vote, and uses extremes.
 std::vector<HardState> workload() {

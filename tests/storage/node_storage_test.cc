@@ -24,6 +24,7 @@
 #include "raft/state.h"
 #include "sim/sim_file_system.h"
 #include "tests/storage/crash_point_file_system.h"
+#include "tests/storage/hard_state_values.h"
 #include "tests/storage/store_test_backends.h"
 
 // Readable entries in failure messages (gtest finds PrintTo by ADL).
@@ -49,18 +50,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-HardState hs(uint64_t term, std::optional<uint64_t> vote, uint64_t commit) {
-  HardState s;
-  s.term = Term(term);
-  if (vote) s.vote = NodeId(*vote);
-  s.commit = Index(commit);
-  return s;
-}
-
-std::string describe(const HardState& s) {
-  return absl::StrCat("{term ", s.term.value(), ", vote ", s.vote ? absl::StrCat(s.vote->value()) : "none",
-                      ", commit ", s.commit.value(), "}");
-}
+using testing::hs;
 
 // Entries first..last of `term`; the payload names index and term, so an
 // entry from another write never compares equal.
