@@ -8,19 +8,25 @@
 namespace reef::statemachine {
 namespace {
 
+// Error messages name the statement and parameter; they are built only when
+// something is wrong (decoding runs for every statement of every batch).
 absl::StatusOr<Statement> read_statement(const fbs::Statement* in, size_t index) {
-  const std::string where = absl::StrCat("statement ", index);
-  if (in == nullptr) return absl::InvalidArgumentError(absl::StrCat(where, ": missing"));
+  if (in == nullptr) return absl::InvalidArgumentError(absl::StrCat("statement ", index, ": missing"));
   Statement out;
   if (in->sql() != nullptr) out.sql.assign(in->sql()->data(), in->sql()->size());
   if (in->params() == nullptr) return out;
   out.params.reserve(in->params()->size());
   for (flatbuffers::uoffset_t i = 0; i < in->params()->size(); ++i) {
     const fbs::Param* param = in->params()->Get(i);
-    const std::string what = absl::StrCat(where, " parameter ", i);
-    if (param == nullptr) return absl::InvalidArgumentError(absl::StrCat(what, ": missing"));
-    auto value = read_value(param->value(), what);
-    if (!value.ok()) return value.status();
+    if (param == nullptr) {
+      return absl::InvalidArgumentError(absl::StrCat("statement ", index, " parameter ", i, ": missing"));
+    }
+    // read_value's message starts with the name it is given: empty here.
+    auto value = read_value(param->value(), "");
+    if (!value.ok()) {
+      return absl::InvalidArgumentError(
+          absl::StrCat("statement ", index, " parameter ", i, value.status().message()));
+    }
     std::string name = param->name() == nullptr ? std::string() : param->name()->str();
     out.params.push_back(Param{std::move(name), *std::move(value)});
   }
