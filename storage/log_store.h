@@ -134,7 +134,9 @@ class LogStore {
   absl::Status compact_prefix(raft::Index up_to);
 
   // Entries with index in [from, to), read from disk and verified again
-  // (DATA_LOSS on damage since open). OUT_OF_RANGE outside [first, last + 1].
+  // (DATA_LOSS on damage since open). OUT_OF_RANGE when a non-empty range
+  // reaches outside [first, last + 1); an empty range (from == to) is an
+  // empty result wherever it is.
   absl::StatusOr<std::vector<raft::LogEntry>> read(raft::Index from, raft::Index to);
   // OUT_OF_RANGE outside [first_index(), last_index()].
   absl::StatusOr<raft::Term> term_at(raft::Index index) const;
