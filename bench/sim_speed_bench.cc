@@ -29,7 +29,7 @@ RunConfig loaded(uint64_t seed, uint64_t seconds) {
   c.faults.disk_errors = true;
   c.faults.disk_error_per_million = 300;
   c.faults.drift_max_ppm = 20'000;
-  c.faults.targeted_crash_per_mille = 50;
+  c.faults.set_targeted_crashes(50);
   c.node.core.lease_reads = false;  // pauses are on (raft/config.h)
   c.network.loss_per_million = 10'000;
   c.network.duplicate_per_million = 5'000;

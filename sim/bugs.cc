@@ -52,22 +52,30 @@ const std::vector<Bug>& bugs() {
          frequent_leader_trouble(c);
          // Competing candidates (no pre-vote) and crashes right after grants.
          c.node.core.pre_vote = false;
-         c.faults.targeted_crash_per_mille = 300;
+         c.faults.crash_after_vote_per_mille = 300;
          c.disk_latency_min_us = 2'000;
          c.disk_latency_max_us = 10'000;
        }},
       {{"commit-earlier-term", "the leader commits an entry of an earlier term by counting replicas (core)"},
        [](RunConfig& c) {
          c.node.core.bugs.commit_earlier_term_by_counting = true;
-         frequent_leader_trouble(c);
-         // Leaders dying with entries on a minority: the figure 8 setting.
-         // One entry per append, so a follower can hold an old entry
-         // without the new leader's no-op after it.
-         c.nodes = 5;
+         // Figure 8 on three nodes: a leader dies with an entry only in its
+         // own log; the next leader dies before its own entry at that index
+         // leaves it; the first comes back, replicates its old entry to the
+         // third node, counts a majority and dies as it announces the
+         // commit; the second comes back and wins with its higher last
+         // term. One entry per append and one append in flight keep the new
+         // leader's own entry from travelling with the old one; long enough
+         // downtimes let the second leader return in time.
+         c.nodes = 3;
          c.node.core.max_entries_per_message = 1;
-         c.faults.targeted_crash_per_mille = 300;
-         c.faults.targeted_downtime_max_ms = 300;
+         c.node.core.max_inflight_messages = 1;
+         c.faults.crashes = false;
+         c.faults.pauses = false;
          c.faults.partitions = false;
+         c.faults.crash_while_appending_per_mille = 300;
+         c.faults.crash_after_commit_per_mille = 700;
+         c.faults.targeted_downtime_max_ms = 1000;
        }},
       {{"read-index-without-quorum", "ReadIndex is answered without confirming leadership with a quorum (core)"},
        [](RunConfig& c) {

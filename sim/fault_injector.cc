@@ -49,22 +49,39 @@ void FaultInjector::crash_one() {
 
 bool FaultInjector::on_message_sent(const raft::NodeMessage& message) {
   if (doomed_.contains(message.from)) return false;
-  if (!active_ || config_.faults.targeted_crash_per_mille == 0) return true;
+  if (!active_ || !config_.faults.any_targeted_crashes()) return true;
   const auto* m = std::get_if<raft::Message>(&message.body);
   if (m == nullptr) return true;
+  const FaultPlan& plan = config_.faults;
   const char* kind = nullptr;
+  uint32_t per_mille = 0;
   if (const auto* vote = std::get_if<raft::VoteResponse>(&m->body); vote != nullptr && vote->granted && !vote->pre_vote) {
     kind = "crash-after-vote";
-  } else if (const auto* append = std::get_if<raft::AppendEntries>(&m->body);
-             append != nullptr && !append->entries.empty()) {
-    kind = "crash-while-appending";
+    per_mille = plan.crash_after_vote_per_mille;
+  } else if (const auto* append = std::get_if<raft::AppendEntries>(&m->body); append != nullptr) {
+    if (announces_new_commit(m->from, *append)) {
+      kind = "crash-after-commit";
+      per_mille = plan.crash_after_commit_per_mille;
+    } else if (!append->entries.empty()) {
+      kind = "crash-while-appending";
+      per_mille = plan.crash_while_appending_per_mille;
+    }
   }
-  if (kind == nullptr || !rng_.chance(config_.faults.targeted_crash_per_mille, 1000)) return true;
+  if (kind == nullptr || !rng_.chance(per_mille, 1000)) return true;
   // A vote grant is out (the crash must come after it); an append dies with
-  // its sender, so only the followers it reached before have the entries.
+  // its sender, so only the followers it reached before have the entries;
+  // a leader that dies as it first announces a commit leaves the followers
+  // not knowing it (the leader itself has applied it).
   const bool deliver = std::string_view(kind) == "crash-after-vote";
   crash_now(m->from, kind);
   return deliver;
+}
+
+bool FaultInjector::announces_new_commit(raft::NodeId leader, const raft::AppendEntries& append) {
+  raft::Index& announced = commit_announced_[leader];
+  if (append.commit <= announced) return false;
+  announced = append.commit;
+  return true;
 }
 
 // At this instant, before the node's pending disk write completes; nothing

@@ -3,6 +3,9 @@
 // mid-write) and later restart a node, pause one, cut the network into
 // halves, isolate one node or the leader, cut a one-way link, build a bridge
 // (two sides that only one node hears), flap a link — and later undoes it.
+// Targeted crashes hit a node at the worst moment a message reveals: right
+// after it grants a vote, while it sends entries, or as a leader first
+// announces a commit index.
 // Nodes that stopped themselves on a disk error are restarted after a while,
 // as an operator would. heal_all() ends every fault for the final phase.
 #pragma once
@@ -43,6 +46,8 @@ class FaultInjector {
   void crash_now(raft::NodeId id, const char* kind);
   void pause_one();
   void partition();
+  // True the first time `leader` tells anyone a commit index this high.
+  bool announces_new_commit(raft::NodeId leader, const raft::AppendEntries& append);
   void restart_later(raft::NodeId id, uint64_t delay_us);
   void heal_network_later(uint64_t delay_us);
   void restart_stopped_nodes();
@@ -57,6 +62,7 @@ class FaultInjector {
   bool active_ = false;
   std::set<raft::NodeId> doomed_;  // crash scheduled at this instant; they send nothing more
   uint64_t partition_generation_ = 0;
+  std::map<raft::NodeId, raft::Index> commit_announced_;  // highest commit each node has sent
 };
 
 }  // namespace reef::sim

@@ -39,7 +39,7 @@ void draw_faults(raft::Prng& rng, RunConfig& c) {
   FaultPlan& f = c.faults;
   const int crash_intensity = intensity(rng);
   f.crashes = crash_intensity > 0;
-  f.targeted_crash_per_mille = crash_intensity == 2 ? 50 : 0;
+  f.set_targeted_crashes(crash_intensity == 2 ? 50 : 0);
   f.partitions = intensity(rng) > 0;
   f.disk_errors = rng.chance(1, 5);
   f.disk_error_per_million = f.disk_errors ? 300 : 0;

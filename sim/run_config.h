@@ -32,13 +32,23 @@ struct FaultPlan {
   uint32_t disk_error_per_million = 0;  // EIO per read/write/sync call
   int64_t drift_max_ppm = 0;            // each node's clock drift in [-max, max]
   bool interrupt_writes = true;         // crashes may tear a write in progress
-  // Targeted crashes (per mille of the moments): right after a node grants a
-  // vote, or a leader sends new entries — where durability ordering
-  // matters most — followed by a quick restart.
-  uint32_t targeted_crash_per_mille = 0;
+  // Targeted crashes, per mille of the moments they aim at, each followed by
+  // a quick restart: right after a node grants a vote, while a leader sends
+  // new entries (durability ordering), and as a leader first announces a
+  // commit index (followers left not knowing what it applied).
+  uint32_t crash_after_vote_per_mille = 0;
+  uint32_t crash_while_appending_per_mille = 0;
+  uint32_t crash_after_commit_per_mille = 0;
   // Of the partitions, this per mille isolate the current leader.
   uint32_t isolate_leader_per_mille = 200;
   uint64_t targeted_downtime_max_ms = 60;
+
+  void set_targeted_crashes(uint32_t per_mille) {
+    crash_after_vote_per_mille = crash_while_appending_per_mille = crash_after_commit_per_mille = per_mille;
+  }
+  bool any_targeted_crashes() const {
+    return crash_after_vote_per_mille + crash_while_appending_per_mille + crash_after_commit_per_mille > 0;
+  }
 };
 
 struct RunConfig {
