@@ -80,5 +80,8 @@ struct NodeMessage {
 };
 
 const char* node_message_type_name(const NodeMessageBody& body);
+// One line for traces and logs: type, endpoints, term and the fields that
+// matter (indexes, commit, vote outcome, snapshot offsets, request ids).
+std::string describe(const NodeMessage& message);
 
 }  // namespace reef::raft

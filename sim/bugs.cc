@@ -98,15 +98,23 @@ const std::vector<Bug>& bugs() {
          c.node.core.bugs.lease_beyond_clock_bound = true;
          c.node.core.lease_reads = true;
          c.node.core.pre_vote = false;
-         c.faults.drift_max_ppm = 10'000;
-         frequent_leader_trouble(c);
          read_heavy(c);
-         // A leader frozen or cut off past its real lease still trusts it;
-         // stale reads need the new leader's news not to reach it.
-         isolated_leaders(c);
+         // Only what the lease's clock assumption allows (no pauses, drift
+         // within the margin): a correct lease survives all of it. A leader
+         // is cut off for longer than an election, so a new one is elected
+         // and commits writes while clients still read from the old one,
+         // which steps down (check-quorum) only one to two election
+         // timeouts later; its lease must have run out before then.
          c.faults.crashes = false;
-         c.faults.pauses = true;
-         c.faults.pause_max_ms = 1000;
+         c.faults.pauses = false;
+         c.faults.set_targeted_crashes(0);
+         c.faults.partitions = true;
+         c.faults.isolate_leader_per_mille = 900;
+         c.workload.clients = 16;  // enough reads reach the cut-off leader
+         c.faults.interval_min_ms = 500;
+         c.faults.interval_max_ms = 1500;
+         c.faults.partition_max_ms = 3000;
+         c.faults.drift_max_ppm = std::min<int64_t>(c.faults.drift_max_ppm, 10'000);
        }},
   };
   return list;
@@ -131,11 +139,12 @@ absl::Status apply_bugs(RunConfig& config) {
     }
     it->apply(config);
   }
+  if (config.bugs_switched_off) config.node.core.bugs = raft::InjectedBugs{};
   return absl::OkStatus();
 }
 
 bool lies_about_fsync(const RunConfig& config) {
-  return std::find(config.bugs.begin(), config.bugs.end(), "lying-fsync") != config.bugs.end();
+  return !config.bugs_switched_off && std::find(config.bugs.begin(), config.bugs.end(), "lying-fsync") != config.bugs.end();
 }
 
 }  // namespace reef::sim

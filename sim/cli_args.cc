@@ -68,7 +68,12 @@ absl::StatusOr<bool> parse_shape_option(const std::string& name, const std::stri
     shape.duration_seconds = *seconds;
     return true;
   }
-  if (name == "--bug") {
+  if (name == "--bug" || name == "--bug-settings") {
+    const bool control = name == "--bug-settings";
+    if (!shape.bugs.empty() && shape.bugs_switched_off != control) {
+      return error("--bug and --bug-settings cannot be mixed in one run");
+    }
+    shape.bugs_switched_off = control;
     shape.bugs.push_back(value);
     return true;
   }
@@ -82,7 +87,7 @@ absl::Status unknown_option(std::string_view command, std::string_view name) {
 // Scalar options may be given once: a second --seed is more likely a mistake
 // in a script than an intended override.
 absl::Status check_once(std::set<std::string>& seen, const std::string& name) {
-  if (name != "--bug" && !seen.insert(name).second) return error(absl::StrCat(name, " given twice"));
+  if (name != "--bug" && name != "--bug-settings" && !seen.insert(name).second) return error(absl::StrCat(name, " given twice"));
   return absl::OkStatus();
 }
 
@@ -251,7 +256,9 @@ constexpr std::string_view kShapeOptions =
     "  --nodes N           Cluster size, 1..9; default: drawn from the seed (3 or 5).\n"
     "  --duration SECONDS  Simulated seconds of faults and load before the heal;\n"
     "                      default 20. The run then waits for everything to converge.\n"
-    "  --bug NAME          Inject a deliberate bug (reef-sim bugs lists them); repeatable.\n";
+    "  --bug NAME          Inject a deliberate bug (reef-sim bugs lists them); repeatable.\n"
+    "  --bug-settings NAME The faults and settings --bug NAME turns on, with the bug\n"
+    "                      itself off: a control run, which must pass.\n";
 
 constexpr std::string_view kRunUsage =
     "Usage: reef-sim run --seed S [--nodes N] [--duration SECONDS] [--bug NAME]... [--trace FILE]\n"
@@ -327,7 +334,9 @@ std::string reproduce_command(std::string_view program, uint64_t seed, const Run
   std::string out = absl::StrCat(av(program), " run --seed ", seed);
   if (shape.nodes != 0) absl::StrAppend(&out, " --nodes ", shape.nodes);
   if (shape.duration_seconds) absl::StrAppend(&out, " --duration ", *shape.duration_seconds);
-  for (const std::string& bug : shape.bugs) absl::StrAppend(&out, " --bug ", bug);
+  for (const std::string& bug : shape.bugs) {
+    absl::StrAppend(&out, shape.bugs_switched_off ? " --bug-settings " : " --bug ", bug);
+  }
   return out;
 }
 

@@ -43,6 +43,7 @@ struct RunShape {
   size_t nodes = 0;                       // 0: drawn from the seed
   std::optional<uint64_t> duration_seconds;  // nullopt: drawn / default
   std::vector<std::string> bugs;          // in the order given, repeats kept
+  bool bugs_switched_off = false;         // given as --bug-settings (control run)
 };
 
 struct RunArgs {

@@ -1,5 +1,7 @@
 #include "sim/fault_injector.h"
 
+#include <optional>
+#include <utility>
 #include <vector>
 
 #include "absl/strings/str_cat.h"
@@ -123,7 +125,8 @@ void FaultInjector::partition() {
   const std::vector<raft::NodeId>& ids = cluster_.ids();
   net.heal();
   const bool isolate_leader = rng_.chance(config_.faults.isolate_leader_per_mille, 1000);
-  switch (isolate_leader ? 2 : rng_.below(5)) {
+  std::optional<std::pair<raft::NodeId, raft::NodeId>> flapping;
+  switch (isolate_leader ? 2 : rng_.below(6)) {
     case 0: {  // random halves
       std::vector<raft::NodeId> a;
       std::vector<raft::NodeId> b;
@@ -149,6 +152,13 @@ void FaultInjector::partition() {
       count("partition-one-way");
       break;
     }
+    case 4: {  // one link goes down and up again every few tens of milliseconds
+      const raft::NodeId a = random_node();
+      const raft::NodeId b = random_node();
+      if (a != b) flapping.emplace(a, b);
+      count("partition-flapping-link");
+      break;
+    }
     default: {  // bridge: two sides that only `bridge` connects
       const raft::NodeId bridge = random_node();
       std::vector<raft::NodeId> a;
@@ -162,6 +172,21 @@ void FaultInjector::partition() {
     }
   }
   heal_network_later(rng_.between(1, config_.faults.partition_max_ms) * 1000);
+  if (flapping) flap_link(flapping->first, flapping->second, partition_generation_, true);
+}
+
+// Until the network heals (or another partition replaces this one).
+void FaultInjector::flap_link(raft::NodeId a, raft::NodeId b, uint64_t generation, bool down) {
+  if (generation != partition_generation_) return;
+  SimNetwork& net = cluster_.network();
+  if (down) {
+    net.cut_both(a, b);
+  } else {
+    net.mend_both(a, b);
+  }
+  cluster_.scheduler().schedule_after(rng_.between(10, 200) * 1000, "flap link", [this, a, b, generation, down] {
+    flap_link(a, b, generation, !down);
+  });
 }
 
 void FaultInjector::heal_network_later(uint64_t delay_us) {

@@ -50,6 +50,7 @@ class FaultInjector {
   bool announces_new_commit(raft::NodeId leader, const raft::AppendEntries& append);
   void restart_later(raft::NodeId id, uint64_t delay_us);
   void heal_network_later(uint64_t delay_us);
+  void flap_link(raft::NodeId a, raft::NodeId b, uint64_t generation, bool down);
   void restart_stopped_nodes();
   raft::NodeId random_node();
   void count(const std::string& kind) { ++counts_[kind]; }

@@ -188,15 +188,21 @@ void EventList::relink(uint32_t event) {
 // Memoized configurations (Lowe): the set of linearized operations, the
 // register's value, and whether the last operation linearized was an unknown
 // one (it decides which steps are taken next, see the file comment).
+//
+// The set is kept as a 128-bit Zobrist fingerprint: the XOR of two random
+// words per linearized operation, updated in O(1) on every step and undo.
+// An exact bitset would cost O(operations) to copy and hash at every step,
+// and unknown operations (never completing, often never linearized) keep
+// that bitset long for the whole search; with the fingerprint a step costs
+// the same at the end of a long history as at its start. Two different sets
+// share a fingerprint with probability 2^-128 per pair: far below any
+// chance of this search ever meeting one.
 
 struct Configuration {
-  // Operations are numbered in invocation order and mostly linearized in
-  // that order, so the set is stored as a run of all-ones words followed by
-  // a short tail (trailing zero words dropped): canonical, and small.
-  uint32_t full_words;
+  uint64_t set_low;
+  uint64_t set_high;
   int32_t state;
   bool after_unknown;
-  std::vector<uint64_t> tail;
   bool operator==(const Configuration&) const = default;
 };
 
@@ -209,33 +215,35 @@ uint64_t mix(uint64_t h, uint64_t v) {  // splitmix64's finalizer over h ^ v
 
 struct ConfigurationHash {
   size_t operator()(const Configuration& c) const {
-    uint64_t h = mix(c.full_words, (static_cast<uint64_t>(static_cast<uint32_t>(c.state)) << 1) |
-                                       (c.after_unknown ? 1 : 0));
-    for (const uint64_t word : c.tail) h = mix(h, word);
-    return static_cast<size_t>(h);
+    return static_cast<size_t>(mix(c.set_low ^ (c.set_high << 1),
+                                   (static_cast<uint64_t>(static_cast<uint32_t>(c.state)) << 1) |
+                                       (c.after_unknown ? 1 : 0)));
   }
 };
 
 class LinearizedSet {
  public:
-  explicit LinearizedSet(size_t ops) : words_((ops + 63) / 64, 0) {}
-  void insert(uint32_t op) { words_[op / 64] |= bit(op); }
-  void erase(uint32_t op) { words_[op / 64] &= ~bit(op); }
-  Configuration configuration(int32_t state, bool after_unknown) const;
+  explicit LinearizedSet(size_t ops);
+  // Toggles `op` in or out of the set (each is its own inverse).
+  void insert(uint32_t op) { toggle(op); }
+  void erase(uint32_t op) { toggle(op); }
+  Configuration configuration(int32_t state, bool after_unknown) const {
+    return Configuration{low_, high_, state, after_unknown};
+  }
 
  private:
-  static uint64_t bit(uint32_t op) { return uint64_t{1} << (op % 64); }
-  std::vector<uint64_t> words_;
+  void toggle(uint32_t op) {
+    low_ ^= keys_[2 * op];
+    high_ ^= keys_[2 * op + 1];
+  }
+  std::vector<uint64_t> keys_;  // two per operation, fixed: the search stays deterministic
+  uint64_t low_ = 0;
+  uint64_t high_ = 0;
 };
 
-Configuration LinearizedSet::configuration(int32_t state, bool after_unknown) const {
-  size_t full = 0;
-  while (full < words_.size() && words_[full] == ~uint64_t{0}) ++full;
-  size_t end = words_.size();
-  while (end > full && words_[end - 1] == 0) --end;
-  return Configuration{static_cast<uint32_t>(full), state, after_unknown,
-                       std::vector<uint64_t>(words_.begin() + static_cast<ptrdiff_t>(full),
-                                             words_.begin() + static_cast<ptrdiff_t>(end))};
+LinearizedSet::LinearizedSet(size_t ops) : keys_(2 * ops) {
+  uint64_t seed = 0x5eed'f00d'cafe'1234ULL;
+  for (uint64_t& key : keys_) key = seed = mix(seed, 0x2545f4914f6cdd1dULL);
 }
 
 // ---------------------------------------------------------------------------

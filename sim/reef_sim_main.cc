@@ -93,6 +93,7 @@ absl::StatusOr<RunConfig> make_config(uint64_t seed, const cli::RunShape& shape)
   RunConfig config = RunConfig::from_seed(seed, shape.nodes);
   if (shape.duration_seconds) config.duration_ms = *shape.duration_seconds * 1000;
   config.bugs.insert(config.bugs.end(), shape.bugs.begin(), shape.bugs.end());
+  config.bugs_switched_off = shape.bugs_switched_off;
   if (absl::Status status = apply_bugs(config); !status.ok()) return status;
   return config;
 }

@@ -104,7 +104,9 @@ std::string RunConfig::describe() const {
                       node.snapshot.entries, " entries, ", workload.clients, " clients x ", workload.keys,
                       " keys at ", workload.ops_per_second, " ops/s; faults: ",
                       on.empty() ? "none" : absl::StrJoin(on, " "),
-                      bugs.empty() ? "" : absl::StrCat("; bugs: ", absl::StrJoin(bugs, " ")));
+                      bugs.empty() ? ""
+                      : absl::StrCat(bugs_switched_off ? "; settings of bugs (switched off): " : "; bugs: ",
+                                     absl::StrJoin(bugs, " ")));
 }
 
 }  // namespace reef::sim

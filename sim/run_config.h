@@ -70,6 +70,10 @@ struct RunConfig {
   WorkloadOptions workload;
   // Names from sim/bugs.h; applied after the draw.
   std::vector<std::string> bugs;
+  // Control run: the bugs' fault settings are applied, the bugs themselves
+  // stay off. A control run that fails means the settings, not the bug,
+  // produced the violation (reef-sim --bug-settings NAME).
+  bool bugs_switched_off = false;
 
   // The swarm draw for `seed` (with `nodes` forced when non-zero).
   static RunConfig from_seed(uint64_t seed, size_t nodes = 0);

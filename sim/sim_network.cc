@@ -71,8 +71,7 @@ void SimNetwork::send(raft::NodeMessage message) {
 
 void SimNetwork::schedule_delivery(raft::NodeMessage message) {
   const uint64_t latency = rng_.between(faults_.latency_min_us, faults_.latency_max_us);
-  std::string label = absl::StrCat("deliver ", raft::node_message_type_name(message.body), " ",
-                                   message.from.value(), "->", message.to.value());
+  std::string label = absl::StrCat("deliver ", raft::describe(message));
   scheduler_.schedule_after(latency, std::move(label), [this, m = std::move(message)]() mutable {
     if (is_cut(m.from, m.to)) {
       ++stats_.cut;

@@ -61,6 +61,11 @@ class SimNetwork {
   // delivered across a cut link (a partition also stops messages in flight).
   void cut(raft::NodeId from, raft::NodeId to) { cut_.insert({from, to}); }
   void cut_both(raft::NodeId a, raft::NodeId b);
+  // Restores both directions between a and b (other cuts stay).
+  void mend_both(raft::NodeId a, raft::NodeId b) {
+    cut_.erase({a, b});
+    cut_.erase({b, a});
+  }
   void isolate(raft::NodeId node, const std::vector<raft::NodeId>& all);
   // Nodes in different groups cannot talk; within a group they can.
   void split(const std::vector<std::vector<raft::NodeId>>& groups);

@@ -41,7 +41,8 @@ struct RunReport {
   uint64_t trace_hash = 0;
   size_t nodes = 0;
   double sim_seconds = 0;
-  double wall_seconds = 0;
+  double wall_seconds = 0;        // the whole run, checks included
+  double check_wall_seconds = 0;  // of which the history checks at the end
   uint64_t events = 0;
   uint64_t ops_ok = 0;
   uint64_t ops_failed = 0;
@@ -52,6 +53,7 @@ struct RunReport {
   std::vector<std::string> violations;     // first one first
   std::string config;                      // RunConfig::describe()
   std::vector<std::string> bugs;
+  bool bugs_switched_off = false;  // a control run (--bug-settings)
 
   bool ok() const { return violations.empty(); }
   // One line of JSON (the last line reef-sim run prints).

@@ -230,7 +230,7 @@ void Workload::attempt(Op op) {
       [this, live, op, is_command]() mutable {
         if (!*live) return;
         *live = false;
-        on_attempt_failed(std::move(op), absl::DeadlineExceededError("client gave up waiting"), is_command);
+        on_attempt_failed(std::move(op), is_command);
       });
   cluster_.node(target).submit(std::move(request), [this, live, op](raft::ClientResponse r) mutable {
     if (!*live) return;
@@ -246,7 +246,7 @@ void Workload::on_response(Op op, raft::ClientResponse response) {
     if (absl::IsInvalidArgument(response.status) && !sql_error_) {
       sql_error_ = absl::StrCat("request refused: ", response.status.ToString());
     }
-    on_attempt_failed(std::move(op), response.status, op.sequence != 0 && !definitely_not_applied(response.status));
+    on_attempt_failed(std::move(op), op.sequence != 0 && !definitely_not_applied(response.status));
     return;
   }
   switch (op.kind) {
@@ -311,8 +311,7 @@ void Workload::finish_read(Op& op, const std::string& bytes) {
   finish(op, OpOutcome::kOk, *value);
 }
 
-void Workload::on_attempt_failed(Op op, const absl::Status& status, bool maybe_applied) {
-  (void)status;
+void Workload::on_attempt_failed(Op op, bool maybe_applied) {
   op.maybe_applied = op.maybe_applied || maybe_applied;
   if (op.attempts >= options_.max_attempts) {
     finish(op, op.maybe_applied ? OpOutcome::kUnknown : OpOutcome::kFailed);

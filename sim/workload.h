@@ -119,7 +119,7 @@ class Workload {
   void attempt(Op op);
   raft::ClientRequest request_for(const Op& op, raft::NodeId target) const;
   void on_response(Op op, raft::ClientResponse response);
-  void on_attempt_failed(Op op, const absl::Status& status, bool maybe_applied);
+  void on_attempt_failed(Op op, bool maybe_applied);
   void finish(Op& op, OpOutcome outcome, std::optional<std::string> read_value = std::nullopt,
               bool cas_succeeded = false);
   void finish_read(Op& op, const std::string& query_response);

@@ -121,6 +121,15 @@ TEST(ParseRun, RepeatedBugsAreKeptInOrder) {
   EXPECT_THAT(args.run.shape.bugs, ElementsAre("b", "a", "b"));
 }
 
+TEST(ParseRun, BugSettingsAreAControlRunAndDoNotMixWithBugs) {
+  CliArgs args = parse_line({"run", "--seed", "1", "--bug-settings", "lying-fsync"}).value();
+  EXPECT_THAT(args.run.shape.bugs, ElementsAre("lying-fsync"));
+  EXPECT_TRUE(args.run.shape.bugs_switched_off);
+  EXPECT_EQ(reproduce_command("reef-sim", 1, args.run.shape), "reef-sim run --seed 1 --bug-settings lying-fsync");
+  EXPECT_THAT(error_of({"run", "--seed", "1", "--bug", "a", "--bug-settings", "b"}), HasSubstr("cannot be mixed"));
+  EXPECT_THAT(error_of({"run", "--seed", "1", "--bug-settings", "a", "--bug", "b"}), HasSubstr("cannot be mixed"));
+}
+
 TEST(ParseRun, RejectsMissingOrRepeatedSeed) {
   EXPECT_THAT(error_of({"run"}), HasSubstr("needs --seed"));
   EXPECT_THAT(error_of({"run", "--nodes", "3"}), HasSubstr("needs --seed"));
