@@ -75,6 +75,10 @@ Figures measure(RunConfig (*make)(uint64_t, uint64_t), int repetitions, uint64_t
     events.push_back(static_cast<double>(report.events) / report.wall_seconds);
     simulation.push_back(report.sim_seconds / (report.wall_seconds - report.check_wall_seconds));
     checks.push_back(report.check_wall_seconds);
+    if (getenv("SIM_SPEED_RUNS") != nullptr) {
+      std::printf("    run %d: sim %.1f s, wall %.3f s, checks %.3f s, events %llu\n", r, report.sim_seconds,
+                  report.wall_seconds, report.check_wall_seconds, static_cast<unsigned long long>(report.events));
+    }
     if (r == 0 && getenv("SIM_SPEED_FAULTS") != nullptr) {
       for (const auto& [kind, n] : report.faults) std::printf("    %s %llu\n", kind.c_str(), (unsigned long long)n);
     }
