@@ -1,0 +1,156 @@
+#include "transport/frame.h"
+
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cstring>
+#include <utility>
+
+#include "absl/strings/escaping.h"
+#include "absl/strings/str_cat.h"
+#include "raft/assert.h"
+
+namespace reef::transport {
+namespace {
+
+constexpr size_t kMagicOffset = 0;
+constexpr size_t kVersionOffset = 4;
+constexpr size_t kReservedOffset = 6;
+constexpr size_t kLengthOffset = 8;
+constexpr size_t kPayloadChecksumOffset = 12;
+constexpr size_t kHeaderChecksumOffset = 20;
+static_assert(kHeaderChecksumOffset + 4 == kFrameHeaderBytes);
+
+// Payload buffers start at most this large and grow as bytes arrive, so an
+// announced length is never allocated up front.
+constexpr size_t kInitialPayloadReserve = 64 * 1024;
+
+void put_le(char* p, uint64_t value, int bytes) {
+  for (int i = 0; i < bytes; ++i) p[i] = static_cast<char>(value >> (8 * i));
+}
+
+uint64_t get_le(const char* p, int bytes) {
+  uint64_t value = 0;
+  for (int i = bytes - 1; i >= 0; --i) value = (value << 8) | static_cast<uint8_t>(p[i]);
+  return value;
+}
+
+uint32_t header_checksum(const char* header) {
+  return static_cast<uint32_t>(XXH3_64bits(header, kHeaderChecksumOffset));
+}
+
+}  // namespace
+
+uint64_t frame_checksum(absl::string_view payload) { return XXH3_64bits(payload.data(), payload.size()); }
+
+std::string encode_frame_header(const FrameHeader& header) {
+  std::string out(kFrameHeaderBytes, '\0');
+  char* p = out.data();
+  std::memcpy(p + kMagicOffset, kFrameMagic, sizeof(kFrameMagic));
+  put_le(p + kVersionOffset, header.version, 2);
+  put_le(p + kReservedOffset, 0, 2);
+  put_le(p + kLengthOffset, header.payload_bytes, 4);
+  put_le(p + kPayloadChecksumOffset, header.payload_checksum, 8);
+  put_le(p + kHeaderChecksumOffset, header_checksum(p), 4);
+  return out;
+}
+
+std::string encode_frame(absl::string_view payload) {
+  REEF_ASSERT(payload.size() <= UINT32_MAX, "frame payload of ", payload.size(), " bytes");
+  std::string out = encode_frame_header(
+      FrameHeader{kFrameFormatVersion, static_cast<uint32_t>(payload.size()), frame_checksum(payload)});
+  out.append(payload.data(), payload.size());
+  return out;
+}
+
+FrameReader::FrameReader(uint32_t max_payload_bytes) : max_payload_bytes_(max_payload_bytes) {}
+
+bool FrameReader::fail(const absl::Status& status) {
+  error_ = absl::Status(status.code(),
+                        absl::StrCat("frame at stream offset ", frame_start_, ": ", status.message()));
+  return false;
+}
+
+bool FrameReader::take_header() {
+  const char* h = header_bytes_;
+  if (std::memcmp(h + kMagicOffset, kFrameMagic, sizeof(kFrameMagic)) != 0) {
+    return fail(absl::InvalidArgumentError(absl::StrCat(
+        "bad magic \"", absl::CHexEscape(absl::string_view(h + kMagicOffset, sizeof(kFrameMagic))),
+        "\" (expected \"RFRM\": the peer does not speak the ReefDB node protocol)")));
+  }
+  const uint64_t version = get_le(h + kVersionOffset, 2);
+  if (version != kFrameFormatVersion) {
+    return fail(absl::InvalidArgumentError(
+        absl::StrCat("frame format version ", version, "; this node speaks version ", kFrameFormatVersion)));
+  }
+  if (get_le(h + kHeaderChecksumOffset, 4) != header_checksum(h)) {
+    return fail(absl::DataLossError("header checksum mismatch (damaged header)"));
+  }
+  if (get_le(h + kReservedOffset, 2) != 0) {
+    return fail(absl::InvalidArgumentError("reserved header bytes are not zero"));
+  }
+  const uint64_t length = get_le(h + kLengthOffset, 4);
+  if (length > max_payload_bytes_) {
+    return fail(absl::ResourceExhaustedError(absl::StrCat(
+        "payload length ", length, " exceeds the max frame size of ", max_payload_bytes_, " bytes")));
+  }
+  header_ = FrameHeader{static_cast<uint16_t>(version), static_cast<uint32_t>(length),
+                        get_le(h + kPayloadChecksumOffset, 8)};
+  payload_.reserve(std::min<size_t>(length, kInitialPayloadReserve));
+  return true;
+}
+
+void FrameReader::finish_payload_if_complete() {
+  if (!header_ || payload_.size() != header_->payload_bytes) return;
+  if (frame_checksum(payload_) != header_->payload_checksum) {
+    fail(absl::DataLossError(absl::StrCat("payload checksum mismatch (", payload_.size(), " bytes)")));
+    return;
+  }
+  ready_.push_back(std::move(payload_));
+  payload_ = std::string();
+  header_.reset();
+  header_filled_ = 0;
+  frame_start_ = stream_offset_;
+}
+
+absl::Status FrameReader::feed(absl::string_view bytes) {
+  while (error_.ok() && !bytes.empty()) {
+    size_t taken = 0;
+    if (!header_) {
+      taken = std::min(bytes.size(), kFrameHeaderBytes - header_filled_);
+      std::memcpy(header_bytes_ + header_filled_, bytes.data(), taken);
+      header_filled_ += taken;
+      stream_offset_ += taken;
+      if (header_filled_ == kFrameHeaderBytes && !take_header()) break;
+    } else {
+      taken = std::min<size_t>(bytes.size(), header_->payload_bytes - payload_.size());
+      payload_.append(bytes.data(), taken);
+      stream_offset_ += taken;
+    }
+    bytes.remove_prefix(taken);
+    finish_payload_if_complete();
+  }
+  return error_;
+}
+
+std::optional<std::string> FrameReader::pop() {
+  if (ready_.empty()) return std::nullopt;
+  std::string payload = std::move(ready_.front());
+  ready_.pop_front();
+  return payload;
+}
+
+absl::Status FrameReader::finish() const {
+  if (!error_.ok()) return error_;
+  if (header_filled_ == 0) return absl::OkStatus();
+  if (!header_) {
+    return absl::DataLossError(absl::StrCat("frame at stream offset ", frame_start_,
+                                            ": stream ended inside the header (", header_filled_, " of ",
+                                            kFrameHeaderBytes, " bytes)"));
+  }
+  return absl::DataLossError(absl::StrCat("frame at stream offset ", frame_start_,
+                                          ": stream ended inside the payload (", payload_.size(), " of ",
+                                          header_->payload_bytes, " bytes)"));
+}
+
+}  // namespace reef::transport
