@@ -1,0 +1,14 @@
+# reef_asio_transport: raft::Transport over TCP with Boost.Asio (frames and
+# envelopes from transport/). Runs on the node's single-threaded io_context.
+find_package(Boost REQUIRED)
+find_package(Threads REQUIRED)
+add_library(reef_asio_transport
+  asio_transport.cc
+  asio_transport_address.cc
+  asio_transport_inbound.cc
+  asio_transport_options.cc
+  asio_transport_peer_link.cc
+)
+target_link_libraries(reef_asio_transport PUBLIC reef_raft reef_transport Boost::headers Threads::Threads
+  absl::status absl::statusor absl::strings)
+reef_strict(reef_asio_transport)

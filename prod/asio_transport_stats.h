@@ -1,0 +1,40 @@
+// Counters of prod/asio_transport.h, for metrics and tests. They only grow.
+#pragma once
+
+#include <cstdint>
+
+namespace reef::prod {
+
+struct AsioTransportStats {
+  // Messages send() accepted but never wrote to a socket, by reason.
+  struct Drops {
+    uint64_t queue_full = 0;       // the peer's queue was at its bound (newest dropped)
+    uint64_t unknown_peer = 0;     // no address for the destination
+    uint64_t too_large = 0;        // encoded message above max_frame_bytes
+    uint64_t connection_lost = 0;  // queued or being written when the connection failed
+    uint64_t closed = 0;           // the transport was stopped or the peer removed
+    uint64_t total() const { return queue_full + unknown_peer + too_large + connection_lost + closed; }
+  };
+
+  // Outbound.
+  uint64_t frames_sent = 0;  // fully written to a socket (not: received)
+  uint64_t bytes_sent = 0;   // frame headers included
+  uint64_t connect_attempts = 0;
+  uint64_t connect_failures = 0;  // refused, unreachable, timed out
+  uint64_t connections_established = 0;
+  uint64_t reconnects = 0;        // established after an earlier failure or loss of that peer's link
+  uint64_t connections_lost = 0;  // established, then closed by the peer or an error
+  Drops dropped;
+
+  // Inbound.
+  uint64_t inbound_accepted = 0;
+  uint64_t inbound_rejected = 0;  // over max_inbound_connections, closed at once
+  uint64_t bytes_received = 0;
+  uint64_t frames_received = 0;  // verified frames (whether their message then decoded or not)
+  uint64_t messages_delivered = 0;
+  // Each refusal closes the connection it came from.
+  uint64_t frames_refused = 0;    // bad magic, version, length or checksum
+  uint64_t messages_refused = 0;  // sound frame, but another cluster or a malformed message
+};
+
+}  // namespace reef::prod
