@@ -1,0 +1,8 @@
+# HTTP API suites (label: prod): request parsing and planning, query options,
+# and round trips through a real SqlStateMachine.
+reef_test(http_query_options_test LABEL prod SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_query_options_test.cc
+  LIBS reef_http_api)
+reef_test(http_request_parser_test LABEL prod SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_request_parser_test.cc
+  LIBS reef_http_api)
+reef_test(http_api_round_trip_test LABEL prod SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_api_round_trip_test.cc
+  LIBS reef_http_api)
