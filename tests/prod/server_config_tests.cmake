@@ -1,0 +1,12 @@
+# Server configuration and metrics suites (label: prod).
+reef_test(prod_server_config_test LABEL prod
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_config_test.cc
+  LIBS reef_server_config GTest::gmock)
+reef_test(prod_server_config_sources_test LABEL prod
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/server_config_sources_test.cc
+  LIBS reef_server_config GTest::gmock)
+target_compile_definitions(prod_server_config_sources_test PRIVATE
+  REEF_EXAMPLE_CONFIG="${CMAKE_SOURCE_DIR}/docs/reefdb.example.yaml")
+reef_test(prod_metrics_test LABEL prod
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/metrics_test.cc
+  LIBS reef_server_config GTest::gmock)
