@@ -1,0 +1,19 @@
+// `reefdb dev-cluster`: a local cluster in one command, for trying ReefDB
+// and for tests. Starts N `reefdb serve` processes on 127.0.0.1 (node i:
+// HTTP on base_port + 2(i-1), Raft on base_port + 2(i-1) + 1 — rqlite's
+// 4001/4002 habit), each with its data in DIR/node-i and its log in
+// DIR/node-i.log, prints the endpoints and an example, and on Ctrl-C
+// (SIGINT) or SIGTERM stops every node with SIGTERM (so a leader hands over
+// first) and waits for them. If a node exits on its own, the others are
+// stopped too and the exit status is 1.
+#pragma once
+
+#include <string>
+#include <vector>
+
+namespace reef::prod {
+
+// args: everything after "dev-cluster".
+int run_dev_cluster_command(const std::vector<std::string>& args);
+
+}  // namespace reef::prod

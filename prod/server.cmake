@@ -1,0 +1,24 @@
+# The production server: ServerNode (raft::Node over POSIX storage on a
+# storage thread, AsioTransport, SQLite) and the HTTP API service.
+add_library(reef_server
+  server_node.cc
+  storage_thread_log.cc
+  http_api_service.cc
+)
+find_package(Threads REQUIRED)
+target_link_libraries(reef_server PUBLIC reef_prod reef_raft reef_statemachine reef_asio_transport reef_http_api
+                                         reef_server_config Threads::Threads)
+reef_strict(reef_server)
+
+# reefdb: serve, dev-cluster, sql, status, storage.
+find_package(spdlog REQUIRED)
+add_library(reef_server_commands
+  serve_command.cc
+  dev_cluster_command.cc
+)
+target_link_libraries(reef_server_commands PUBLIC reef_server reef_http_server spdlog::spdlog)
+reef_strict(reef_server_commands)
+add_executable(reefdb reefdb_main.cc)
+target_link_libraries(reefdb PRIVATE reef_server_commands reef_prod)
+set_target_properties(reefdb PROPERTIES OUTPUT_NAME reefdb)
+reef_strict(reefdb)

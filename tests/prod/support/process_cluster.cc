@@ -1,0 +1,189 @@
+#include "tests/prod/support/process_cluster.h"
+
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <thread>
+
+#include <boost/asio/connect.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+
+#include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
+
+namespace reef::prod::testing {
+namespace {
+
+namespace beast = boost::beast;
+using tcp = boost::asio::ip::tcp;
+
+void sleep_ms(int ms) { std::this_thread::sleep_for(std::chrono::milliseconds(ms)); }
+
+}  // namespace
+
+nlohmann::json HttpReply::json() const {
+  return nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+}
+
+HttpReply http_request(uint16_t port, const std::string& method, const std::string& target, const std::string& body,
+                       const std::string& content_type) {
+  try {
+    boost::asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(10));
+    stream.connect(tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    beast::http::request<beast::http::string_body> request(beast::http::string_to_verb(method), target, 11);
+    request.set(beast::http::field::host, absl::StrCat("127.0.0.1:", port));
+    if (!body.empty()) request.set(beast::http::field::content_type, content_type);
+    request.body() = body;
+    request.prepare_payload();
+    beast::http::write(stream, request);
+    beast::flat_buffer buffer;
+    beast::http::response_parser<beast::http::string_body> parser;
+    parser.body_limit(64 << 20);
+    beast::http::read(stream, buffer, parser);
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    return HttpReply{static_cast<int>(parser.get().result_int()), parser.get().body()};
+  } catch (const std::exception&) {
+    return HttpReply{};
+  }
+}
+
+std::vector<uint16_t> free_ports(size_t count) {
+  boost::asio::io_context io;
+  std::vector<tcp::acceptor> held;
+  std::vector<uint16_t> ports;
+  for (size_t i = 0; i < count; ++i) {
+    held.emplace_back(io, tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), 0));
+    ports.push_back(held.back().local_endpoint().port());
+  }
+  return ports;  // the acceptors close here; the ports stay free for a while
+}
+
+ProcessCluster::ProcessCluster(std::string binary, std::string dir, size_t nodes)
+    : binary_(std::move(binary)), dir_(std::move(dir)), pids_(nodes, 0) {
+  const std::vector<uint16_t> ports = free_ports(2 * nodes);
+  for (size_t i = 0; i < nodes; ++i) {
+    http_ports_.push_back(ports[2 * i]);
+    raft_ports_.push_back(ports[2 * i + 1]);
+  }
+}
+
+ProcessCluster::~ProcessCluster() {
+  for (size_t node = 1; node <= pids_.size(); ++node) {
+    if (running(node)) kill(node, SIGKILL);
+  }
+}
+
+std::string ProcessCluster::peers_flag() const {
+  std::vector<std::string> peers;
+  for (size_t i = 0; i < http_ports_.size(); ++i) {
+    peers.push_back(absl::StrCat(i + 1, "=127.0.0.1:", raft_ports_[i], "/127.0.0.1:", http_ports_[i]));
+  }
+  return absl::StrJoin(peers, ",");
+}
+
+std::string ProcessCluster::log_of(size_t node) const { return absl::StrCat(dir_, "/node-", node, ".log"); }
+
+void ProcessCluster::start_all() {
+  for (size_t node = 1; node <= pids_.size(); ++node) start(node);
+}
+
+// Fast timings (tick 20 ms, election 300 ms) keep the tests short.
+void ProcessCluster::start(size_t node) {
+  std::vector<std::string> argv = {binary_,
+                                   "serve",
+                                   "--node-id",
+                                   std::to_string(node),
+                                   "--cluster-name",
+                                   "prod-test",
+                                   "--data-dir",
+                                   absl::StrCat(dir_, "/node-", node),
+                                   "--peers",
+                                   peers_flag(),
+                                   "--raft-tick-ms",
+                                   "20",
+                                   "--raft-heartbeat-ms",
+                                   "40",
+                                   "--raft-election-timeout-ms",
+                                   "300",
+                                   "--log-level",
+                                   "debug"};
+  const std::string log = log_of(node);
+  const pid_t pid = fork();
+  if (pid == 0) {
+    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+    if (fd >= 0) {
+      dup2(fd, STDOUT_FILENO);
+      dup2(fd, STDERR_FILENO);
+    }
+    std::vector<char*> raw;
+    for (std::string& s : argv) raw.push_back(s.data());
+    raw.push_back(nullptr);
+    execv(binary_.c_str(), raw.data());
+    _exit(127);
+  }
+  pids_[node - 1] = pid;
+}
+
+void ProcessCluster::kill(size_t node, int signal) {
+  const pid_t pid = pids_[node - 1];
+  if (pid == 0) return;
+  ::kill(pid, signal);
+  waitpid(pid, nullptr, 0);
+  pids_[node - 1] = 0;
+}
+
+bool ProcessCluster::running(size_t node) const { return pids_[node - 1] != 0; }
+
+HttpReply ProcessCluster::http(size_t node, const std::string& method, const std::string& target,
+                               const std::string& body) const {
+  return http_request(http_port(node), method, target, body);
+}
+
+std::optional<size_t> ProcessCluster::wait_for_leader(uint64_t timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    std::optional<uint64_t> agreed;
+    bool all = true;
+    for (size_t node = 1; node <= pids_.size() && all; ++node) {
+      if (!running(node)) continue;
+      const nlohmann::json status = http(node, "GET", "/status").json();
+      const nlohmann::json* leader = status.is_object() ? &status["raft"]["leader"] : nullptr;
+      if (leader == nullptr || !leader->is_object()) {
+        all = false;
+        break;
+      }
+      const uint64_t id = (*leader)["node_id"].get<uint64_t>();
+      if (agreed && *agreed != id) all = false;
+      agreed = id;
+    }
+    if (all && agreed && running(*agreed)) return *agreed;
+    sleep_ms(50);
+  }
+  return std::nullopt;
+}
+
+bool ProcessCluster::wait_for_applied(uint64_t index, uint64_t timeout_ms) const {
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    bool all = true;
+    for (size_t node = 1; node <= pids_.size() && all; ++node) {
+      if (!running(node)) continue;
+      const nlohmann::json status = http(node, "GET", "/status").json();
+      all = status.is_object() && status["raft"]["applied_index"].get<uint64_t>() >= index;
+    }
+    if (all) return true;
+    sleep_ms(50);
+  }
+  return false;
+}
+
+}  // namespace reef::prod::testing
