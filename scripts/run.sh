@@ -1,24 +1,23 @@
 #!/usr/bin/env bash
-# Installs what is missing, builds, and runs the main job: a short swarm of
-# the deterministic simulator — real ReefDB nodes (Raft core, driver, storage,
-# SQL state machine) under crashes, pauses, partitions, lossy links, disk
-# errors and clock drift, every run checked for safety, linearizability,
-# durability and liveness — and prints its summary.
+# Installs what is missing, builds, and runs the main job: a local 3-node
+# ReefDB cluster (`reefdb dev-cluster`) on 127.0.0.1 — real processes, real
+# sockets, data in ./reefdb-dev — and prints its endpoints and how to connect
+# (`build/bin/reefdb sql` in another terminal). Ctrl-C stops every node.
 #
-# Usage: scripts/run.sh [reef-sim arguments]
-#   no arguments     reef-sim swarm --seeds 1..100 --jobs $JOBS
-#   anything else    passed to reef-sim as is, e.g.
-#                      scripts/run.sh run --seed 42
-#                      scripts/run.sh swarm --seeds 1..1000 --bug lying-fsync
-#                      scripts/run.sh --help
-# Environment: JOBS (parallel build jobs and swarm processes, default 2).
+# Usage: scripts/run.sh [reefdb dev-cluster arguments]
+#   no arguments     reefdb dev-cluster --nodes 3 --dir ./reefdb-dev
+#   e.g.             scripts/run.sh --nodes 5 --base-port 5001
+#                    scripts/run.sh --help
+# The simulator has its own command (README, "Simulator"):
+#   build/bin/reef-sim swarm --seeds 1..100 --jobs 2
+# Environment: JOBS (parallel build jobs, default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${JOBS:-2}"
 scripts/deps.sh
 cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
-cmake --build build -j "$jobs" --target reef_sim_tool >/dev/null
+cmake --build build -j "$jobs" --target reefdb reef_sim_tool >/dev/null
 if [ "$#" -eq 0 ]; then
-  set -- swarm --seeds 1..100 --jobs "$jobs"
+  set -- --nodes 3 --dir ./reefdb-dev
 fi
-exec build/bin/reef-sim "$@"
+exec build/bin/reefdb dev-cluster "$@"
