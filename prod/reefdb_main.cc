@@ -13,10 +13,8 @@
 #include "prod/dev_cluster_command.h"
 #include "prod/serve_command.h"
 #include "prod/storage_tool.h"
-#ifdef REEF_HAS_CLI
 #include "prod/sql_shell.h"
 #include "prod/status_command.h"
-#endif
 
 namespace {
 
@@ -54,9 +52,7 @@ int main(int argc, char** argv) {
   if (command == "serve") return reef::prod::run_serve_command(rest);
   if (command == "dev-cluster") return reef::prod::run_dev_cluster_command(rest);
   if (command == "storage") return reef::prod::run_storage_tool(argc - 1, argv + 1);
-#ifdef REEF_HAS_CLI
   if (command == "sql") return reef::prod::run_sql_shell(rest);
   if (command == "status") return reef::prod::run_status_command(rest);
-#endif
   return usage_error(("unknown command '" + command + "'").c_str());
 }

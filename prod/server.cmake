@@ -19,6 +19,6 @@ add_library(reef_server_commands
 target_link_libraries(reef_server_commands PUBLIC reef_server reef_http_server spdlog::spdlog)
 reef_strict(reef_server_commands)
 add_executable(reefdb reefdb_main.cc)
-target_link_libraries(reefdb PRIVATE reef_server_commands reef_prod)
+target_link_libraries(reefdb PRIVATE reef_server_commands reef_prod reef_cli)
 set_target_properties(reefdb PROPERTIES OUTPUT_NAME reefdb)
 reef_strict(reefdb)

@@ -13,6 +13,7 @@ packages=(
   libxxhash-dev libsqlite3-dev
   libboost-dev libssl-dev
   libspdlog-dev libfmt-dev libyaml-cpp-dev nlohmann-json3-dev
+  curl wrk                              # bench/http_load.sh, README examples
 )
 
 missing=()
