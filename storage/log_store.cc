@@ -158,15 +158,17 @@ absl::StatusOr<Parsed> parse_at(SegmentReader& reader, uint64_t offset, uint64_t
     parsed.reason = absl::StrCat("partial record header (", left, " bytes)");
     return parsed;
   }
-  absl::StatusOr<absl::string_view> header = reader.get(offset, LogStore::kRecordHeaderBytes);
-  if (!header.ok()) return header.status();
-  std::variant<uint64_t, std::string> length = check_header(*header, left, max_body);
+  absl::StatusOr<absl::string_view> header_view = reader.get(offset, LogStore::kRecordHeaderBytes);
+  if (!header_view.ok()) return header_view.status();
+  // A copy: the reads below may replace the reader's window under the view.
+  const std::string header(*header_view);
+  std::variant<uint64_t, std::string> length = check_header(header, left, max_body);
   if (std::holds_alternative<std::string>(length)) {
     parsed.reason = std::get<std::string>(length);
     return parsed;
   }
   const uint64_t body_bytes = std::get<uint64_t>(length);
-  const uint64_t expected = get_le(header->data() + 5, 8);
+  const uint64_t expected = get_le(header.data() + 5, 8);
   // Every body we write starts with a root offset and the file identifier;
   // checking it first keeps the resynchronising scan in load_segment from
   // hashing megabytes at every offset whose bytes merely look like a header.
@@ -189,7 +191,7 @@ absl::StatusOr<Parsed> parse_at(SegmentReader& reader, uint64_t offset, uint64_t
   }
   // Only now: a wrong version byte in front of a body whose checksum matches
   // is no torn write (a newer format, or a flipped bit) and must not be cut.
-  if (std::string problem = version_problem(*header); !problem.empty()) {
+  if (std::string problem = version_problem(header); !problem.empty()) {
     parsed.kind = Parsed::kInvalid;
     parsed.reason = std::move(problem);
     return parsed;

@@ -128,6 +128,28 @@ TYPED_TEST(LogStoreTest, RoundTripAndReopen) {
   EXPECT_EQ(store->last_index(), Index(14));
 }
 
+// Recovery reads a segment in 1 MiB windows; records that straddle a window
+// edge make it read the next window. Regression: the record header was a
+// view into the replaced window (a use-after-free that crashed recovery
+// of every segment past 1 MiB once the freed window was unmapped).
+TYPED_TEST(LogStoreTest, ReopensASegmentLargerThanTheRecoveryReadWindow) {
+  std::vector<LogEntry> want;
+  {
+    std::unique_ptr<LogStore> store = this->open_ok();
+    ASSERT_NE(store, nullptr);
+    for (uint64_t first = 1; first <= 3000; first += 100) {
+      std::vector<LogEntry> batch = entries(first, 100, 1, 997);  // odd size: edges fall mid-record
+      ASSERT_TRUE(store->append(batch).ok());
+      want.insert(want.end(), batch.begin(), batch.end());
+    }
+  }
+  std::unique_ptr<LogStore> store = this->open_ok();
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(store->recovery_report().cut_tail.has_value());
+  EXPECT_EQ(store->recovery_report().entries, want.size());
+  EXPECT_EQ(read_all(*store), want);
+}
+
 TYPED_TEST(LogStoreTest, RejectsBadAppends) {
   std::unique_ptr<LogStore> store = this->open_ok(small_segments());
   ASSERT_NE(store, nullptr);
