@@ -15,7 +15,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 jobs="${JOBS:-2}"
 scripts/deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
+source scripts/build_config.sh
+configure_main_build
 cmake --build build -j "$jobs" --target reefdb reef_sim_tool >/dev/null
 if [ "$#" -eq 0 ]; then
   set -- --nodes 3 --dir ./reefdb-dev
