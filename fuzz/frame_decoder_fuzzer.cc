@@ -1,5 +1,6 @@
 // Bytes from a peer's TCP connection: cut into frames by FrameReader and
-// each verified payload decoded as a node message of cluster 1.
+// each verified payload decoded as a node message or a transport probe of
+// cluster 1 (both decoders see every payload).
 //
 // Nothing may crash, assert or read out of bounds, and:
 //  - where the stream is split must not matter: the input is read once whole
@@ -9,8 +10,8 @@
 //    header as payloads: mutated frames rarely keep a matching checksum, and
 //    this way the seed frames' envelopes still reach it;
 //  - a payload that decodes must be canonical: encoding the decoded message
-//    and decoding that again gives the same message (compared through a
-//    second encoding, which is deterministic).
+//    (or probe) and decoding that again gives the same one (messages are
+//    compared through a second encoding, which is deterministic).
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -21,6 +22,7 @@
 #include "absl/strings/string_view.h"
 #include "transport/frame.h"
 #include "transport/message_codec.h"
+#include "transport/probe_codec.h"
 
 namespace {
 
@@ -45,7 +47,16 @@ Read read_in_pieces(absl::string_view input, size_t piece) {
   return read;
 }
 
+void check_probe(const std::string& payload) {
+  absl::StatusOr<reef::transport::Probe> decoded = reef::transport::decode_probe(payload, kCluster);
+  if (!decoded.ok()) return;
+  absl::StatusOr<reef::transport::Probe> again =
+      reef::transport::decode_probe(reef::transport::encode_probe(kCluster, *decoded), kCluster);
+  if (!again.ok() || *again != *decoded) std::abort();
+}
+
 void check_payload(const std::string& payload) {
+  check_probe(payload);
   absl::StatusOr<reef::raft::NodeMessage> decoded = reef::transport::decode_message(payload, kCluster);
   if (!decoded.ok()) return;
   const std::string once = reef::transport::encode_message(kCluster, *decoded);

@@ -63,17 +63,20 @@ void AsioTransport::send(raft::NodeMessage message) {
   AsioTransportStats& stats = shared_->stats;
   if (shared_->stopped) {
     ++stats.dropped.closed;
+    ++stats.peers[message.to].dropped.closed;
     return;
   }
   auto link = links_.find(message.to);
   if (link == links_.end()) {
     ++stats.dropped.unknown_peer;
+    ++stats.peers[message.to].dropped.unknown_peer;
     report_unknown_peer(message.to);
     return;
   }
   const std::string payload = transport::encode_message(shared_->options.cluster_id, message);
   if (payload.size() > shared_->options.max_frame_bytes) {
     ++stats.dropped.too_large;
+    ++stats.peers[message.to].dropped.too_large;
     return;
   }
   link->second->enqueue(transport::encode_frame(payload));
@@ -114,6 +117,8 @@ std::string AsioTransport::peer_last_error(raft::NodeId peer) const {
   auto link = links_.find(peer);
   return link == links_.end() ? std::string() : link->second->last_error();
 }
+
+void AsioTransport::set_observer(AsioTransportObserver* observer) { shared_->observer = observer; }
 
 void AsioTransport::stop() {
   if (shared_->stopped) return;

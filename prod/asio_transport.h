@@ -29,6 +29,15 @@
 //    verification or decodes to nothing valid (another cluster id, a
 //    malformed message) closes the connection it came on and is counted.
 //
+// Round-trip probes (transport/probe.fbs): each established outbound
+// connection sends a ping right away and then every probe_interval, ahead
+// of the messages still queued (at most one unanswered per connection); the
+// peer answers with a pong on that same connection, which is the only thing
+// a peer ever writes back. The pong is verified like any frame (frame
+// checksum, FlatBuffers verification, cluster, ids, the sequence of the
+// ping outstanding); anything else the peer writes breaks the connection.
+// Probes never reach the node; the observer gets the round trip.
+//
 // Lifetime: stop() (also run by the destructor) closes every socket and
 // timer; handlers still queued in the io_context afterwards do nothing.
 // Do not destroy the transport from inside one of its callbacks (stop() is
@@ -45,6 +54,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "prod/asio_transport_observer.h"
 #include "prod/asio_transport_options.h"
 #include "prod/asio_transport_stats.h"
 #include "raft/node_message.h"
@@ -85,6 +95,9 @@ class AsioTransport final : public raft::Transport {
   const AsioTransportStats& stats() const;
   // Why the last connection to `peer` failed ("" if none did or unknown peer).
   std::string peer_last_error(raft::NodeId peer) const;
+  // Round trips and connection events go to `observer` (nullptr: nowhere),
+  // which must outlive the transport or be replaced before it goes.
+  void set_observer(AsioTransportObserver* observer);
 
   // Closes the listener, every connection and every timer; sends after
   // this are dropped (dropped.closed). Idempotent.

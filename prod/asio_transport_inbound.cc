@@ -1,6 +1,7 @@
 #include "prod/asio_transport_inbound.h"
 
 #include <algorithm>
+#include <boost/asio/write.hpp>
 #include <chrono>
 #include <utility>
 
@@ -17,9 +18,21 @@ using tcp = asio::ip::tcp;
 // say) is retried after this pause rather than in a tight loop.
 constexpr std::chrono::milliseconds kAcceptRetryDelay{100};
 
+namespace {
+
+std::string remote_address(const tcp::socket& socket) {
+  error_code error;
+  const tcp::endpoint remote = socket.remote_endpoint(error);
+  if (error) return "an unknown address";
+  return absl::StrCat(remote.address().to_string(), ":", remote.port());
+}
+
+}  // namespace
+
 InboundConnection::InboundConnection(std::shared_ptr<AsioTransportShared> shared, tcp::socket socket)
     : shared_(std::move(shared)),
       socket_(std::move(socket)),
+      remote_(remote_address(socket_)),
       reader_(shared_->options.max_frame_bytes),
       buffer_(shared_->options.read_buffer_bytes) {}
 
@@ -50,20 +63,29 @@ void InboundConnection::on_read(const error_code& error, size_t bytes) {
   if (!deliver_ready_frames()) return;
   if (!fed.ok()) {
     ++shared_->stats.frames_refused;
-    close();
+    refuse(fed.message());
     return;
   }
   read_next();
 }
 
+void InboundConnection::refuse(absl::string_view why) {
+  close();
+  if (shared_->observer != nullptr) shared_->observer->on_inbound_refused(remote_, why);
+}
+
 bool InboundConnection::deliver_ready_frames() {
   while (std::optional<std::string> payload = reader_.pop()) {
+    if (transport::is_probe(*payload)) {
+      if (!answer_ping(*payload)) return false;
+      continue;
+    }
     ++shared_->stats.frames_received;
     absl::StatusOr<raft::NodeMessage> message =
         transport::decode_message(*payload, shared_->options.cluster_id);
     if (!message.ok()) {
       ++shared_->stats.messages_refused;
-      close();
+      refuse(message.status().message());
       return false;
     }
     ++shared_->stats.messages_delivered;
@@ -72,6 +94,46 @@ bool InboundConnection::deliver_ready_frames() {
     if (closed_ || shared_->stopped) return false;
   }
   return true;
+}
+
+bool InboundConnection::answer_ping(const std::string& payload) {
+  absl::StatusOr<transport::Probe> ping = transport::decode_probe(payload, shared_->options.cluster_id);
+  absl::Status valid = ping.status();
+  if (valid.ok() && ping->reply)
+    valid = absl::InvalidArgumentError("probe: a pong where only pings may come");
+  if (valid.ok() && ping->to != shared_->options.self) {
+    valid = absl::InvalidArgumentError(absl::StrCat("probe: a ping for node ", ping->to.value(),
+                                                    " reached node ", shared_->options.self.value()));
+  }
+  if (!valid.ok()) {
+    ++shared_->stats.messages_refused;
+    refuse(valid.message());
+    return false;
+  }
+  if (pong_writing_.empty()) {
+    write_pong(ping->from, ping->sequence);
+  } else {
+    ping_waiting_ = *ping;  // an earlier one, if any, goes unanswered
+  }
+  return true;
+}
+
+void InboundConnection::write_pong(raft::NodeId to, uint64_t sequence) {
+  pong_writing_ = transport::encode_frame(transport::encode_probe(
+      shared_->options.cluster_id, transport::Probe{shared_->options.self, to, sequence, /*reply=*/true}));
+  asio::async_write(
+      socket_, asio::buffer(pong_writing_), [self = shared_from_this()](const error_code& error, size_t) {
+        if (self->closed_ || self->shared_->stopped) return;
+        if (error) {
+          self->close();  // the peer went away; its side notices too
+          return;
+        }
+        ++self->shared_->stats.probes_answered;
+        self->pong_writing_.clear();
+        if (std::optional<transport::Probe> next = std::exchange(self->ping_waiting_, std::nullopt)) {
+          self->write_pong(next->from, next->sequence);
+        }
+      });
 }
 
 absl::StatusOr<std::shared_ptr<Listener>> Listener::open(std::shared_ptr<AsioTransportShared> shared,

@@ -1,25 +1,34 @@
 // The inbound half of AsioTransport (internal to prod/asio_transport*): the
 // listening socket and the connections peers opened to it.
 //
-// Peers only ever write on these connections. Bytes are cut into frames by
-// transport::FrameReader and each payload is decoded for this node's cluster
-// and handed to the node's on_message callback, on the loop. The first frame
-// that fails verification (magic, version, length, checksum) or whose
-// message does not decode (another cluster, malformed) closes the connection
-// and is counted; a well-behaved peer reconnects, a confused one keeps being
-// refused, and nobody else is affected.
+// Peers write messages on these connections; we write back only pongs.
+// Bytes are cut into frames by transport::FrameReader and each payload is
+// decoded for this node's cluster: a message goes to the node's on_message
+// callback, on the loop; a ping (transport/probe.fbs) addressed to this node
+// is answered with a pong on the same connection. The first frame that fails
+// verification (magic, version, length, checksum) or whose message or probe
+// does not decode (another cluster, malformed, a misaddressed probe) closes
+// the connection and is counted; a well-behaved peer reconnects, a confused
+// one keeps being refused, and nobody else is affected.
+//
+// Pongs are bounded without trusting the peer: one is written at a time, and
+// while it is written only the newest ping waits for an answer (an honest
+// prober never has more than one unanswered).
 #pragma once
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <cstdint>
 #include <memory>
+#include <optional>
+#include <string>
 #include <vector>
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "prod/asio_transport_shared.h"
 #include "transport/frame.h"
+#include "transport/probe_codec.h"
 
 namespace reef::prod {
 
@@ -37,11 +46,19 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
   // Decodes and delivers every completed frame; false if one was refused
   // (the connection is closed then) or the transport stopped meanwhile.
   bool deliver_ready_frames();
+  // Answers a ping; false (after refusing the connection) if it is not one
+  // that this node may answer.
+  bool answer_ping(const std::string& payload);
+  void write_pong(raft::NodeId to, uint64_t sequence);
+  void refuse(absl::string_view why);
 
   std::shared_ptr<AsioTransportShared> shared_;
   boost::asio::ip::tcp::socket socket_;
+  std::string remote_;  // the peer's address, for logs
   transport::FrameReader reader_;
   std::vector<char> buffer_;
+  std::string pong_writing_;  // empty when no pong is being written
+  std::optional<transport::Probe> ping_waiting_;
   bool closed_ = false;
 };
 

@@ -32,6 +32,7 @@ absl::Status AsioTransportOptions::validate() const {
     return bad("reconnect_backoff_max is below the initial backoff");
   if (reconnect_jitter_percent > 100) return bad("reconnect_jitter_percent above 100");
   if (connect_timeout.count() <= 0) return bad("connect_timeout must be positive");
+  if (probe_interval.count() < 0) return bad("probe_interval is negative");
   if (max_inbound_connections == 0) return bad("max_inbound_connections is 0");
   if (read_buffer_bytes == 0) return bad("read_buffer_bytes is 0");
   return absl::OkStatus();

@@ -44,6 +44,11 @@ struct AsioTransportOptions {
   // A connection attempt (name resolution included) not done by then fails.
   std::chrono::milliseconds connect_timeout{3000};
 
+  // Each established connection to a peer is probed (one ~100-byte ping
+  // frame) right away and then this often, to measure the round trip; 0
+  // turns probing off. At most one ping per connection is unanswered at a time.
+  std::chrono::milliseconds probe_interval{1000};
+
   // Inbound connections held open at once; further ones are closed at once.
   size_t max_inbound_connections = 64;
   // Bytes read from an inbound socket per read call.

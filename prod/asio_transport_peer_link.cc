@@ -9,6 +9,8 @@
 
 #include "absl/strings/str_cat.h"
 #include "raft/assert.h"
+#include "transport/frame.h"
+#include "transport/probe_codec.h"
 
 namespace reef::prod {
 
@@ -19,21 +21,22 @@ using tcp = asio::ip::tcp;
 PeerLink::PeerLink(std::shared_ptr<AsioTransportShared> shared, raft::NodeId peer, HostPort address)
     : shared_(std::move(shared)),
       peer_(peer),
+      peer_stats_(shared_->stats.peers[peer]),
       address_(std::move(address)),
       resolver_(shared_->loop),
       socket_(shared_->loop),
-      timer_(shared_->loop) {}
+      timer_(shared_->loop),
+      probe_timer_(shared_->loop) {}
 
 void PeerLink::enqueue(std::string frame) {
-  AsioTransportStats& stats = shared_->stats;
   if (state_ == State::kClosed) {
-    ++stats.dropped.closed;
+    count_drops(&AsioTransportStats::Drops::closed, 1);
     return;
   }
   const AsioTransportOptions& options = shared_->options;
   if (queued_messages_ >= options.max_peer_queue_messages ||
       queued_bytes_ + frame.size() > options.max_peer_queue_bytes) {
-    ++stats.dropped.queue_full;
+    count_drops(&AsioTransportStats::Drops::queue_full, 1);
     report_unreachable();
     return;
   }
@@ -59,7 +62,7 @@ void PeerLink::set_address(HostPort address) {
 void PeerLink::close() {
   if (state_ == State::kClosed) return;
   reset_connection();
-  drop_queue(shared_->stats.dropped.closed);
+  drop_queue(&AsioTransportStats::Drops::closed);
   state_ = State::kClosed;
 }
 
@@ -68,18 +71,29 @@ void PeerLink::reset_connection() {
   error_code ignored;
   resolver_.cancel();
   timer_.cancel();
+  probe_timer_.cancel();
   socket_.close(ignored);
   // The batch in flight may or may not have arrived; it is not sent again.
   queued_messages_ -= in_flight_.size();
   for (const std::string& frame : in_flight_) queued_bytes_ -= frame.size();
-  shared_->stats.dropped.connection_lost += in_flight_.size();
+  count_drops(&AsioTransportStats::Drops::connection_lost, in_flight_.size());
   in_flight_.clear();
   buffers_.clear();
   writing_ = false;
+  // A ping belongs to its connection: the next one starts afresh.
+  probe_waiting_.clear();
+  probe_writing_.clear();
+  probe_outstanding_.reset();
+  reply_reader_ = transport::FrameReader(transport::kMaxProbeBytes);
 }
 
-void PeerLink::drop_queue(uint64_t& counter) {
-  counter += queue_.size();
+void PeerLink::count_drops(DropReason reason, uint64_t count) {
+  shared_->stats.dropped.*reason += count;
+  peer_stats_.dropped.*reason += count;
+}
+
+void PeerLink::drop_queue(DropReason reason) {
+  count_drops(reason, queue_.size());
   queued_messages_ -= queue_.size();
   for (const std::string& frame : queue_) queued_bytes_ -= frame.size();
   queue_.clear();
@@ -92,6 +106,7 @@ void PeerLink::connect() {
               ": connect in state ", static_cast<int>(state_));
   state_ = State::kConnecting;
   ++shared_->stats.connect_attempts;
+  ++peer_stats_.connect_attempts;
   const uint64_t generation = generation_;
   timer_.expires_after(shared_->options.connect_timeout);
   timer_.async_wait([self = shared_from_this(), generation](const error_code& error) {
@@ -134,24 +149,116 @@ void PeerLink::on_connected(uint64_t generation, const error_code& error) {
   socket_.set_option(tcp::no_delay(true), ignored);  // Raft messages are latency-bound
   state_ = State::kConnected;
   ++shared_->stats.connections_established;
-  if (ever_attempted_) ++shared_->stats.reconnects;
+  if (ever_attempted_) {
+    ++shared_->stats.reconnects;
+    ++peer_stats_.reconnects;
+  }
   ever_attempted_ = true;
   failures_ = 0;
-  watch_for_close();
+  read_replies();
+  if (shared_->options.probe_interval.count() > 0) {
+    send_probe();
+    schedule_probe();
+  }
   write_next();
+  if (shared_->observer != nullptr) shared_->observer->on_peer_connected(peer_);
 }
 
-void PeerLink::watch_for_close() {
-  socket_.async_read_some(asio::buffer(close_probe_), [self = shared_from_this(), generation = generation_](
-                                                          const error_code& error, size_t) {
-    if (self->shared_->stopped || generation != self->generation_) return;
-    self->fail(error ? absl::StrCat("connection to ", self->address_.to_string(), ": ", error.message())
-                     : std::string("the peer wrote on a send-only connection"));
+void PeerLink::read_replies() {
+  socket_.async_read_some(asio::buffer(reply_buffer_), [self = shared_from_this(), generation = generation_](
+                                                           const error_code& error, size_t bytes) {
+    self->on_replies_read(generation, error, bytes);
   });
 }
 
+void PeerLink::on_replies_read(uint64_t generation, const error_code& error, size_t bytes) {
+  if (shared_->stopped || generation != generation_) return;
+  if (error) {
+    fail(absl::StrCat("connection to ", address_.to_string(), ": ", error.message()));
+    return;
+  }
+  const absl::Status fed = reply_reader_.feed(absl::string_view(reply_buffer_.data(), bytes));
+  // Replies completed before a bad frame are sound and still handled.
+  if (!handle_replies(generation)) return;
+  if (!fed.ok()) {
+    ++shared_->stats.frames_refused;
+    fail(absl::StrCat("refused a frame from ", address_.to_string(), ": ", fed.message()));
+    return;
+  }
+  read_replies();
+}
+
+bool PeerLink::handle_replies(uint64_t generation) {
+  while (std::optional<std::string> payload = reply_reader_.pop()) {
+    absl::StatusOr<transport::Probe> reply = transport::decode_probe(*payload, shared_->options.cluster_id);
+    absl::Status valid = reply.ok() ? check_reply(*reply) : reply.status();
+    if (!valid.ok()) {
+      ++shared_->stats.messages_refused;
+      fail(absl::StrCat("refused a reply from ", address_.to_string(), ": ", valid.message()));
+      return false;
+    }
+    const auto round_trip = std::chrono::steady_clock::now() - probe_outstanding_->written;
+    probe_outstanding_.reset();
+    ++shared_->stats.probe_replies;
+    ++peer_stats_.probe_replies;
+    if (shared_->observer != nullptr) {
+      shared_->observer->on_peer_round_trip(peer_,
+                                            std::chrono::duration_cast<std::chrono::nanoseconds>(round_trip));
+      // The observer may have stopped the transport or closed this link.
+      if (shared_->stopped || generation != generation_) return false;
+    }
+  }
+  return true;
+}
+
+// A sound reply answers the ping outstanding on this connection: the peer
+// writes nothing else, and TCP keeps order, so anything else is a broken
+// or confused peer.
+absl::Status PeerLink::check_reply(const transport::Probe& reply) const {
+  if (!reply.reply) return absl::InvalidArgumentError("a ping where only pongs may come");
+  if (reply.from != peer_ || reply.to != shared_->options.self) {
+    return absl::InvalidArgumentError(absl::StrCat("a pong from ", reply.from.value(), " to ",
+                                                   reply.to.value(), " on the connection from ",
+                                                   shared_->options.self.value(), " to ", peer_.value()));
+  }
+  // (The pong may overtake the completion of the write that carried the
+  // ping, when the rest of that batch is large: only the sequence counts.)
+  if (!probe_outstanding_ || !probe_waiting_.empty() || reply.sequence != probe_outstanding_->sequence) {
+    return absl::InvalidArgumentError(
+        absl::StrCat("a pong for ping ", reply.sequence, ", which is not outstanding"));
+  }
+  return absl::OkStatus();
+}
+
+void PeerLink::schedule_probe() {
+  probe_timer_.expires_after(shared_->options.probe_interval);
+  probe_timer_.async_wait([self = shared_from_this(), generation = generation_](const error_code& error) {
+    if (error || self->shared_->stopped || generation != self->generation_) return;
+    if (self->state_ != State::kConnected) return;
+    self->send_probe();
+    self->schedule_probe();
+  });
+}
+
+void PeerLink::send_probe() {
+  if (probe_outstanding_) return;  // still unanswered: the round trip is that long
+  const uint64_t sequence = next_probe_sequence_++;
+  probe_waiting_ = transport::encode_frame(
+      transport::encode_probe(shared_->options.cluster_id,
+                              transport::Probe{shared_->options.self, peer_, sequence, /*reply=*/false}));
+  probe_outstanding_ = OutstandingProbe{sequence, {}};
+  write_next();
+}
+
 void PeerLink::write_next() {
-  if (state_ != State::kConnected || writing_ || queue_.empty()) return;
+  if (state_ != State::kConnected || writing_ || (queue_.empty() && probe_waiting_.empty())) return;
+  buffers_.clear();
+  if (!probe_waiting_.empty()) {
+    probe_writing_ = std::move(probe_waiting_);
+    probe_waiting_.clear();
+    buffers_.push_back(asio::buffer(probe_writing_));
+    probe_outstanding_->written = std::chrono::steady_clock::now();
+  }
   uint64_t batch_bytes = 0;
   while (!queue_.empty() && (in_flight_.empty() ||
                              batch_bytes + queue_.front().size() <= shared_->options.max_write_batch_bytes)) {
@@ -159,7 +266,6 @@ void PeerLink::write_next() {
     in_flight_.push_back(std::move(queue_.front()));
     queue_.pop_front();
   }
-  buffers_.clear();
   for (const std::string& frame : in_flight_) buffers_.push_back(asio::buffer(frame));
   writing_ = true;
   asio::async_write(
@@ -175,14 +281,22 @@ void PeerLink::on_written(uint64_t generation, const error_code& error, size_t b
     fail(absl::StrCat("writing to ", address_.to_string(), ": ", error.message()));
     return;
   }
+  const size_t probe_bytes = probe_writing_.size();
   REEF_ASSERT(
-      bytes == std::accumulate(in_flight_.begin(), in_flight_.end(), size_t{0},
+      bytes == std::accumulate(in_flight_.begin(), in_flight_.end(), probe_bytes,
                                [](size_t sum, const std::string& frame) { return sum + frame.size(); }),
       "async_write reported ", bytes, " bytes for a partial batch");
+  if (probe_bytes > 0) {
+    ++shared_->stats.probes_sent;
+    ++peer_stats_.probes_sent;
+    probe_writing_.clear();
+  }
   shared_->stats.frames_sent += in_flight_.size();
+  peer_stats_.frames_sent += in_flight_.size();
   shared_->stats.bytes_sent += bytes;
+  peer_stats_.bytes_sent += bytes;
   queued_messages_ -= in_flight_.size();
-  queued_bytes_ -= bytes;
+  queued_bytes_ -= bytes - probe_bytes;
   in_flight_.clear();
   buffers_.clear();
   writing_ = false;
@@ -193,15 +307,19 @@ void PeerLink::fail(absl::string_view why) {
   last_error_ = std::string(why);
   if (state_ == State::kConnected) {
     ++shared_->stats.connections_lost;
+    ++peer_stats_.connections_lost;
   } else {
     ++shared_->stats.connect_failures;
+    ++peer_stats_.connect_failures;
   }
   ever_attempted_ = true;
   reset_connection();
-  drop_queue(shared_->stats.dropped.connection_lost);
+  drop_queue(&AsioTransportStats::Drops::connection_lost);
   ++failures_;
   report_unreachable();
   schedule_reconnect();
+  // Last: the observer may call back into the transport.
+  if (shared_->observer != nullptr) shared_->observer->on_peer_failed(peer_, why);
 }
 
 void PeerLink::schedule_reconnect() {

@@ -15,16 +15,25 @@
 // Frames queued while backing off wait for that attempt. Dropping instead of
 // keeping them avoids handing a returning peer a burst of stale messages.
 //
-// The peer never writes on this connection; a read is kept pending only to
-// notice at once when the peer closes it (restart, crash) instead of at the
-// next failed write.
+// Round-trip probes: once connected, the link pings the peer right away and
+// every probe_interval (transport/probe.fbs). A ping jumps the queue (it
+// goes first in the next write) so that it measures the network and the
+// peer, not our own backlog; at most one is unanswered at a time. The peer
+// writes on this connection only to answer pings: the link reads its
+// replies through a FrameReader bounded to probe size, verifies each one,
+// and fails the connection on anything else. That pending read also notices
+// at once when the peer closes the connection (restart, crash) instead of at
+// the next failed write.
 #pragma once
 
+#include <array>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <chrono>
 #include <cstdint>
 #include <deque>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -32,6 +41,8 @@
 #include "prod/asio_transport_address.h"
 #include "prod/asio_transport_shared.h"
 #include "raft/types.h"
+#include "transport/frame.h"
+#include "transport/probe_codec.h"
 
 namespace reef::prod {
 
@@ -56,11 +67,24 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
  private:
   enum class State { kIdle, kConnecting, kConnected, kBackingOff, kClosed };
 
+  using DropReason = uint64_t AsioTransportStats::Drops::*;
+  struct OutstandingProbe {
+    uint64_t sequence = 0;
+    std::chrono::steady_clock::time_point written;  // set when the write that carries it starts
+  };
+
   void connect();
   void on_resolved(uint64_t generation, const boost::system::error_code& error,
                    const boost::asio::ip::tcp::resolver::results_type& endpoints);
   void on_connected(uint64_t generation, const boost::system::error_code& error);
-  void watch_for_close();
+  void read_replies();
+  void on_replies_read(uint64_t generation, const boost::system::error_code& error, size_t bytes);
+  // Handles each complete reply; false once the connection was failed (or
+  // the transport stopped meanwhile).
+  bool handle_replies(uint64_t generation);
+  absl::Status check_reply(const transport::Probe& reply) const;
+  void schedule_probe();
+  void send_probe();
   void write_next();
   void on_written(uint64_t generation, const boost::system::error_code& error, size_t bytes);
   // An attempt failed or the connection broke: drop, report, back off.
@@ -69,11 +93,14 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void report_unreachable();
   // Closes the socket and makes every handler still pending stale.
   void reset_connection();
-  // Drops every queued frame, counting them in `counter`.
-  void drop_queue(uint64_t& counter);
+  // Drops every queued frame, counting them as `reason`.
+  void drop_queue(DropReason reason);
+  // Counts `count` dropped frames as `reason`, in the transport's and this peer's stats.
+  void count_drops(DropReason reason, uint64_t count);
 
   std::shared_ptr<AsioTransportShared> shared_;
   const raft::NodeId peer_;
+  AsioTransportStats::Peer& peer_stats_;  // in shared_->stats.peers, which never erases
   HostPort address_;
   State state_ = State::kIdle;
   // Bumped whenever the connection is torn down; a handler carrying an older
@@ -87,7 +114,14 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   boost::asio::ip::tcp::resolver resolver_;
   boost::asio::ip::tcp::socket socket_;
   boost::asio::steady_timer timer_;  // connect timeout while connecting, backoff while backing off
-  char close_probe_[1] = {};
+
+  boost::asio::steady_timer probe_timer_;  // next ping, while connected
+  std::string probe_waiting_;              // encoded ping for the next write; empty if none
+  std::string probe_writing_;              // the ping at the head of the batch being written
+  std::optional<OutstandingProbe> probe_outstanding_;
+  uint64_t next_probe_sequence_ = 1;
+  transport::FrameReader reply_reader_{transport::kMaxProbeBytes};
+  std::array<char, 512> reply_buffer_ = {};
 
   std::deque<std::string> queue_;       // waiting to be written
   std::vector<std::string> in_flight_;  // being written; their bytes stay put until done

@@ -8,6 +8,7 @@
 #include <functional>
 #include <utility>
 
+#include "prod/asio_transport_observer.h"
 #include "prod/asio_transport_options.h"
 #include "prod/asio_transport_stats.h"
 #include "raft/node_message.h"
@@ -30,7 +31,8 @@ struct AsioTransportShared {
   AsioTransportStats stats;
   std::function<void(raft::NodeMessage)> on_message;
   std::function<void(raft::NodeId)> on_peer_unreachable;
-  raft::Prng jitter;  // reconnect backoff jitter, one stream for all peers
+  raft::Prng jitter;                          // reconnect backoff jitter, one stream for all peers
+  AsioTransportObserver* observer = nullptr;  // optional; see AsioTransport::set_observer
   bool stopped = false;
 };
 

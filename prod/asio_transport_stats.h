@@ -2,6 +2,9 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
+
+#include "raft/types.h"
 
 namespace reef::prod {
 
@@ -16,25 +19,46 @@ struct AsioTransportStats {
     uint64_t total() const { return queue_full + unknown_peer + too_large + connection_lost + closed; }
   };
 
+  // The outbound counters below, for one destination. Keyed by the node ids
+  // the core sent to (its configured members), so the map stays small.
+  struct Peer {
+    uint64_t frames_sent = 0;
+    uint64_t bytes_sent = 0;
+    uint64_t connect_attempts = 0;
+    uint64_t connect_failures = 0;
+    uint64_t reconnects = 0;
+    uint64_t connections_lost = 0;
+    Drops dropped;
+    uint64_t probes_sent = 0;
+    uint64_t probe_replies = 0;
+  };
+
   // Outbound.
-  uint64_t frames_sent = 0;  // fully written to a socket (not: received)
-  uint64_t bytes_sent = 0;   // frame headers included
+  uint64_t frames_sent = 0;  // message frames fully written to a socket (not: received)
+  uint64_t bytes_sent = 0;   // frame headers and pings included
   uint64_t connect_attempts = 0;
   uint64_t connect_failures = 0;  // refused, unreachable, timed out
   uint64_t connections_established = 0;
   uint64_t reconnects = 0;        // established after an earlier failure or loss of that peer's link
-  uint64_t connections_lost = 0;  // established, then closed by the peer or an error
+  uint64_t connections_lost = 0;  // established, then closed by the peer, an error or a refused reply
   Drops dropped;
+  // Round-trip probes (see asio_transport.h): pings written, and pongs that
+  // answered them (each one a round-trip measurement).
+  uint64_t probes_sent = 0;
+  uint64_t probe_replies = 0;
+  std::map<raft::NodeId, Peer> peers;
 
   // Inbound.
   uint64_t inbound_accepted = 0;
   uint64_t inbound_rejected = 0;  // over max_inbound_connections, closed at once
-  uint64_t bytes_received = 0;
-  uint64_t frames_received = 0;  // verified frames (whether their message then decoded or not)
+  uint64_t bytes_received = 0;    // pings included
+  uint64_t frames_received = 0;   // verified message frames (whether their message then decoded or not)
   uint64_t messages_delivered = 0;
-  // Each refusal closes the connection it came from.
+  uint64_t probes_answered = 0;  // pongs written back
+  // Each refusal closes the connection it came from (an outbound link's too,
+  // when the peer's reply is refused).
   uint64_t frames_refused = 0;    // bad magic, version, length or checksum
-  uint64_t messages_refused = 0;  // sound frame, but another cluster or a malformed message
+  uint64_t messages_refused = 0;  // sound frame, but another cluster or a malformed message or probe
 };
 
 }  // namespace reef::prod

@@ -1,5 +1,6 @@
 #include "prod/http_api_service.h"
 
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -25,6 +26,12 @@ http::HttpResponse json_response(int status, const nlohmann::json& body) {
 
 http::HttpResponse error_response(http::ApiErrorCode code, std::string message) {
   return http::write_error(http::ApiError{code, std::move(message), ""});
+}
+
+http::HttpResponse method_not_allowed(const std::string& allow) {
+  http::HttpResponse response = error_response(http::ApiErrorCode::kMethodNotAllowed, absl::StrCat("use ", allow));
+  response.headers.emplace_back("Allow", allow);
+  return response;
 }
 
 std::string_view path_of(const std::string& target) {
@@ -60,12 +67,13 @@ void HttpApiService::handle(http::HttpRequest request, Respond respond) {
   if (path == "/nodes" && get) return respond(nodes_response());
   if (path == "/readyz" && get) return respond(readyz_response());
   if (path == "/metrics" && get) return respond(metrics_response());
-  if (path == "/admin/transfer-leader" && request.method == "POST") return respond(transfer_leader(request));
+  const bool post = request.method == "POST";
+  if (path == "/admin/transfer-leader" && post) return respond(transfer_leader(request));
+  if (path == "/admin/snapshot" && post) return respond(take_snapshot());
   if (path == "/status" || path == "/nodes" || path == "/readyz" || path == "/metrics") {
-    http::HttpResponse response = error_response(http::ApiErrorCode::kMethodNotAllowed, "use GET");
-    response.headers.emplace_back("Allow", "GET");
-    return respond(std::move(response));
+    return respond(method_not_allowed("GET"));
   }
+  if (path == "/admin/transfer-leader" || path == "/admin/snapshot") return respond(method_not_allowed("POST"));
   respond(error_response(http::ApiErrorCode::kNotFound, absl::StrCat("no such endpoint: ", std::string(path))));
 }
 
@@ -101,6 +109,7 @@ void HttpApiService::run_next_operation(std::shared_ptr<Running> running) {
   request.kind = http::request_kind(running->request, operation);
   request.payload = http::operation_payload(operation);
   request.min_applied = raft::Index(running->request.options.min_index);
+  request.freshness = freshness_bound(running->request.options);
   request.deadline_ms = node_.clock().now_ms() + running->timeout_ms;
   const Clock::time_point started = Clock::now();
   node_.submit(std::move(request), [this, running, started](raft::ClientResponse response) mutable {
@@ -138,6 +147,13 @@ http::HttpResponse HttpApiService::status_response() const {
   if (s.leader) {
     leader = {{"node_id", s.leader->value()}, {"api_addr", http_address_of(*s.leader).value_or("")}};
   }
+  // For a leader, contact with a quorum (raft/node_freshness.h); null: none
+  // in this term. What `freshness` on level-none reads is compared with.
+  nlohmann::json contact_age = nullptr;
+  if (s.freshness.leader_contact_ms) {
+    const uint64_t now = node_.clock().now_ms();
+    contact_age = now - std::min(now, *s.freshness.leader_contact_ms);
+  }
   const AsioTransportStats& t = node_.transport_stats();
   return json_response(
       200, {{"node_id", s.id.value()},
@@ -153,6 +169,7 @@ http::HttpResponse HttpApiService::status_response() const {
               {"log_writes_in_flight", s.log_writes_in_flight},
               {"log_syncs", node_.log_syncs()},
               {"pending_requests", s.pending_requests},
+              {"last_leader_contact_ms_ago", contact_age},
               {"stopped", s.stopped}}},
             {"transport",
              {{"raft_port", node_.raft_port()},
@@ -194,6 +211,7 @@ http::HttpResponse HttpApiService::readyz_response() const {
 
 http::HttpResponse HttpApiService::metrics_response() {
   metrics_.update_from(node_.status());
+  node_.export_measurements(metrics_);
   http::HttpResponse response;
   response.content_type = std::string(kPrometheusContentType);
   response.body = registry_.render();
@@ -219,6 +237,19 @@ http::HttpResponse HttpApiService::transfer_leader(const http::HttpRequest& requ
   }
   node_.transfer_leadership(raft::NodeId(to));
   return json_response(202, {{"transferring_to", to}});
+}
+
+// rqlite has no such endpoint (it snapshots by policy only); the answer
+// follows the rest of the admin API: JSON, and the node's own words on failure.
+http::HttpResponse HttpApiService::take_snapshot() {
+  absl::StatusOr<raft::SnapshotTaken> taken = node_.snapshot_now();
+  if (!taken.ok()) {
+    // The node was stopped, or failing to store the snapshot stopped it.
+    return error_response(http::ApiErrorCode::kUnavailable, std::string(taken.status().message()));
+  }
+  return json_response(200, {{"snapshot_index", taken->index.value()},
+                             {"snapshot_term", taken->term.value()},
+                             {"already_current", taken->already_current}});
 }
 
 }  // namespace reef::prod

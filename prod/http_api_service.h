@@ -10,6 +10,7 @@
 //   GET /readyz    200 when this node knows a leader and runs, else 503
 //   GET /metrics   Prometheus text (reefdb_* names, prod/node_metrics.h)
 //   POST /admin/transfer-leader?to=ID   hand leadership to node ID (leader only)
+//   POST /admin/snapshot   snapshot this node's state machine now and compact its log
 //
 // Leader hints from the node are node ids; the configured peers give their
 // HTTP addresses for "not leader" answers and redirects.
@@ -51,6 +52,7 @@ class HttpApiService {
   http::HttpResponse readyz_response() const;
   http::HttpResponse metrics_response();
   http::HttpResponse transfer_leader(const http::HttpRequest& request);
+  http::HttpResponse take_snapshot();
   std::optional<std::string> http_address_of(raft::NodeId id) const;
 
   ServerNode& node_;

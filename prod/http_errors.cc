@@ -14,6 +14,7 @@ int http_status(ApiErrorCode code) {
     case ApiErrorCode::kBodyTooLarge: return 413;
     case ApiErrorCode::kNotLeader:
     case ApiErrorCode::kNoLeader:
+    case ApiErrorCode::kStaleRead:
     case ApiErrorCode::kUnavailable: return 503;
     case ApiErrorCode::kTimeout: return 504;
     case ApiErrorCode::kInternal: return 500;
@@ -42,6 +43,7 @@ std::string_view error_code_name(ApiErrorCode code) {
     case ApiErrorCode::kStaleSequence: return "stale_sequence";
     case ApiErrorCode::kNotLeader: return "not_leader";
     case ApiErrorCode::kNoLeader: return "no_leader";
+    case ApiErrorCode::kStaleRead: return "stale_read";
     case ApiErrorCode::kUnavailable: return "unavailable";
     case ApiErrorCode::kTimeout: return "timeout";
     case ApiErrorCode::kInternal: return "internal";

@@ -32,6 +32,7 @@ enum class ApiErrorCode {
   kStaleSequence,     // 409: an exactly-once sequence older than the client's last
   kNotLeader,         // 503: this node cannot serve it; the leader is known
   kNoLeader,          // 503: no leader is known
+  kStaleRead,         // 503: a level-none read's `freshness` bound is not met on this node
   kUnavailable,       // 503: the node is stopping, failed, or overloaded
   kTimeout,           // 504: no answer before the deadline; outcome unknown
   kInternal,          // 500: a bug or a corrupt answer

@@ -184,6 +184,14 @@ absl::StatusOr<Pairs> parse_query_string(std::string_view query) {
   return pairs;
 }
 
+std::optional<raft::FreshnessBound> freshness_bound(const RequestOptions& options) {
+  if (!options.freshness_ns || *options.freshness_ns <= 0) return std::nullopt;
+  constexpr int64_t kNsPerMs = 1'000'000;
+  const int64_t ns = *options.freshness_ns;
+  const uint64_t ms = static_cast<uint64_t>(ns / kNsPerMs + (ns % kNsPerMs != 0 ? 1 : 0));
+  return raft::FreshnessBound{.max_staleness_ms = ms, .strict = options.freshness_strict};
+}
+
 absl::StatusOr<RequestOptions> parse_request_options(std::string_view query) {
   auto pairs = parse_query_string(query);
   if (!pairs.ok()) return pairs.status();

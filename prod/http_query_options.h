@@ -19,6 +19,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
+#include "raft/node_freshness.h"
 #include "raft/node_message.h"
 #include "statemachine/command_batch.h"
 
@@ -58,5 +59,11 @@ absl::StatusOr<std::vector<std::pair<std::string, std::string>>> parse_query_str
 // integers, `client_id` without `seq` or the other way round, `client_id=0`,
 // an empty `q`, or `queue` (queued writes are not supported).
 absl::StatusOr<RequestOptions> parse_request_options(std::string_view query);
+
+// The node's freshness bound for `freshness` (rounded up to whole
+// milliseconds, the node clock's unit) and `freshness_strict`; nullopt
+// without `freshness` or with a zero one (rqlite ignores `freshness=0`).
+// The node applies it to level-none reads only, as rqlite does.
+std::optional<raft::FreshnessBound> freshness_bound(const RequestOptions& options);
 
 }  // namespace reef::prod::http

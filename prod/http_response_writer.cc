@@ -10,6 +10,7 @@
 #include "absl/strings/str_cat.h"
 #include "prod/http_value_json.h"
 #include "raft/assert.h"
+#include "raft/node_freshness.h"
 #include "statemachine/batch_response.h"
 #include "statemachine/query_codec.h"
 
@@ -48,7 +49,7 @@ std::string without_statement_prefix(const std::string& message, int32_t index) 
 
 bool is_request_level(ApiErrorCode code) {
   return code == ApiErrorCode::kNotLeader || code == ApiErrorCode::kUnavailable ||
-         code == ApiErrorCode::kTimeout;
+         code == ApiErrorCode::kTimeout || code == ApiErrorCode::kStaleRead;
 }
 
 std::string leader_base(std::string address) {
@@ -279,6 +280,8 @@ HttpResponse write_not_leader(const RequestOptions& options, const ResponseConte
 
 ApiError error_from_node_status(const absl::Status& status) {
   std::string message(status.message());
+  // Before the code: a stale read is FAILED_PRECONDITION, as "not leader" is.
+  if (raft::is_stale_read(status)) return ApiError{ApiErrorCode::kStaleRead, std::move(message)};
   switch (status.code()) {
     case absl::StatusCode::kFailedPrecondition: return ApiError{ApiErrorCode::kNotLeader, std::move(message)};
     case absl::StatusCode::kUnavailable:

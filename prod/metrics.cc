@@ -68,6 +68,11 @@ void Counter::increment(double amount) {
   value_ += amount;
 }
 
+void Counter::advance_to(double total) {
+  REEF_ASSERT(total >= value_, "a counter only goes up; from ", value_, " to ", total);
+  value_ = total;
+}
+
 Histogram::Histogram(std::vector<double> upper_bounds)
     : upper_bounds_(std::move(upper_bounds)), bucket_counts_(upper_bounds_.size() + 1, 0) {
   for (size_t i = 0; i < upper_bounds_.size(); ++i) {
@@ -82,6 +87,13 @@ void Histogram::observe(double value) {
   ++bucket_counts_[static_cast<size_t>(bucket - upper_bounds_.begin())];
   ++count_;
   sum_ += value;
+}
+
+void Histogram::copy_from(const Histogram& other) {
+  REEF_ASSERT(other.upper_bounds_ == upper_bounds_, "copying a histogram with other bounds");
+  bucket_counts_ = other.bucket_counts_;
+  count_ = other.count_;
+  sum_ = other.sum_;
 }
 
 MetricsRegistry::Series& MetricsRegistry::series(absl::string_view name, absl::string_view help, MetricType type,

@@ -42,6 +42,9 @@ using Labels = absl::btree_map<std::string, std::string>;
 class Counter {
  public:
   void increment(double amount = 1);  // amount >= 0
+  // Mirrors a count kept elsewhere (a transport's counters): sets the value
+  // to `total`, which must not be below the current value.
+  void advance_to(double total);
   double value() const { return value_; }
 
  private:
@@ -66,6 +69,9 @@ class Histogram {
  public:
   explicit Histogram(std::vector<double> upper_bounds);
   void observe(double value);  // not NaN
+  // Takes over the observations of `other`, a histogram kept elsewhere
+  // with the same bounds (asserted).
+  void copy_from(const Histogram& other);
 
   const std::vector<double>& upper_bounds() const { return upper_bounds_; }
   // Per bucket, not cumulative; one more entry than upper_bounds (the +Inf bucket).

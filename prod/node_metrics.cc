@@ -1,6 +1,7 @@
 #include "prod/node_metrics.h"
 
 #include <array>
+#include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "raft/state.h"
@@ -10,13 +11,16 @@ namespace {
 
 namespace names = metric_names;
 
-// etcd's buckets, so that latency panels compare like with like:
-// fsync and snapshot save 1 ms .. 8.192 s, peer round trip 0.1 ms .. 0.8192 s.
-std::vector<double> disk_buckets() { return exponential_buckets(0.001, 2, 14); }
-std::vector<double> round_trip_buckets() { return exponential_buckets(0.0001, 2, 14); }
-
 Labels to_peer(raft::NodeId peer) { return {{"To", absl::StrCat(peer.value())}}; }
-Labels from_peer(raft::NodeId peer) { return {{"From", absl::StrCat(peer.value())}}; }
+
+// AsioTransportStats::Drops, field by field, as label values.
+constexpr std::array<std::pair<absl::string_view, uint64_t AsioTransportStats::Drops::*>, 5> kDropReasons = {{
+    {"queue_full", &AsioTransportStats::Drops::queue_full},
+    {"unknown_peer", &AsioTransportStats::Drops::unknown_peer},
+    {"too_large", &AsioTransportStats::Drops::too_large},
+    {"connection_lost", &AsioTransportStats::Drops::connection_lost},
+    {"closed", &AsioTransportStats::Drops::closed},
+}};
 
 absl::string_view bounded_method(absl::string_view method) {
   static constexpr std::array<absl::string_view, 7> kKnown = {"GET",  "HEAD",    "POST", "PUT",
@@ -45,6 +49,8 @@ NodeMetrics::NodeMetrics(MetricsRegistry& registry)
       proposals_pending_(
           registry.gauge(names::kProposalsPending, "The current number of client requests waiting in this node.")),
       proposals_failed_(registry.counter(names::kProposalsFailed, "The total number of failed proposals seen.")),
+      slow_applies_(registry.counter(names::kSlowApplies,
+                                     "The total number of loop turns whose applying of committed entries was slow.")),
       stopped_(registry.gauge(names::kStopped, "1 if the node stopped after a storage failure and needs a restart.")),
       term_(registry.gauge(names::kTerm, "The current Raft term of this node.")),
       commit_index_(registry.gauge(names::kCommitIndex, "The highest log index known to be committed.")),
@@ -54,15 +60,20 @@ NodeMetrics::NodeMetrics(MetricsRegistry& registry)
       log_entries_(registry.gauge(names::kLogEntries, "Log entries after the newest snapshot (uncompacted log).")),
       log_writes_in_flight_(
           registry.gauge(names::kLogWritesInFlight, "Raft log writes submitted and not yet durable.")),
-      wal_fsync_duration_(registry.histogram(names::kWalFsyncDuration,
-                                             "The latency distributions of fsync called by the Raft log.",
-                                             disk_buckets())),
+      wal_fsync_duration_(registry.histogram(
+          names::kWalFsyncDuration, "The latency distributions of durable Raft log writes (append and fdatasync).",
+          disk_latency_buckets())),
       snapshot_save_duration_(registry.histogram(names::kSnapshotSaveDuration,
                                                  "The total latency distributions of save called by snapshot.",
-                                                 disk_buckets())),
+                                                 disk_latency_buckets())),
       snapshots_installed_(
           registry.counter(names::kSnapshotsInstalled, "The total number of snapshots received and installed.")),
-      db_total_size_(registry.gauge(names::kDbTotalSize, "Total size of the state machine database in bytes.")) {}
+      db_total_size_(registry.gauge(names::kDbTotalSize, "Total size of the state machine database in bytes.")),
+      received_bytes_(registry.counter(names::kReceivedBytes, "The total number of bytes received from peers.")),
+      refused_frames_(registry.counter(names::kRefused, "Connections closed for what a peer sent, by reason.",
+                                       {{"reason", "bad_frame"}})),
+      refused_messages_(registry.counter(names::kRefused, "Connections closed for what a peer sent, by reason.",
+                                         {{"reason", "bad_message"}})) {}
 
 void NodeMetrics::update_from(const raft::NodeStatus& status) {
   if (status.leader && status.leader != last_leader_) leader_changes_seen_.increment();
@@ -85,39 +96,46 @@ void NodeMetrics::update_from(const raft::NodeStatus& status) {
   log_writes_in_flight_.set(as_gauge(status.log_writes_in_flight));
 }
 
+void NodeMetrics::update_from(const NodeObservations& observations) {
+  wal_fsync_duration_.copy_from(observations.log_write_seconds);
+  snapshot_save_duration_.copy_from(observations.snapshot_save_seconds);
+  snapshots_installed_.advance_to(as_gauge(observations.snapshots_installed));
+  slow_applies_.advance_to(as_gauge(observations.slow_applies));
+  for (const auto& [peer, round_trips] : observations.peer_round_trip_seconds) {
+    registry_
+        .histogram(names::kPeerRoundTrip, "Round-Trip-Time histogram between peers.", peer_round_trip_buckets(),
+                   to_peer(peer))
+        .copy_from(round_trips);
+  }
+}
+
+void NodeMetrics::update_from(const AsioTransportStats& transport) {
+  received_bytes_.advance_to(as_gauge(transport.bytes_received));
+  refused_frames_.advance_to(as_gauge(transport.frames_refused));
+  refused_messages_.advance_to(as_gauge(transport.messages_refused));
+  for (const auto& [peer, stats] : transport.peers) {
+    registry_.counter(names::kPeerSentBytes, "The total number of bytes sent to peers.", to_peer(peer))
+        .advance_to(as_gauge(stats.bytes_sent));
+    registry_
+        .counter(names::kPeerConnectFailures, "The total number of failed connection attempts to peers.",
+                 to_peer(peer))
+        .advance_to(as_gauge(stats.connect_failures));
+    registry_
+        .counter(names::kPeerReconnects, "The total number of connections to peers re-established.", to_peer(peer))
+        .advance_to(as_gauge(stats.reconnects));
+    for (const auto& [reason, field] : kDropReasons) {
+      Labels labels = to_peer(peer);
+      labels.emplace("reason", std::string(reason));
+      registry_
+          .counter(names::kPeerSentFailures,
+                   "The total number of messages to peers dropped before sending, by reason.", labels)
+          .advance_to(as_gauge(stats.dropped.*field));
+    }
+  }
+}
+
 void NodeMetrics::proposal_failed() { proposals_failed_.increment(); }
-void NodeMetrics::observe_wal_fsync(double seconds) { wal_fsync_duration_.observe(seconds); }
-void NodeMetrics::observe_snapshot_save(double seconds) { snapshot_save_duration_.observe(seconds); }
-void NodeMetrics::snapshot_installed() { snapshots_installed_.increment(); }
 void NodeMetrics::set_db_size_bytes(uint64_t bytes) { db_total_size_.set(as_gauge(bytes)); }
-
-void NodeMetrics::observe_peer_round_trip(raft::NodeId peer, double seconds) {
-  registry_.histogram(names::kPeerRoundTrip, "Round-Trip-Time histogram between peers.", round_trip_buckets(),
-                      to_peer(peer))
-      .observe(seconds);
-}
-
-void NodeMetrics::peer_bytes_sent(raft::NodeId peer, uint64_t bytes) {
-  registry_.counter(names::kPeerSentBytes, "The total number of bytes sent to peers.", to_peer(peer))
-      .increment(as_gauge(bytes));
-}
-
-void NodeMetrics::peer_bytes_received(raft::NodeId peer, uint64_t bytes) {
-  registry_.counter(names::kPeerReceivedBytes, "The total number of bytes received from peers.", from_peer(peer))
-      .increment(as_gauge(bytes));
-}
-
-void NodeMetrics::peer_message_dropped(raft::NodeId peer) {
-  registry_.counter(names::kPeerSentFailures, "The total number of messages to peers dropped before sending.",
-                    to_peer(peer))
-      .increment();
-}
-
-void NodeMetrics::peer_reconnected(raft::NodeId peer) {
-  registry_.counter(names::kPeerReconnects, "The total number of connections to peers re-established.",
-                    to_peer(peer))
-      .increment();
-}
 
 void NodeMetrics::http_request_finished(absl::string_view method, int status_code, double seconds) {
   const absl::string_view bounded = bounded_method(method);

@@ -4,11 +4,16 @@
 // carry over by a rename.
 //
 // Two kinds of updates:
-//  - update_from(NodeStatus): the gauges that describe the node's state
-//    (leader, term, indexes, pending requests). The server calls it once per
-//    loop turn or right before rendering; it is cheap.
-//  - event functions, called where the event happens: a WAL fsync finished,
-//    a snapshot was saved, a peer answered, an HTTP request completed.
+//  - update_from(...), right before rendering: the gauges that describe the
+//    node's state (leader, term, indexes, pending requests) from NodeStatus;
+//    what the node measured itself (log write and snapshot latencies,
+//    installs, slow applies, peer round trips) from NodeObservations; the
+//    transport's counters (bytes, drops by reason, connect failures,
+//    reconnects, refusals) from AsioTransportStats. Counters and histograms
+//    mirror totals kept by their owners, so scraping often or rarely gives
+//    the same numbers. All cheap.
+//  - event functions, called where the event happens in the HTTP service:
+//    a proposal failed, an HTTP request completed.
 //
 // Note on etcd compatibility: like etcd, *_proposals_committed_total and
 // *_proposals_applied_total are gauges holding the commit and applied index
@@ -22,7 +27,9 @@
 #include <optional>
 #include "absl/strings/string_view.h"
 
+#include "prod/asio_transport_stats.h"
 #include "prod/metrics.h"
+#include "prod/node_observations.h"
 #include "raft/node.h"
 #include "raft/types.h"
 
@@ -36,6 +43,7 @@ inline constexpr absl::string_view kProposalsCommitted = "reefdb_server_proposal
 inline constexpr absl::string_view kProposalsApplied = "reefdb_server_proposals_applied_total";
 inline constexpr absl::string_view kProposalsPending = "reefdb_server_proposals_pending";
 inline constexpr absl::string_view kProposalsFailed = "reefdb_server_proposals_failed_total";
+inline constexpr absl::string_view kSlowApplies = "reefdb_server_slow_apply_total";
 inline constexpr absl::string_view kStopped = "reefdb_server_stopped";
 inline constexpr absl::string_view kTerm = "reefdb_raft_term";
 inline constexpr absl::string_view kCommitIndex = "reefdb_raft_commit_index";
@@ -50,9 +58,11 @@ inline constexpr absl::string_view kSnapshotsInstalled = "reefdb_snap_installed_
 inline constexpr absl::string_view kDbTotalSize = "reefdb_db_total_size_in_bytes";
 inline constexpr absl::string_view kPeerRoundTrip = "reefdb_network_peer_round_trip_time_seconds";
 inline constexpr absl::string_view kPeerSentBytes = "reefdb_network_peer_sent_bytes_total";
-inline constexpr absl::string_view kPeerReceivedBytes = "reefdb_network_peer_received_bytes_total";
 inline constexpr absl::string_view kPeerSentFailures = "reefdb_network_peer_sent_failures_total";
+inline constexpr absl::string_view kPeerConnectFailures = "reefdb_network_peer_connect_failures_total";
 inline constexpr absl::string_view kPeerReconnects = "reefdb_network_peer_reconnects_total";
+inline constexpr absl::string_view kReceivedBytes = "reefdb_network_received_bytes_total";
+inline constexpr absl::string_view kRefused = "reefdb_network_refused_total";
 inline constexpr absl::string_view kHttpRequests = "reefdb_http_requests_total";
 inline constexpr absl::string_view kHttpRequestDuration = "reefdb_http_request_duration_seconds";
 }  // namespace metric_names
@@ -60,7 +70,8 @@ inline constexpr absl::string_view kHttpRequestDuration = "reefdb_http_request_d
 class NodeMetrics {
  public:
   // Registers the node-wide families in `registry`, which must outlive this.
-  // Per-peer and per-HTTP-code series appear with their first event.
+  // Per-peer series appear with the peer, per-HTTP-code ones with their
+  // first request.
   explicit NodeMetrics(MetricsRegistry& registry);
   NodeMetrics(const NodeMetrics&) = delete;
   NodeMetrics& operator=(const NodeMetrics&) = delete;
@@ -69,27 +80,20 @@ class NodeMetrics {
   // known and differs from the last one seen (etcd's rule: losing the
   // leader and regaining the same one counts again).
   void update_from(const raft::NodeStatus& status);
+  // Latencies and counts the node measured (see NodeObservations); they
+  // replace what was copied before.
+  void update_from(const NodeObservations& observations);
+  // The transport's counters: per peer (`To`) bytes sent, messages dropped
+  // before sending by reason, failed connection attempts and reconnects;
+  // bytes received and refused frames for the whole node (inbound
+  // connections are not tied to a peer until a message decodes).
+  void update_from(const AsioTransportStats& transport);
 
   // A client proposal answered with an error (timeout, leadership lost,
   // refused), as opposed to applied.
   void proposal_failed();
-  // One group-commit fsync of the Raft log, in seconds.
-  void observe_wal_fsync(double seconds);
-  // Taking and writing one snapshot, in seconds.
-  void observe_snapshot_save(double seconds);
-  // A snapshot received from the leader was installed.
-  void snapshot_installed();
   // The state machine database's size.
   void set_db_size_bytes(uint64_t bytes);
-
-  // Transport events, per peer.
-  void observe_peer_round_trip(raft::NodeId peer, double seconds);
-  void peer_bytes_sent(raft::NodeId peer, uint64_t bytes);
-  void peer_bytes_received(raft::NodeId peer, uint64_t bytes);
-  // A message to `peer` was dropped (send queue full, connection down).
-  void peer_message_dropped(raft::NodeId peer);
-  // A connection to `peer` was re-established after it broke.
-  void peer_reconnected(raft::NodeId peer);
 
   // One HTTP request answered. The method comes from the client, so only
   // the standard methods become label values (others count as "other"), and
@@ -106,6 +110,7 @@ class NodeMetrics {
   Gauge& proposals_applied_;
   Gauge& proposals_pending_;
   Counter& proposals_failed_;
+  Counter& slow_applies_;
   Gauge& stopped_;
   Gauge& term_;
   Gauge& commit_index_;
@@ -118,6 +123,9 @@ class NodeMetrics {
   Histogram& snapshot_save_duration_;
   Counter& snapshots_installed_;
   Gauge& db_total_size_;
+  Counter& received_bytes_;
+  Counter& refused_frames_;
+  Counter& refused_messages_;
   std::optional<raft::NodeId> last_leader_;
 };
 

@@ -1,17 +1,21 @@
 # The production server: ServerNode (raft::Node over POSIX storage on a
-# storage thread, AsioTransport, SQLite) and the HTTP API service.
+# storage thread, AsioTransport, SQLite), what it measures and logs about
+# itself (NodeObserver, spdlog), and the HTTP API service.
+find_package(spdlog REQUIRED)
 add_library(reef_server
   server_node.cc
   storage_thread_log.cc
+  node_observer.cc
+  peer_log_throttle.cc
+  timed_state_machine.cc
   http_api_service.cc
 )
 find_package(Threads REQUIRED)
 target_link_libraries(reef_server PUBLIC reef_prod reef_raft reef_statemachine reef_asio_transport reef_http_api
-                                         reef_server_config Threads::Threads)
+                                         reef_server_config Threads::Threads spdlog::spdlog)
 reef_strict(reef_server)
 
 # reefdb: serve, dev-cluster, sql, status, storage.
-find_package(spdlog REQUIRED)
 add_library(reef_server_commands
   serve_command.cc
   dev_cluster_command.cc

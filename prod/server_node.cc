@@ -54,18 +54,30 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
       });
   if (!transport.ok()) return transport.status();
   transport_ = *std::move(transport);
+  transport_->set_observer(&observer_);
 
-  log_ = std::make_unique<StorageThreadLog>(*storage_, loop_, [this](uint64_t id, absl::Status status) {
-    node_->on_log_written(id, std::move(status));
-    flush_soon();
-  });
+  StorageThreadLogHooks hooks;
+  hooks.on_turn = [this](const LogWriteTiming& timing) { observer_.log_written(timing); };
+  hooks.on_snapshot_stored = [this](const raft::SnapshotMeta& meta, uint64_t bytes) {
+    observer_.snapshot_stored(meta, bytes);
+  };
+  log_ = std::make_unique<StorageThreadLog>(
+      *storage_, loop_,
+      [this](uint64_t id, absl::Status status) {
+        node_->on_log_written(id, std::move(status));
+        flush_soon();
+      },
+      std::move(hooks));
 
-  raft::NodePorts ports{log_.get(), transport_.get(), state_machine_.get(), &clock_};
+  timed_state_machine_ = std::make_unique<TimedStateMachine>(*state_machine_, observer_);
+  raft::NodePorts ports{log_.get(), transport_.get(), timed_state_machine_.get(), &clock_};
   absl::StatusOr<std::unique_ptr<raft::Node>> node =
       raft::Node::boot(std::move(options.node), ports, storage_->recovered_state(options.initial_configuration));
   storage_->release_recovered_entries();
   if (!node.ok()) return node.status();
   node_ = *std::move(node);
+  timed_state_machine_->finish_batch();  // the replay
+  observer_.boot_finished();
   flush_soon();
   schedule_tick();
   return absl::OkStatus();
@@ -91,7 +103,13 @@ void ServerNode::flush_soon() {
     if (alive.expired()) return;
     flush_posted_ = false;
     node_->flush();
+    timed_state_machine_->finish_batch();
   });
+}
+
+void ServerNode::export_measurements(NodeMetrics& metrics) const {
+  metrics.update_from(observer_.observations());
+  metrics.update_from(transport_->stats());
 }
 
 void ServerNode::submit(raft::ClientRequest request, raft::ResponseCallback done) {
@@ -102,6 +120,12 @@ void ServerNode::submit(raft::ClientRequest request, raft::ResponseCallback done
 void ServerNode::transfer_leadership(raft::NodeId target) {
   node_->transfer_leadership(target);
   flush_soon();
+}
+
+absl::StatusOr<raft::SnapshotTaken> ServerNode::snapshot_now() {
+  absl::StatusOr<raft::SnapshotTaken> taken = node_->snapshot_now();
+  flush_soon();
+  return taken;
 }
 
 void ServerNode::stop() {

@@ -16,10 +16,17 @@
 // what it repaired), the state machine is restored from the newest snapshot
 // and committed entries after it are replayed (raft::Node::boot), then the
 // node ticks and talks.
+//
+// Observability: the log's disk turns, the state machine's work (through
+// TimedStateMachine) and the transport's round trips and connection trouble
+// all report to one NodeObserver, which keeps NodeObservations and writes
+// the log lines (prod/node_observer.h); export_measurements() hands them,
+// with the transport's counters, to /metrics.
 #pragma once
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,8 +36,11 @@
 #include "absl/status/statusor.h"
 #include "prod/asio_transport.h"
 #include "prod/monotonic_clock.h"
+#include "prod/node_metrics.h"
+#include "prod/node_observer.h"
 #include "prod/posix_file_system.h"
 #include "prod/storage_thread_log.h"
+#include "prod/timed_state_machine.h"
 #include "raft/node.h"
 #include "statemachine/sql_state_machine.h"
 #include "storage/node_storage.h"
@@ -58,6 +68,9 @@ class ServerNode {
   // On the loop. `done` runs exactly once, on the loop.
   void submit(raft::ClientRequest request, raft::ResponseCallback done);
   void transfer_leadership(raft::NodeId target);
+  // raft::Node::handover_target / snapshot_now, on the loop.
+  std::optional<raft::NodeId> handover_target() const { return node_->handover_target(); }
+  absl::StatusOr<raft::SnapshotTaken> snapshot_now();
   // Stops ticking and closes the transport; requests still waiting fail.
   void stop();
 
@@ -68,6 +81,9 @@ class ServerNode {
   // What recovery repaired or noticed at boot, one line each.
   const std::vector<std::string>& recovery_notes() const { return recovery_notes_; }
   uint64_t log_syncs() const { return log_->groups_written(); }
+  // What the node measured (disk, snapshots, applies, round trips) and the
+  // transport's counters, into `metrics` (on the loop, before rendering).
+  void export_measurements(NodeMetrics& metrics) const;
 
  private:
   ServerNode(boost::asio::io_context& loop, uint32_t tick_ms);
@@ -80,8 +96,10 @@ class ServerNode {
   boost::asio::steady_timer tick_timer_;
   MonotonicClock clock_;
   PosixFileSystem fs_;
+  NodeObserver observer_;  // before everything that reports to it
   std::unique_ptr<storage::NodeStorage> storage_;
   std::unique_ptr<statemachine::SqlStateMachine> state_machine_;
+  std::unique_ptr<TimedStateMachine> timed_state_machine_;  // the node's port onto state_machine_
   std::unique_ptr<AsioTransport> transport_;
   std::unique_ptr<StorageThreadLog> log_;
   std::unique_ptr<raft::Node> node_;

@@ -59,6 +59,11 @@ class Core {
   // Leader only; nullptr otherwise or for unknown peers.
   const Progress* progress(NodeId peer) const;
   std::optional<NodeId> transfer_target() const;
+  // Leader only: whom to hand leadership to before stopping — the voter of
+  // the (incoming) configuration with the highest match index, ties to the
+  // lowest id, as etcd picks. nullopt when not leader or without another
+  // voter. It may be unreachable: the transfer then times out.
+  std::optional<NodeId> handover_target() const;
   // Ticks left before this node's election timer fires (followers and
   // candidates); used by tests to reason about timing.
   uint32_t election_elapsed_ticks() const { return election_elapsed_; }

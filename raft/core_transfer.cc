@@ -37,6 +37,22 @@ void Core::handle_transfer(const TransferLeadership& t) {
   }
 }
 
+std::optional<NodeId> Core::handover_target() const {
+  const auto* leader = std::get_if<Leader>(&role_);
+  if (leader == nullptr) return std::nullopt;
+  std::optional<NodeId> best;
+  Index best_match;
+  // Ascending ids, and only a strictly higher match replaces: ties keep the lowest id.
+  for (const auto& [peer, pr] : leader->progress) {
+    if (!configuration_.voters.contains(peer)) continue;
+    if (!best || pr.match() > best_match) {
+      best = peer;
+      best_match = pr.match();
+    }
+  }
+  return best;
+}
+
 void Core::send_timeout_now(Leader& leader) {
   REEF_ASSERT(leader.transferee.has_value());
   leader.timeout_now_sent = true;

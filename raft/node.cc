@@ -102,16 +102,23 @@ void Node::on_tick() {
 void Node::on_message(NodeMessage message) {
   if (stopped() || message.to != id()) return;
   const NodeId from = message.from;
+  std::optional<Term> term;
+  std::optional<Index> announced_commit;
   std::visit(
       [&](auto&& body) {
         using T = std::decay_t<decltype(body)>;
         if constexpr (std::is_same_v<T, Message>) {
+          term = body.term;
+          if (const auto* append = std::get_if<AppendEntries>(&body.body)) announced_commit = append->commit;
+          if (const auto* heartbeat = std::get_if<Heartbeat>(&body.body)) announced_commit = heartbeat->commit;
           // InstallSnapshot reaches the core only with its bytes, through
           // handle_snapshot_chunk.
           if (!std::holds_alternative<InstallSnapshot>(body.body)) core_.step(std::move(body));
         } else if constexpr (std::is_same_v<T, SnapshotChunk>) {
+          term = body.term;
           handle_snapshot_chunk(from, std::move(body));
         } else if constexpr (std::is_same_v<T, SnapshotChunkAck>) {
+          term = body.term;
           handle_snapshot_ack(from, body);
         } else if constexpr (std::is_same_v<T, ForwardedRequest>) {
           handle_forwarded_request(from, std::move(body));
@@ -120,6 +127,34 @@ void Node::on_message(NodeMessage message) {
         }
       },
       message.body);
+  if (term) note_contact(from, *term, announced_commit);
+}
+
+// After the core stepped the message, so that its leader and term are the
+// ones the message may have just established.
+void Node::note_contact(NodeId from, Term term, std::optional<Index> announced_commit) {
+  // Members only: that bounds what LeaderContact remembers.
+  if (!core_.configuration().is_member(from)) return;
+  contact_.heard(from, term, ports_.clock->now_ms());
+  // Only a sender the core accepts as its leader: a malformed or stale
+  // message must not raise the commit index freshness reads compare with.
+  if (announced_commit && term == core_.term() && core_.leader() == from) {
+    contact_.commit_announced(*announced_commit);
+  }
+}
+
+FreshnessState Node::freshness_state() const {
+  FreshnessState state;
+  if (core_.is_leader()) {
+    state.leader_contact_ms = contact_.leader_contact(core_.configuration(), id(), core_.term(),
+                                                      ports_.clock->now_ms());
+  } else if (core_.leader()) {
+    state.leader_contact_ms = contact_.follower_contact(*core_.leader(), core_.term());
+  }
+  state.applied = applied_.index;
+  state.known_commit = contact_.known_commit(core_.log().committed());
+  state.caught_up_ms = contact_.caught_up_ms();
+  return state;
 }
 
 void Node::on_log_written(uint64_t write_id, absl::Status status) {
@@ -160,6 +195,7 @@ void Node::flush() {
     handle_output(core_.take_output());
   }
   drop_unaccepted_snapshot();
+  if (!stopped()) contact_.note_applied(applied_.index, core_.log().committed(), ports_.clock->now_ms());
 }
 
 // The order is output.h's contract.
@@ -275,6 +311,7 @@ NodeStatus Node::status() const {
   s.log_writes_in_flight = writes_in_flight_.size();
   s.pending_requests = pending_request_count();
   s.stopped = stopped();
+  s.freshness = freshness_state();
   return s;
 }
 

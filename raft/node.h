@@ -29,17 +29,21 @@
 //                 confirmed read index; works on followers too;
 //   strong        through the log, like a write.
 // Every read may carry a minimum applied index (read your writes): it is
-// served only once the serving node has applied that far. Every request has
-// a deadline; an expired write answers DEADLINE_EXCEEDED, outcome unknown
-// (retrying with the same command id is safe: sessions make it exactly-once).
+// served only once the serving node has applied that far. A level-none read
+// may carry a freshness bound (raft/node_freshness.h): the node refuses it
+// if it has been out of touch with the leader for longer than that. Every
+// request has a deadline; an expired write answers DEADLINE_EXCEEDED,
+// outcome unknown (retrying with the same command id is safe: sessions make
+// it exactly-once).
 //
 // Snapshots. After applying, a snapshot is taken when the entries or bytes
 // applied since the last one exceed the policy; it is written through the
-// DurableLog, then the log prefix is compacted. A leader streams its newest
-// durable snapshot to a follower that needs it in chunks, one in flight,
-// resumable from the offset the follower acknowledges; the follower writes
-// them to disk and into a state-machine restore at the same time and installs
-// both only when the core accepts the snapshot.
+// DurableLog, then the log prefix is compacted; snapshot_now() does the same
+// on request (admin). A leader streams its newest durable snapshot to a
+// follower that needs it in chunks, one in flight, resumable from the offset
+// the follower acknowledges; the follower writes them to disk and into a
+// state-machine restore at the same time and installs both only when the
+// core accepts the snapshot.
 //
 // Boot (the seed's sequence): restore the state machine from the newest
 // durable snapshot, build the core from the recovered state, and let the
@@ -61,6 +65,7 @@
 #include "raft/clock.h"
 #include "raft/core.h"
 #include "raft/durable_log.h"
+#include "raft/node_freshness.h"
 #include "raft/node_message.h"
 #include "raft/state_machine.h"
 #include "raft/transport.h"
@@ -112,6 +117,9 @@ struct ClientRequest {
   // Serve only once this node applied at least this index (0: no minimum).
   Index min_applied;
   uint64_t deadline_ms = 0;
+  // kReadNone only (ignored otherwise, as rqlite ignores it): refuse with
+  // stale_read_error() unless this node is that fresh when it gets the read.
+  std::optional<FreshnessBound> freshness;
 };
 
 struct ClientResponse {
@@ -136,6 +144,17 @@ struct NodeStatus {
   uint64_t log_writes_in_flight = 0;
   uint64_t pending_requests = 0;
   bool stopped = false;
+  // Contact with the leader and lag, in Clock milliseconds (node_freshness.h).
+  FreshnessState freshness;
+};
+
+// What snapshot_now() did.
+struct SnapshotTaken {
+  Index index;
+  Term term;
+  // Nothing was applied since the last snapshot: that one is reported and
+  // nothing was written.
+  bool already_current = false;
 };
 
 class Node {
@@ -160,6 +179,15 @@ class Node {
   // Admin: start an election now / hand leadership to `target`.
   void campaign();
   void transfer_leadership(NodeId target);
+  // Admin: the voter best placed to take over from this leader (see
+  // Core::handover_target); nullopt unless leading with another voter.
+  std::optional<NodeId> handover_target() const { return core_.handover_target(); }
+  // Admin: snapshot the state machine now, at its applied index, and compact
+  // the log prefix it covers, as the snapshot policy does; the write that
+  // drops the covered segments from disk is submitted here. UNAVAILABLE when
+  // stopped; failing to take or store the snapshot stops the node, as it
+  // does for the policy, and that error is returned.
+  absl::StatusOr<SnapshotTaken> snapshot_now();
 
   // Carries out everything the core asked for since the last flush.
   void flush();
@@ -220,8 +248,11 @@ class Node {
   void send_core_message(Message& message);
   void apply_committed(std::vector<LogEntry>& entries);
   void stop(absl::Status why);
+  void note_contact(NodeId from, Term term, std::optional<Index> announced_commit);
+  FreshnessState freshness_state() const;
 
   // node_requests.cc: client requests, forwarding, reads, deadlines.
+  absl::Status check_read_freshness(const ClientRequest& request) const;
   void submit_proposal(Waiter waiter);
   void submit_read_index(Waiter waiter);
   void forward_or_refuse(Waiter waiter);
@@ -241,6 +272,7 @@ class Node {
 
   // node_snapshots.cc: taking, sending and receiving snapshots.
   void maybe_take_snapshot();
+  absl::StatusOr<SnapshotMeta> take_snapshot();
   absl::Status write_snapshot(StateMachineSnapshot& snapshot);
   void start_snapshot_transfer(const Message& install);
   absl::Status rewind_transfer(OutgoingSnapshot& transfer, uint64_t offset);
@@ -268,6 +300,7 @@ class Node {
   Index snapshot_index_;
   uint64_t entries_since_snapshot_ = 0;
   uint64_t bytes_since_snapshot_ = 0;
+  LeaderContact contact_;
 
   uint64_t next_proposal_id_ = 1;
   uint64_t next_read_id_ = 1;     // see the constructor: random per boot

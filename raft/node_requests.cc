@@ -80,12 +80,24 @@ void Node::submit(ClientRequest request, ResponseCallback done) {
       }
       return;
     case RequestKind::kReadNone: {
+      if (absl::Status fresh = check_read_freshness(waiter.request); !fresh.ok()) {
+        reply(waiter, std::move(fresh));
+        return;
+      }
       const Index needed = waiter.request.min_applied;
       wait_for_applied(std::move(waiter), needed);
       return;
     }
   }
   REEF_UNREACHABLE("request kind ", static_cast<int>(waiter.request.kind));
+}
+
+// Checked once, when the read arrives (as rqlite does); a read that then
+// waits for min_applied is served when that index is applied, which takes
+// hearing from the leader anyway. A zero bound is no bound (rqlite's rule).
+absl::Status Node::check_read_freshness(const ClientRequest& request) const {
+  if (!request.freshness || request.freshness->max_staleness_ms == 0) return absl::OkStatus();
+  return check_freshness(freshness_state(), ports_.clock->now_ms(), *request.freshness);
 }
 
 void Node::submit_proposal(Waiter waiter) {

@@ -11,12 +11,38 @@ namespace reef::raft {
 void Node::maybe_take_snapshot() {
   if (stopped() || applied_.index <= snapshot_index_) return;
   if (entries_since_snapshot_ < config_.snapshot.entries && bytes_since_snapshot_ < config_.snapshot.bytes) return;
+  take_snapshot().IgnoreError();  // a failure stopped the node; stop_reason() says why
+}
+
+absl::StatusOr<SnapshotTaken> Node::snapshot_now() {
+  if (stopped()) {
+    return absl::UnavailableError(absl::StrCat("node ", id().value(), " stopped: ", stop_reason_.message()));
+  }
+  if (applied_.index <= snapshot_index_) {
+    const SnapshotMeta& current = core_.log().snapshot();
+    REEF_ASSERT(current.index == snapshot_index_, "core snapshot ", current.index.value(), ", node snapshot ",
+                snapshot_index_.value());
+    return SnapshotTaken{current.index, current.term, /*already_current=*/true};
+  }
+  absl::StatusOr<SnapshotMeta> meta = take_snapshot();
+  if (!meta.ok()) return meta.status();
+  // A policy snapshot's compaction rides on the next log write, whenever
+  // that comes; an operator asked for this one now.
+  Output nothing;
+  persist(nothing);
+  return SnapshotTaken{meta->index, meta->term, /*already_current=*/false};
+}
+
+// Snapshots the state machine at the applied index, stores it, and
+// compacts the log up to it. Any failure stops the node.
+absl::StatusOr<SnapshotMeta> Node::take_snapshot() {
+  REEF_ASSERT(!stopped() && applied_.index > snapshot_index_, "nothing to snapshot at ", applied_.index.value());
   absl::StatusOr<std::unique_ptr<StateMachineSnapshot>> snapshot =
       ports_.state_machine->snapshot(core_.configuration());
   if (!snapshot.ok()) {
     stop(absl::Status(snapshot.status().code(),
                       absl::StrCat("taking a snapshot: ", snapshot.status().message())));
-    return;
+    return stop_reason_;
   }
   const SnapshotMeta meta = (*snapshot)->meta();
   REEF_ASSERT(meta.index == applied_.index && meta.term == applied_.term, "snapshot at ", meta.index.value(),
@@ -24,7 +50,7 @@ void Node::maybe_take_snapshot() {
   if (absl::Status s = write_snapshot(**snapshot); !s.ok()) {
     // The disk failed us; what it holds now is unknown.
     stop(absl::Status(s.code(), absl::StrCat("writing snapshot ", meta.index.value(), ": ", s.message())));
-    return;
+    return stop_reason_;
   }
   snapshot_index_ = meta.index;
   entries_since_snapshot_ = 0;
@@ -33,6 +59,7 @@ void Node::maybe_take_snapshot() {
   // in-memory prefix now (it may then send this snapshot to laggards).
   snapshot_durable_ = meta;
   core_.step(CompactTo{meta.index});
+  return meta;
 }
 
 absl::Status Node::write_snapshot(StateMachineSnapshot& snapshot) {

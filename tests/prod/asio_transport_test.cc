@@ -1,7 +1,8 @@
 // prod/asio_transport.h over real sockets on 127.0.0.1 with ephemeral ports:
 // every message kind between three transports, reconnection to a peer that
 // starts late or restarts, queue bounds, and refusal of garbage, foreign
-// clusters and oversized frames without disturbing other peers.
+// clusters and oversized frames without disturbing other peers; round-trip
+// probes answered and measured, and malformed probes or replies refused.
 //
 // Everything runs on one io_context in the test thread. Waits are "run the
 // loop until this holds", bounded by generous deadlines (kDeadline), never
@@ -27,6 +28,7 @@
 #include "tests/transport/sample_messages.h"
 #include "transport/frame.h"
 #include "transport/message_codec.h"
+#include "transport/probe_codec.h"
 
 namespace reef::prod {
 namespace {
@@ -440,6 +442,319 @@ TEST(AsioTransportTest, CreateRefusesBadOptionsAndBusyPorts) {
   const absl::Status busy = bad(same_port);
   EXPECT_EQ(busy.code(), absl::StatusCode::kUnavailable);
   EXPECT_THAT(busy.message(), HasSubstr("bind"));
+}
+
+// Records what the transport reports besides messages.
+struct RecordingObserver : AsioTransportObserver {
+  std::map<NodeId, std::vector<std::chrono::nanoseconds>> round_trips;
+  std::vector<NodeId> connected;
+  std::vector<std::string> failures;
+  std::vector<std::string> refusals;
+
+  void on_peer_round_trip(NodeId peer, std::chrono::nanoseconds round_trip) override {
+    round_trips[peer].push_back(round_trip);
+  }
+  void on_peer_connected(NodeId peer) override { connected.push_back(peer); }
+  void on_peer_failed(NodeId peer, absl::string_view why) override {
+    failures.push_back(absl::StrCat(peer.value(), ": ", why));
+  }
+  void on_inbound_refused(absl::string_view remote, absl::string_view why) override {
+    refusals.push_back(absl::StrCat(remote, ": ", why));
+  }
+};
+
+std::string probe_frame(uint64_t cluster, uint64_t from, uint64_t to, uint64_t sequence, bool reply) {
+  return transport::encode_frame(
+      transport::encode_probe(cluster, transport::Probe{NodeId(from), NodeId(to), sequence, reply}));
+}
+
+TEST(ProbeCodecTest, RoundTripsAndRefusesWhatIsNotAProbeOfThisCluster) {
+  const transport::Probe ping{NodeId(1), NodeId(2), 77, false};
+  const std::string bytes = transport::encode_probe(kCluster, ping);
+  EXPECT_LE(bytes.size(), transport::kMaxProbeBytes);
+  EXPECT_TRUE(transport::is_probe(bytes));
+  EXPECT_EQ(*transport::decode_probe(bytes, kCluster), ping);
+  const transport::Probe pong{NodeId(2), NodeId(1), 77, true};
+  EXPECT_EQ(*transport::decode_probe(transport::encode_probe(kCluster, pong), kCluster), pong);
+
+  EXPECT_EQ(transport::decode_probe(bytes, kCluster + 1).status().code(),
+            absl::StatusCode::kFailedPrecondition);
+  // Envelopes and probes are told apart by their identifier, both ways.
+  const std::string envelope = transport::encode_message(kCluster, heartbeat(1, 2, 0));
+  EXPECT_FALSE(transport::is_probe(envelope));
+  EXPECT_THAT(transport::decode_probe(envelope, kCluster).status().message(), HasSubstr("not a probe"));
+  EXPECT_FALSE(transport::decode_message(bytes, kCluster).ok());
+  // Damaged, truncated, oversized: refused, never read out of bounds.
+  for (size_t cut = 0; cut < bytes.size(); ++cut) {
+    EXPECT_FALSE(transport::decode_probe(bytes.substr(0, cut), kCluster).ok()) << cut;
+  }
+  std::string oversized = bytes + std::string(transport::kMaxProbeBytes, '\0');
+  EXPECT_THAT(transport::decode_probe(oversized, kCluster).status().message(), HasSubstr("too long"));
+  std::string bad_root = bytes;
+  bad_root[0] = static_cast<char>(0xff);  // root offset far outside the buffer
+  EXPECT_THAT(transport::decode_probe(bad_root, kCluster).status().message(), HasSubstr("verification"));
+  for (size_t i = 0; i < bytes.size(); ++i) {
+    std::string flipped = bytes;
+    flipped[i] = static_cast<char>(flipped[i] ^ 0x5a);
+    (void)transport::decode_probe(flipped, kCluster);  // any answer, but no crash (ASan/UBSan builds)
+  }
+}
+
+TEST(AsioTransportProbeTest, ConnectedPeersAreProbedAndTheRoundTripReported) {
+  asio::io_context loop;
+  AsioTransportOptions b_options = options_for(2);
+  auto b = TestNode::start(loop, b_options);
+  AsioTransportOptions a_options = options_for(1, {{NodeId(2), local(b->port())}});
+  a_options.probe_interval = 20ms;
+  auto a = TestNode::start(loop, a_options);
+  RecordingObserver observer;
+  a->transport->set_observer(&observer);
+  // Probing starts with the connection, which starts with the first message.
+  EXPECT_EQ(a->stats().probes_sent, 0u);
+  a->transport->send(heartbeat(1, 2, 0));
+  ASSERT_TRUE(run_until(loop, [&] { return observer.round_trips[NodeId(2)].size() >= 3; }));
+  for (std::chrono::nanoseconds rtt : observer.round_trips[NodeId(2)]) {
+    EXPECT_GT(rtt.count(), 0);
+    EXPECT_LT(rtt, kDeadline);
+  }
+  EXPECT_EQ(observer.connected, std::vector<NodeId>{NodeId(2)});
+  EXPECT_TRUE(observer.failures.empty());
+  const AsioTransportStats::Peer& peer = a->stats().peers.at(NodeId(2));
+  EXPECT_GE(peer.probes_sent, 3u);
+  EXPECT_GE(peer.probe_replies, 3u);
+  EXPECT_EQ(a->stats().probe_replies, peer.probe_replies);
+  EXPECT_GE(b->stats().probes_answered, 3u);
+  // Probes are not messages: the node saw exactly the one heartbeat.
+  EXPECT_EQ(b->received.size(), 1u);
+  EXPECT_EQ(b->stats().frames_received, 1u);
+  EXPECT_EQ(a->stats().frames_sent, 1u);
+  EXPECT_EQ(peer.frames_sent, 1u);
+  EXPECT_EQ(a->stats().frames_refused + a->stats().messages_refused, 0u);
+  EXPECT_EQ(b->stats().frames_refused + b->stats().messages_refused, 0u);
+}
+
+TEST(AsioTransportProbeTest, ProbingCanBeTurnedOff) {
+  asio::io_context loop;
+  auto b = TestNode::start(loop, options_for(2));
+  AsioTransportOptions a_options = options_for(1, {{NodeId(2), local(b->port())}});
+  a_options.probe_interval = 0ms;
+  auto a = TestNode::start(loop, a_options);
+  for (uint64_t round = 0; round < 3; ++round) a->transport->send(heartbeat(1, 2, round));
+  ASSERT_TRUE(run_until(loop, [&] { return b->received.size() == 3; }));
+  loop.restart();
+  loop.run_for(50ms);
+  EXPECT_EQ(a->stats().probes_sent, 0u);
+  EXPECT_EQ(b->stats().probes_answered, 0u);
+}
+
+TEST(AsioTransportProbeTest, APingIsAnsweredWithAPongEchoingItsSequence) {
+  asio::io_context loop;
+  auto b = TestNode::start(loop, options_for(2));
+  tcp::socket client(loop);
+  client.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), b->port()));
+  asio::write(client, asio::buffer(probe_frame(kCluster, 5, 2, 4242, false)));
+  transport::FrameReader reader(transport::kMaxProbeBytes);
+  std::optional<std::string> pong;
+  std::array<char, 512> buffer{};
+  bool reading = false;
+  ASSERT_TRUE(run_until(loop, [&] {
+    if (!reading) {
+      reading = true;
+      client.async_read_some(asio::buffer(buffer), [&](const boost::system::error_code& error, size_t n) {
+        reading = false;
+        if (!error) {
+          EXPECT_TRUE(reader.feed(absl::string_view(buffer.data(), n)).ok());
+        }
+      });
+    }
+    if (!pong) pong = reader.pop();
+    return pong.has_value();
+  }));
+  EXPECT_EQ(*transport::decode_probe(*pong, kCluster), (transport::Probe{NodeId(2), NodeId(5), 4242, true}));
+  EXPECT_EQ(b->stats().probes_answered, 1u);
+  EXPECT_TRUE(b->received.empty());
+  client.close();
+  loop.restart();
+  loop.run_for(10ms);  // the pending read completes with an error before `buffer` goes
+}
+
+TEST_F(RefusalTest, APingOfAnotherClusterClosesTheConnection) {
+  expect_refused(probe_frame(kCluster + 1, 1, 2, 1, false));
+  EXPECT_EQ(b_->stats().messages_refused, 1u);
+}
+
+TEST_F(RefusalTest, APingForAnotherNodeClosesTheConnection) {
+  expect_refused(probe_frame(kCluster, 1, 3, 1, false));
+  EXPECT_EQ(b_->stats().messages_refused, 1u);
+}
+
+TEST_F(RefusalTest, APongSentToTheReceivingSideClosesTheConnection) {
+  expect_refused(probe_frame(kCluster, 1, 2, 1, true));
+  EXPECT_EQ(b_->stats().messages_refused, 1u);
+}
+
+TEST_F(RefusalTest, AMalformedProbeClosesTheConnection) {
+  // Carries the probe identifier, but the root offset points nowhere.
+  std::string payload = transport::encode_probe(kCluster, transport::Probe{NodeId(1), NodeId(2), 1, false});
+  payload[0] = static_cast<char>(0xf0);
+  expect_refused(transport::encode_frame(payload));
+  EXPECT_EQ(b_->stats().messages_refused, 1u);
+}
+
+TEST_F(RefusalTest, RefusalsAreReportedToTheObserver) {
+  RecordingObserver observer;
+  b_->transport->set_observer(&observer);
+  expect_refused(probe_frame(kCluster + 1, 1, 2, 1, false));
+  ASSERT_EQ(observer.refusals.size(), 1u);
+  EXPECT_THAT(observer.refusals[0], HasSubstr("127.0.0.1:"));
+  EXPECT_THAT(observer.refusals[0], HasSubstr("cluster"));
+  b_->transport->set_observer(nullptr);
+}
+
+// A fake peer: accepts one connection, reads whatever comes, and answers
+// the first ping with the bytes `answer` makes of it.
+class FakePeer {
+ public:
+  using Answer = std::function<std::string(const transport::Probe& ping)>;
+  FakePeer(asio::io_context& loop, Answer answer)
+      : acceptor_(loop, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)),
+        socket_(loop),
+        answer_(answer) {
+    acceptor_.async_accept(socket_, [this](const boost::system::error_code& error) {
+      if (!error) read();
+    });
+  }
+  uint16_t port() const { return acceptor_.local_endpoint().port(); }
+  bool answered() const { return answered_; }
+
+ private:
+  void read() {
+    socket_.async_read_some(asio::buffer(buffer_), [this](const boost::system::error_code& error, size_t n) {
+      if (error) return;
+      EXPECT_TRUE(reader_.feed(absl::string_view(buffer_.data(), n)).ok());
+      while (std::optional<std::string> payload = reader_.pop()) {
+        if (!transport::is_probe(*payload) || answered_) continue;
+        answered_ = true;
+        reply_ = answer_(*transport::decode_probe(*payload, kCluster));
+        asio::write(socket_, asio::buffer(reply_));
+      }
+      read();
+    });
+  }
+
+  tcp::acceptor acceptor_;
+  tcp::socket socket_;
+  Answer answer_;
+  transport::FrameReader reader_{1 << 20};
+  std::array<char, 4096> buffer_{};
+  std::string reply_;
+  bool answered_ = false;
+};
+
+// The link refuses the peer's reply `answer`: the connection fails, the
+// failure names the refusal (`why`), and no round trip is measured.
+void expect_reply_refused(const FakePeer::Answer& answer, absl::string_view why) {
+  asio::io_context loop;
+  FakePeer peer(loop, answer);
+  auto a = TestNode::start(loop, options_for(1, {{NodeId(2), local(peer.port())}}));
+  RecordingObserver observer;
+  a->transport->set_observer(&observer);
+  a->transport->send(heartbeat(1, 2, 0));
+  ASSERT_TRUE(run_until(loop, [&] { return a->stats().connections_lost == 1; }));
+  EXPECT_TRUE(peer.answered());
+  EXPECT_EQ(a->stats().probe_replies, 0u);
+  EXPECT_TRUE(observer.round_trips.empty());
+  ASSERT_FALSE(observer.failures.empty());
+  EXPECT_THAT(observer.failures[0], HasSubstr("2: refused a"));
+  EXPECT_THAT(observer.failures[0], HasSubstr(why));
+  EXPECT_THAT(a->unreachable, ::testing::Contains(NodeId(2)));
+  a->transport->set_observer(nullptr);
+}
+
+TEST(AsioTransportProbeTest, AFakePeerThatAnswersCorrectlyIsMeasured) {
+  asio::io_context loop;
+  FakePeer peer(loop, [](const transport::Probe& ping) {
+    return probe_frame(kCluster, ping.to.value(), ping.from.value(), ping.sequence, true);
+  });
+  auto a = TestNode::start(loop, options_for(1, {{NodeId(2), local(peer.port())}}));
+  RecordingObserver observer;
+  a->transport->set_observer(&observer);
+  a->transport->send(heartbeat(1, 2, 0));
+  ASSERT_TRUE(run_until(loop, [&] { return !observer.round_trips.empty(); }));
+  EXPECT_EQ(a->stats().probe_replies, 1u);
+  EXPECT_EQ(a->stats().connections_lost, 0u);
+  a->transport->set_observer(nullptr);
+}
+
+TEST(AsioTransportProbeTest, ARepliedGarbageFrameBreaksTheConnection) {
+  expect_reply_refused(
+      [](const transport::Probe&) { return std::string("HTTP/1.1 400 Bad Request\r\n\r\n"); }, "magic");
+}
+
+TEST(AsioTransportProbeTest, AReplyWithTheWrongSequenceBreaksTheConnection) {
+  expect_reply_refused(
+      [](const transport::Probe& ping) {
+        return probe_frame(kCluster, ping.to.value(), ping.from.value(), ping.sequence + 1, true);
+      },
+      "not outstanding");
+}
+
+TEST(AsioTransportProbeTest, AReplyThatIsAPingBreaksTheConnection) {
+  expect_reply_refused(
+      [](const transport::Probe& ping) {
+        return probe_frame(kCluster, ping.to.value(), ping.from.value(), ping.sequence, false);
+      },
+      "a ping where only pongs");
+}
+
+TEST(AsioTransportProbeTest, AReplyOfAnotherClusterBreaksTheConnection) {
+  expect_reply_refused(
+      [](const transport::Probe& ping) {
+        return probe_frame(kCluster + 1, ping.to.value(), ping.from.value(), ping.sequence, true);
+      },
+      "cluster");
+}
+
+TEST(AsioTransportProbeTest, AMessageWrittenBackBreaksTheConnection) {
+  expect_reply_refused(
+      [](const transport::Probe&) {
+        return transport::encode_frame(transport::encode_message(kCluster, heartbeat(2, 1, 0)));
+      },
+      "not a probe");
+}
+
+TEST(AsioTransportProbeTest, AnOversizedReplyFrameBreaksTheConnection) {
+  expect_reply_refused(
+      [](const transport::Probe&) {
+        return transport::encode_frame_header(
+            transport::FrameHeader{transport::kFrameFormatVersion, 100000, 0});
+      },
+      "exceeds the max frame size of 256 bytes");
+}
+
+TEST(AsioTransportProbeTest, ConnectionsAndFailuresAreReported) {
+  asio::io_context loop;
+  const uint16_t port = unused_port(loop);
+  auto a = TestNode::start(loop, options_for(1, {{NodeId(2), local(port)}}));
+  RecordingObserver observer;
+  a->transport->set_observer(&observer);
+  uint64_t round = 0;
+  auto keep_sending = [&] { a->transport->send(heartbeat(1, 2, round++)); };
+  ASSERT_TRUE(run_until(
+      loop, [&] { return observer.failures.size() >= 2; }, keep_sending));
+  EXPECT_THAT(observer.failures[0], HasSubstr("refused"));
+  EXPECT_TRUE(observer.connected.empty());
+  AsioTransportOptions b_options = options_for(2);
+  b_options.listen_address = local(port);
+  auto b = TestNode::start(loop, b_options);
+  ASSERT_TRUE(run_until(
+      loop, [&] { return !observer.connected.empty(); }, keep_sending));
+  EXPECT_EQ(observer.connected.front(), NodeId(2));
+  const AsioTransportStats::Peer& peer = a->stats().peers.at(NodeId(2));
+  EXPECT_GE(peer.connect_failures, 2u);
+  EXPECT_EQ(peer.reconnects, 1u);
+  EXPECT_EQ(peer.dropped.connection_lost, a->stats().dropped.connection_lost);
+  a->transport->set_observer(nullptr);
 }
 
 TEST(HostPortTest, ParsesNamesIPv4AndBracketedIPv6) {

@@ -11,6 +11,7 @@
 #include "nlohmann/json.hpp"
 #include "prod/http_request_parser.h"
 #include "prod/http_response_writer.h"
+#include "raft/node_freshness.h"
 #include "statemachine/sql_state_machine.h"
 
 namespace reef::prod::http {
@@ -390,6 +391,20 @@ TEST(HttpApiNodeErrorsTest, UnavailableTimeoutAndPerStatementFailures) {
                                        {});
   EXPECT_EQ(refused.status, 200);
   EXPECT_EQ(json::parse(refused.body)["results"][0]["code"], "refused");
+}
+
+// A read refused by its `freshness` bound is its own 503, not "not leader"
+// (both are FAILED_PRECONDITION from the node), and never a redirect.
+TEST(HttpApiNodeErrorsTest, StaleReadIsA503WithItsOwnCode) {
+  const ApiRequest request = planned("/db/query?level=none&freshness=1s&redirect", R"json(["SELECT 1"])json");
+  const std::vector<OperationOutcome> stale{{raft::stale_read_error("last contact 3000 ms ago"), "", 0, 0}};
+  HttpResponse response =
+      write_results(request, stale, ResponseContext{0, "/db/query?level=none", "http://10.0.0.2:4001"});
+  EXPECT_EQ(response.status, 503);
+  EXPECT_TRUE(response.headers.empty());
+  EXPECT_EQ(json::parse(response.body)["code"], "stale_read");
+  EXPECT_EQ(json::parse(response.body)["error"], "stale read: last contact 3000 ms ago");
+  EXPECT_EQ(http_status(ApiErrorCode::kStaleRead), 503);
 }
 
 TEST(HttpApiErrorsTest, StatusAndNameOfEveryCode) {

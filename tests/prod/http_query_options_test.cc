@@ -105,6 +105,18 @@ TEST(RequestOptionsTest, FreshnessTimeoutMinIndexSessionAndQ) {
   EXPECT_EQ(options->q, std::string("SELECT 1"));
 }
 
+TEST(RequestOptionsTest, FreshnessBoundIsInWholeMillisecondsRoundedUp) {
+  auto bound = [](const char* query) { return freshness_bound(*parse_request_options(query)); };
+  EXPECT_FALSE(bound("level=none").has_value());
+  EXPECT_FALSE(bound("level=none&freshness=0s").has_value()) << "zero: no bound, as in rqlite";
+  ASSERT_TRUE(bound("freshness=200ms").has_value());
+  EXPECT_EQ(bound("freshness=200ms")->max_staleness_ms, 200u);
+  EXPECT_FALSE(bound("freshness=200ms")->strict);
+  EXPECT_EQ(bound("freshness=1us")->max_staleness_ms, 1u) << "never rounded down to no bound";
+  EXPECT_EQ(bound("freshness=1.0001s")->max_staleness_ms, 1001u);
+  EXPECT_TRUE(bound("freshness=1s&freshness_strict")->strict);
+}
+
 TEST(RequestOptionsTest, FirstOccurrenceWins) {
   auto options = parse_request_options("level=strong&level=none");
   ASSERT_TRUE(options.ok());

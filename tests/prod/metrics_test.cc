@@ -158,6 +158,38 @@ TEST(MetricsDeathTest, MisuseIsABug) {
       },
       "same label names");
   EXPECT_DEATH({ Counter().increment(-1); }, "only goes up");
+  EXPECT_DEATH(
+      {
+        Counter c;
+        c.advance_to(5);
+        c.advance_to(4);
+      },
+      "only goes up");
+  EXPECT_DEATH({ Histogram({1, 2}).copy_from(Histogram({1, 3})); }, "other bounds");
+}
+
+TEST(Metrics, MirroredCountersAndHistogramsTakeTheirSourcesValues) {
+  MetricsRegistry registry;
+  Counter& mirrored = registry.counter("c_total", "C.");
+  mirrored.advance_to(7);
+  mirrored.advance_to(7);  // unchanged is fine
+  Histogram source({0.1, 1});
+  source.observe(0.05);
+  source.observe(5);
+  Histogram& copy = registry.histogram("h_seconds", "H.", {0.1, 1});
+  copy.observe(0.5);  // replaced, not added to
+  copy.copy_from(source);
+  EXPECT_EQ(registry.render(),
+            "# HELP c_total C.\n"
+            "# TYPE c_total counter\n"
+            "c_total 7\n"
+            "# HELP h_seconds H.\n"
+            "# TYPE h_seconds histogram\n"
+            "h_seconds_bucket{le=\"0.1\"} 1\n"
+            "h_seconds_bucket{le=\"1\"} 1\n"
+            "h_seconds_bucket{le=\"+Inf\"} 2\n"
+            "h_seconds_sum 5.05\n"
+            "h_seconds_count 2\n");
 }
 
 // --- NodeMetrics ----------------------------------------------------------------
@@ -230,29 +262,70 @@ TEST(NodeMetrics, EventFunctionsFeedTheirMetrics) {
   MetricsRegistry registry;
   NodeMetrics metrics(registry);
   metrics.proposal_failed();
-  metrics.observe_wal_fsync(0.003);
-  metrics.observe_snapshot_save(1.5);
-  metrics.snapshot_installed();
   metrics.set_db_size_bytes(4096);
-  metrics.observe_peer_round_trip(raft::NodeId(2), 0.00015);
-  metrics.peer_bytes_sent(raft::NodeId(2), 100);
-  metrics.peer_bytes_received(raft::NodeId(3), 50);
-  metrics.peer_message_dropped(raft::NodeId(3));
-  metrics.peer_reconnected(raft::NodeId(3));
   const std::string text = registry.render();
-  for (const char* line : {"reefdb_server_proposals_failed_total 1\n",
-                           "reefdb_disk_wal_fsync_duration_seconds_bucket{le=\"0.002\"} 0\n",
+  EXPECT_THAT(text, HasSubstr("reefdb_server_proposals_failed_total 1\n"));
+  EXPECT_THAT(text, HasSubstr("reefdb_db_total_size_in_bytes 4096\n"));
+}
+
+TEST(NodeMetrics, ObservationsAreCopiedNotAddedUp) {
+  MetricsRegistry registry;
+  NodeMetrics metrics(registry);
+  NodeObservations observations;
+  observations.log_write_seconds.observe(0.003);
+  observations.snapshot_save_seconds.observe(1.5);
+  observations.snapshots_installed = 1;
+  observations.slow_applies = 2;
+  observations.observe_peer_round_trip(raft::NodeId(2), 0.00015);
+  metrics.update_from(observations);
+  metrics.update_from(observations);  // a second scrape of the same totals
+  const std::string text = registry.render();
+  for (const char* line : {"reefdb_disk_wal_fsync_duration_seconds_bucket{le=\"0.002\"} 0\n",
                            "reefdb_disk_wal_fsync_duration_seconds_bucket{le=\"0.004\"} 1\n",
                            "reefdb_disk_wal_fsync_duration_seconds_bucket{le=\"8.192\"} 1\n",
                            "reefdb_disk_wal_fsync_duration_seconds_sum 0.003\n",
+                           "reefdb_disk_wal_fsync_duration_seconds_count 1\n",
                            "reefdb_snap_save_total_duration_seconds_count 1\n", "reefdb_snap_installed_total 1\n",
-                           "reefdb_db_total_size_in_bytes 4096\n",
+                           "reefdb_server_slow_apply_total 2\n",
                            "reefdb_network_peer_round_trip_time_seconds_bucket{To=\"2\",le=\"0.0001\"} 0\n",
                            "reefdb_network_peer_round_trip_time_seconds_bucket{To=\"2\",le=\"0.0002\"} 1\n",
-                           "reefdb_network_peer_sent_bytes_total{To=\"2\"} 100\n",
-                           "reefdb_network_peer_received_bytes_total{From=\"3\"} 50\n",
-                           "reefdb_network_peer_sent_failures_total{To=\"3\"} 1\n",
-                           "reefdb_network_peer_reconnects_total{To=\"3\"} 1\n"}) {
+                           "reefdb_network_peer_round_trip_time_seconds_count{To=\"2\"} 1\n"}) {
+    EXPECT_THAT(text, HasSubstr(line));
+  }
+  observations.log_write_seconds.observe(0.5);
+  metrics.update_from(observations);
+  EXPECT_THAT(registry.render(), HasSubstr("reefdb_disk_wal_fsync_duration_seconds_count 2\n"));
+}
+
+TEST(NodeMetrics, TransportCountersPerPeerAndReason) {
+  MetricsRegistry registry;
+  NodeMetrics metrics(registry);
+  AsioTransportStats stats;
+  stats.bytes_received = 50;
+  stats.frames_refused = 1;
+  stats.messages_refused = 2;
+  AsioTransportStats::Peer& two = stats.peers[raft::NodeId(2)];
+  two.bytes_sent = 100;
+  two.connect_failures = 4;
+  two.reconnects = 3;
+  two.dropped.queue_full = 5;
+  two.dropped.connection_lost = 6;
+  stats.peers[raft::NodeId(3)].dropped.unknown_peer = 1;
+  metrics.update_from(stats);
+  two.bytes_sent = 150;
+  metrics.update_from(stats);
+  const std::string text = registry.render();
+  for (const char* line : {"reefdb_network_received_bytes_total 50\n",
+                           "reefdb_network_refused_total{reason=\"bad_frame\"} 1\n",
+                           "reefdb_network_refused_total{reason=\"bad_message\"} 2\n",
+                           "reefdb_network_peer_sent_bytes_total{To=\"2\"} 150\n",
+                           "reefdb_network_peer_connect_failures_total{To=\"2\"} 4\n",
+                           "reefdb_network_peer_reconnects_total{To=\"2\"} 3\n",
+                           "reefdb_network_peer_sent_failures_total{To=\"2\",reason=\"queue_full\"} 5\n",
+                           "reefdb_network_peer_sent_failures_total{To=\"2\",reason=\"connection_lost\"} 6\n",
+                           "reefdb_network_peer_sent_failures_total{To=\"2\",reason=\"closed\"} 0\n",
+                           "reefdb_network_peer_sent_failures_total{To=\"3\",reason=\"unknown_peer\"} 1\n",
+                           "reefdb_network_peer_reconnects_total{To=\"3\"} 0\n"}) {
     EXPECT_THAT(text, HasSubstr(line));
   }
 }

@@ -10,3 +10,8 @@ target_compile_definitions(prod_server_config_sources_test PRIVATE
 reef_test(prod_metrics_test LABEL prod
   SOURCES ${CMAKE_CURRENT_LIST_DIR}/metrics_test.cc
   LIBS reef_server_config GTest::gmock)
+# What the node measures about itself and logs (label: prod): NodeObserver,
+# PeerLogThrottle, TimedStateMachine, StorageThreadLog's timing hooks.
+reef_test(prod_node_observer_test LABEL prod
+  SOURCES ${CMAKE_CURRENT_LIST_DIR}/node_observer_test.cc
+  LIBS reef_server GTest::gmock)

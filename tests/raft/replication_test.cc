@@ -111,7 +111,7 @@ TEST(Replication, FollowerRejectsAppendThatDoesNotMatchItsLog) {
 TEST(Replication, DivergentFollowerIsRepairedInFewRoundTrips) {
   Cluster c = elected_cluster();  // n1 leads term 1; index 1 committed everywhere
   c.isolate(n1);
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.propose(n1, "old" + std::to_string(i)).status.ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.propose(n1, absl::StrCat("old", i)).status.ok());
   c.drop_all();
   ASSERT_EQ(c.core(n1).log().last_index(), Index(51));
 
@@ -120,7 +120,7 @@ TEST(Replication, DivergentFollowerIsRepairedInFewRoundTrips) {
   let_leader_lease_lapse(c, {n2, n3});
   c.partition({{n2, n3}});
   ASSERT_EQ(c.elect(n2), n2);
-  for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.propose(n2, "new" + std::to_string(i)).status.ok());
+  for (int i = 0; i < 50; ++i) ASSERT_TRUE(c.propose(n2, absl::StrCat("new", i)).status.ok());
   c.deliver_all();
   c.transfer(n2, n3);
   c.deliver_all();
@@ -233,7 +233,7 @@ TEST(Replication, ProgressMovesBetweenProbeAndReplicate) {
 TEST(Replication, InflightWindowBoundsMessageCount) {
   Cluster c =
       elected_cluster({.voters = 3, .configure = [](CoreConfig& cfg) { cfg.max_inflight_messages = 2; }});
-  for (int i = 0; i < 6; ++i) ASSERT_TRUE(c.propose(n1, "p" + std::to_string(i)).status.ok());
+  for (int i = 0; i < 6; ++i) ASSERT_TRUE(c.propose(n1, absl::StrCat("p", i)).status.ok());
   std::vector<AppendEntries> sent = appends_to(c, n2);
   ASSERT_EQ(sent.size(), 2u) << "window full after two messages";
   EXPECT_EQ(sent[0].entries.front().index, Index(2));
@@ -402,7 +402,7 @@ TEST(Replication, FollowerAcksOnlyAfterPersist) {
 TEST(Replication, LostAppendsAreRetriedWithoutNewTraffic) {
   Cluster c =
       elected_cluster({.voters = 3, .configure = [](CoreConfig& cfg) { cfg.max_inflight_messages = 2; }});
-  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.propose(n1, "p" + std::to_string(i)).status.ok());
+  for (int i = 0; i < 5; ++i) ASSERT_TRUE(c.propose(n1, absl::StrCat("p", i)).status.ok());
   ASSERT_TRUE(progress_of(c, n1, n2).is_paused());
   ASSERT_EQ(drop_where(c, of_type<AppendEntries>()), 4u);
   run_rounds(c, 5);
@@ -505,7 +505,7 @@ TEST(Replication, RandomDuplicationAndReorderingConverge) {
       const size_t q = c.in_flight().size();
       if (action < 10) {
         if (auto l = c.leader()) {
-          const std::string p = "s" + std::to_string(seed) + "-" + std::to_string(step);
+          const std::string p = absl::StrCat("s", seed, "-", step);
           if (c.propose(*l, p).status.ok()) accepted.push_back(p);
         }
       } else if (action < 25) {

@@ -168,5 +168,36 @@ TEST(Transfer, NewerTransferSupersedesAPendingOne) {
   EXPECT_CLUSTER_SAFE(c);
 }
 
+// Before stopping, a leader hands over to the voter that needs the fewest
+// entries: the highest match index, ties to the lowest id; learners never.
+TEST(Transfer, HandoverTargetIsTheMostCaughtUpVoterWithTiesToTheLowestId) {
+  Cluster c({.voters = 5, .learners = 1});
+  ASSERT_EQ(c.elect(n1), n1);
+  run_rounds(c, 2);
+  const NodeId n5(5), n6(6);
+  c.partition({{n1, n3, n5, n6}});  // n2 and n4 each alone
+  ASSERT_TRUE(c.propose(n1, "x").status.ok());
+  c.deliver_all();
+  const Index last = c.core(n1).log().last_index();
+  ASSERT_EQ(c.core(n1).progress(n3)->match(), last);
+  ASSERT_EQ(c.core(n1).progress(n5)->match(), last);
+  ASSERT_EQ(c.core(n1).progress(n6)->match(), last) << "the learner is caught up too";
+  ASSERT_LT(c.core(n1).progress(n2)->match(), last);
+  EXPECT_EQ(c.core(n1).handover_target(), n3) << "n3 and n5 tie; n2 and n4 lag; n6 is a learner";
+
+  c.heal();
+  run_rounds(c, 2);
+  ASSERT_EQ(c.core(n1).progress(n2)->match(), c.core(n1).log().last_index());
+  EXPECT_EQ(c.core(n1).handover_target(), n2) << "everyone caught up: the lowest id";
+  EXPECT_FALSE(c.core(n2).handover_target().has_value()) << "only a leader hands over";
+  EXPECT_CLUSTER_SAFE(c);
+}
+
+TEST(Transfer, HandoverTargetOfALoneVoterIsNone) {
+  Cluster c({.voters = 1, .learners = 1});
+  ASSERT_EQ(c.elect(n1), n1);
+  EXPECT_FALSE(c.core(n1).handover_target().has_value());
+}
+
 }  // namespace
 }  // namespace reef::raft::testing

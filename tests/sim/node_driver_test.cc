@@ -7,6 +7,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/strings/str_cat.h"
 #include "sim/sim_cluster.h"
 #include "tests/sim/kv_state_machine.h"
 
@@ -61,6 +62,17 @@ class NodeDriverTest : public ::testing::Test {
     cluster_->run_until([&] { return response.has_value(); }, timeout_us + kSecondUs);
     return response;
   }
+
+  // A level-none read of `key` on `node` with a freshness bound.
+  std::optional<ClientResponse> read_fresh(NodeId node, std::string key, raft::FreshnessBound bound) {
+    std::optional<ClientResponse> response;
+    ClientRequest request{RequestKind::kReadNone, std::move(key), Index(0),
+                          cluster_->node(node).clock().now_ms() + 5000, bound};
+    cluster_->node(node).submit(std::move(request), [&](ClientResponse r) { response = std::move(r); });
+    cluster_->run_until([&] { return response.has_value(); }, 6 * kSecondUs);
+    return response;
+  }
+  void run_for(uint64_t us) { cluster_->run_until([] { return false; }, us); }
 
   NodeId leader_id() { return cluster_->leader()->id(); }
   NodeId follower_id() { return leader_id() == NodeId(1) ? NodeId(2) : NodeId(1); }
@@ -169,8 +181,8 @@ TEST_F(NodeDriverTest, LaggingFollowerCatchesUpThroughASnapshot) {
   const NodeId lagging = follower_id();
   cluster_->network().isolate(lagging, cluster_->ids());
   for (int i = 0; i < 40; ++i) {
-    std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "k" + std::to_string(i % 5) + "=" +
-                                                                              std::to_string(i));
+    // StrCat: g++ 12 -O3 warns falsely (-Wrestrict) on chained string +.
+    std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, absl::StrCat("k", i % 5, "=", i));
     ASSERT_TRUE(r.has_value() && r->status.ok()) << (r ? r->status.ToString() : "no answer");
   }
   const NodeId leader = leader_id();
@@ -199,6 +211,94 @@ TEST_F(NodeDriverTest, DiskThatFailsEverySyncStopsTheNodeCleanly) {
   std::optional<ClientResponse> refused = call(victim, RequestKind::kReadNone, "a");
   ASSERT_TRUE(refused.has_value());
   EXPECT_EQ(refused->status.code(), absl::StatusCode::kUnavailable);
+}
+
+TEST_F(NodeDriverTest, SnapshotNowCompactsTheLogAndTheNodeRestartsFromIt) {
+  boot();
+  for (int i = 0; i < 10; ++i) {
+    std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
+    ASSERT_TRUE(r.has_value() && r->status.ok());
+  }
+  const NodeId follower = follower_id();
+  const Index applied = cluster_->node(leader_id()).node()->status().applied;
+  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(applied); }, kSecondUs));
+  ASSERT_EQ(cluster_->node(follower).node()->status().snapshot_index, Index(0)) << "the policy took none yet";
+
+  absl::StatusOr<raft::SnapshotTaken> taken = cluster_->node(follower).node()->snapshot_now();
+  ASSERT_TRUE(taken.ok()) << taken.status();
+  EXPECT_FALSE(taken->already_current);
+  EXPECT_EQ(taken->index, applied);
+  const raft::Node& node = *cluster_->node(follower).node();
+  EXPECT_EQ(node.status().snapshot_index, applied);
+  EXPECT_EQ(node.core().log().first_index(), applied.next()) << "the log prefix is compacted";
+  EXPECT_GE(node.status().log_writes_in_flight, 1u) << "the compaction write left at once";
+
+  absl::StatusOr<raft::SnapshotTaken> again = cluster_->node(follower).node()->snapshot_now();
+  ASSERT_TRUE(again.ok()) << again.status();
+  EXPECT_TRUE(again->already_current);
+  EXPECT_EQ(again->index, taken->index);
+  EXPECT_EQ(again->term, taken->term);
+
+  run_for(kSecondUs / 10);
+  cluster_->node(follower).crash();
+  ASSERT_TRUE(cluster_->node(follower).start().ok());
+  EXPECT_EQ(cluster_->node(follower).node()->status().snapshot_index, applied) << "booted from the snapshot";
+  EXPECT_EQ(kv(follower).data().at("n"), "9");
+  std::optional<ClientResponse> w = call(leader_id(), RequestKind::kWrite, "after=1");
+  ASSERT_TRUE(w.has_value() && w->status.ok());
+  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(w->applied); }, kSecondUs));
+  EXPECT_EQ(kv(follower).data(), kv(leader_id()).data());
+}
+
+TEST_F(NodeDriverTest, CutOffFollowerRefusesFreshnessBoundedReadsButServesUnboundedOnes) {
+  boot();
+  std::optional<ClientResponse> w = call(leader_id(), RequestKind::kWrite, "color=blue");
+  ASSERT_TRUE(w.has_value() && w->status.ok());
+  const NodeId follower = follower_id();
+  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(w->applied); }, kSecondUs));
+  const raft::FreshnessBound bound{.max_staleness_ms = 100};
+  std::optional<ClientResponse> fresh = read_fresh(follower, "color", bound);
+  ASSERT_TRUE(fresh.has_value() && fresh->status.ok()) << (fresh ? fresh->status.ToString() : "no answer");
+  EXPECT_EQ(fresh->response, "blue");
+
+  cluster_->network().isolate(follower, cluster_->ids());
+  run_for(kSecondUs / 2);
+  std::optional<ClientResponse> refused = read_fresh(follower, "color", bound);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_TRUE(raft::is_stale_read(refused->status)) << refused->status;
+  std::optional<ClientResponse> unbounded = call(follower, RequestKind::kReadNone, "color");
+  ASSERT_TRUE(unbounded.has_value() && unbounded->status.ok());
+  EXPECT_EQ(unbounded->response, "blue");
+  std::optional<ClientResponse> zero = read_fresh(follower, "color", raft::FreshnessBound{});
+  ASSERT_TRUE(zero.has_value() && zero->status.ok()) << "freshness 0 is no bound";
+
+  cluster_->network().heal();
+  ASSERT_TRUE(cluster_->run_until(
+      [&] {
+        const raft::NodeStatus s = cluster_->node(follower).node()->status();
+        const uint64_t now = cluster_->node(follower).clock().now_ms();
+        return s.freshness.leader_contact_ms && now - *s.freshness.leader_contact_ms < 50;
+      },
+      5 * kSecondUs));
+  std::optional<ClientResponse> back = read_fresh(follower, "color", raft::FreshnessBound{100, /*strict=*/true});
+  ASSERT_TRUE(back.has_value() && back->status.ok()) << back->status;
+}
+
+// A leader counts as in touch while a quorum answers it: cut off, it refuses
+// bounded reads before check-quorum deposes it.
+TEST_F(NodeDriverTest, LeaderCutOffFromAQuorumRefusesFreshnessBoundedReads) {
+  boot();
+  const NodeId leader = leader_id();
+  ASSERT_TRUE(read_fresh(leader, "k", raft::FreshnessBound{.max_staleness_ms = 40})->status.ok());
+  cluster_->network().isolate(leader, cluster_->ids());
+  run_for(70'000);
+  ASSERT_TRUE(cluster_->node(leader).node()->core().is_leader()) << "still leading (check-quorum not yet)";
+  std::optional<ClientResponse> refused = read_fresh(leader, "k", raft::FreshnessBound{.max_staleness_ms = 40});
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_TRUE(raft::is_stale_read(refused->status)) << refused->status;
+  std::optional<ClientResponse> lenient = read_fresh(leader, "k", raft::FreshnessBound{.max_staleness_ms = 1000});
+  ASSERT_TRUE(lenient.has_value());
+  EXPECT_TRUE(lenient->status.ok()) << lenient->status;
 }
 
 TEST_F(NodeDriverTest, SameSeedSameTraceHash) {

@@ -92,6 +92,8 @@ std::string ProcessCluster::peers_flag() const {
 
 std::string ProcessCluster::log_of(size_t node) const { return absl::StrCat(dir_, "/node-", node, ".log"); }
 
+std::string ProcessCluster::data_dir(size_t node) const { return absl::StrCat(dir_, "/node-", node); }
+
 void ProcessCluster::start_all() {
   for (size_t node = 1; node <= pids_.size(); ++node) start(node);
 }
@@ -105,7 +107,7 @@ void ProcessCluster::start(size_t node) {
                                    "--cluster-name",
                                    "prod-test",
                                    "--data-dir",
-                                   absl::StrCat(dir_, "/node-", node),
+                                   data_dir(node),
                                    "--peers",
                                    peers_flag(),
                                    "--raft-tick-ms",
@@ -139,6 +141,10 @@ void ProcessCluster::kill(size_t node, int signal) {
   ::kill(pid, signal);
   waitpid(pid, nullptr, 0);
   pids_[node - 1] = 0;
+}
+
+void ProcessCluster::signal(size_t node, int signal) {
+  if (pids_[node - 1] != 0) ::kill(pids_[node - 1], signal);
 }
 
 bool ProcessCluster::running(size_t node) const { return pids_[node - 1] != 0; }

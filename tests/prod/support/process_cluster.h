@@ -36,11 +36,13 @@ class ProcessCluster {
   void start_all();
   void start(size_t node);                // 1-based
   void kill(size_t node, int signal);     // and waits for the process to exit
+  void signal(size_t node, int signal);   // sends it and returns (SIGSTOP, SIGCONT)
   bool running(size_t node) const;
   uint16_t http_port(size_t node) const { return http_ports_[node - 1]; }
   uint16_t raft_port(size_t node) const { return raft_ports_[node - 1]; }
   size_t size() const { return http_ports_.size(); }
   std::string log_of(size_t node) const;  // the node's log file, for failure messages
+  std::string data_dir(size_t node) const;
 
   HttpReply http(size_t node, const std::string& method, const std::string& target, const std::string& body = "") const;
   // The node every running node names as leader, once they agree (nullopt
