@@ -72,9 +72,13 @@ class Server {
   Server(boost::asio::io_context& loop, const ServerConfig& config)
       : loop_(loop), config_(config), signals_(loop, SIGINT, SIGTERM), watch_timer_(loop), stop_timer_(loop) {}
 
-  absl::Status start(uint64_t seed) {
+  absl::Status start(uint64_t seed, const NodeConfigAdjustment& adjust) {
     absl::StatusOr<raft::NodeConfig> node_config = to_node_config(config_, seed);
     if (!node_config.ok()) return node_config.status();
+    if (adjust) {
+      adjust(*node_config);
+      if (node_config->core.bugs.any()) spdlog::warn("TEST BUILD: deliberate Raft bugs are switched on");
+    }
     absl::StatusOr<std::unique_ptr<ServerNode>> node =
         ServerNode::start(loop_, node_options(config_, *std::move(node_config), seed));
     if (!node.ok()) return node.status();
@@ -139,12 +143,10 @@ class Server {
   void begin_shutdown(int signal) {
     shutting_down_ = true;
     spdlog::info("signal {}: shutting down", signal);
-    const raft::NodeStatus s = node_->status();
-    std::optional<raft::NodeId> successor;
-    for (const PeerConfig& peer : config_.peers) {
-      if (peer.id != s.id) successor = peer.id;
-    }
-    if (s.role != raft::Role::kLeader || !successor) return finish_shutdown();
+    // The most caught-up voter (nullopt unless this node leads): it needs
+    // the fewest entries before it can take over, so the hand-over is quickest.
+    const std::optional<raft::NodeId> successor = node_->handover_target();
+    if (!successor) return finish_shutdown();
     spdlog::info("handing leadership to node {} first", successor->value());
     node_->transfer_leadership(*successor);
     shutdown_deadline_ = std::chrono::steady_clock::now() + std::chrono::milliseconds(config_.raft.election_timeout_ms);
@@ -189,7 +191,9 @@ class Server {
 
 }  // namespace
 
-int run_serve_command(const std::vector<std::string>& args) {
+int run_serve_command(const std::vector<std::string>& args) { return run_serve_command(args, nullptr); }
+
+int run_serve_command(const std::vector<std::string>& args, const NodeConfigAdjustment& adjust) {
   absl::StatusOr<CommandLine> line = parse_command_line(args);
   if (!line.ok()) {
     std::fprintf(stderr, "reefdb serve: %s\n(reefdb serve --help lists the settings)\n",
@@ -213,7 +217,7 @@ int run_serve_command(const std::vector<std::string>& args) {
   spdlog::info("configuration:\n{}", describe(*config));
   boost::asio::io_context loop(1);
   Server server(loop, *config);
-  if (absl::Status status = server.start(fresh_seed()); !status.ok()) {
+  if (absl::Status status = server.start(fresh_seed(), adjust); !status.ok()) {
     spdlog::critical("cannot start: {}", status.ToString());
     return kExitFailed;
   }

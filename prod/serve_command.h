@@ -11,8 +11,11 @@
 // SIGKILL at any moment loses none of them either.
 #pragma once
 
+#include <functional>
 #include <string>
 #include <vector>
+
+#include "raft/node.h"
 
 namespace reef::prod {
 
@@ -20,5 +23,12 @@ namespace reef::prod {
 // 1 when the node cannot start or stops on a disk error, 2 for a bad
 // configuration or command line.
 int run_serve_command(const std::vector<std::string>& args);
+
+// The same, with `adjust` applied to the node's configuration after it was
+// built from the settings. For test binaries only (tests/prod: a reefdb
+// with a deliberate bug, raft/injected_bugs.h); the reefdb command never
+// passes one, so no setting can reach those switches.
+using NodeConfigAdjustment = std::function<void(raft::NodeConfig&)>;
+int run_serve_command(const std::vector<std::string>& args, const NodeConfigAdjustment& adjust);
 
 }  // namespace reef::prod

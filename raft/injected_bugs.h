@@ -22,10 +22,13 @@ struct InjectedBugs {
   bool lease_beyond_clock_bound = false;
   // Driver: send vote grants before the vote is durable (§3.8).
   bool grant_vote_before_persist = false;
+  // Core: the leader commits what its own disk holds without waiting for a
+  // majority (§3.6), so it acknowledges writes a new leader may lack.
+  bool commit_without_quorum = false;
 
   bool any() const {
     return commit_earlier_term_by_counting || read_index_without_quorum || append_without_consistency_check ||
-           lease_beyond_clock_bound || grant_vote_before_persist;
+           lease_beyond_clock_bound || grant_vote_before_persist || commit_without_quorum;
   }
 };
 

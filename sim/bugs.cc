@@ -88,6 +88,11 @@ const std::vector<Bug>& bugs() {
          isolated_leaders(c);
          read_heavy(c);
        }},
+      {{"commit-without-quorum", "the leader commits what its own disk holds, without a majority (core)"},
+       [](RunConfig& c) {
+         c.node.core.bugs.commit_without_quorum = true;
+         frequent_leader_trouble(c);
+       }},
       {{"append-without-consistency-check", "a follower accepts appends whose previous entry does not match (core)"},
        [](RunConfig& c) {
          c.node.core.bugs.append_without_consistency_check = true;
