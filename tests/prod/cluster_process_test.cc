@@ -211,10 +211,13 @@ class ProcessClusterTest : public ::testing::Test {
   }
 
   // The kill-the-leader scenario: 4 clients write through every node; the
-  // leader is SIGKILLed (after both followers were stopped for a moment,
-  // if `stall_followers`: a leader that acknowledged anything meanwhile
-  // acknowledged writes only it holds); a new leader must serve at least
-  // 20 writes; the old leader restarts. Returns the acknowledged writes
+  // leader is SIGKILLed; a new leader must serve at least 20 writes; the
+  // old leader restarts. With `stall_followers`, both followers are stopped
+  // (SIGSTOP) for half a second before the kill while the clients write to
+  // the leader only, and are SIGKILLed and restarted after it: whatever the
+  // leader acknowledged meanwhile, only its disk held. (Stopped processes
+  // still receive TCP data into their socket buffers; killing them drops
+  // it, as a network cut would have.) Returns the acknowledged writes
   // missing anywhere (and any node that does not answer).
   std::vector<std::string> kill_the_leader_under_load(bool stall_followers, uint64_t catch_up_ms) {
     cluster_->start_all();
@@ -238,7 +241,9 @@ class ProcessClusterTest : public ::testing::Test {
     cluster_->kill(old_leader, SIGKILL);
     load.avoid({old_leader});
     for (size_t node : followers) {
-      if (stall_followers) cluster_->signal(node, SIGCONT);
+      if (!stall_followers) continue;
+      cluster_->kill(node, SIGKILL);
+      cluster_->start(node);
     }
     const std::optional<size_t> new_leader = cluster_->wait_for_leader(kLeaderTimeoutMs);
     EXPECT_TRUE(new_leader.has_value());
