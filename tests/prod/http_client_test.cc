@@ -7,9 +7,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <chrono>
 #include <future>
 #include <memory>
@@ -21,48 +18,15 @@
 
 #include "absl/strings/str_cat.h"
 #include "prod/http_server.h"
+#include "tests/prod/support/http_server_thread.h"
 
 namespace reef::prod {
 namespace {
 
-namespace asio = boost::asio;
 using namespace std::chrono_literals;
 using ::testing::HasSubstr;
 
-// An HttpServer on its own thread. The handler runs on that thread.
-class ServerThread {
- public:
-  explicit ServerThread(HttpHandler handler, HttpServerOptions options = {}) {
-    absl::StatusOr<std::unique_ptr<HttpServer>> server = HttpServer::create(loop_, options, std::move(handler));
-    EXPECT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    thread_ = std::thread([this] { loop_.run(); });
-  }
-  ~ServerThread() { stop(); }
-
-  void stop() {
-    if (!thread_.joinable()) return;
-    asio::post(loop_, [this] {
-      server_->stop();
-      work_.reset();
-    });
-    thread_.join();
-  }
-
-  std::string address() const { return absl::StrCat("127.0.0.1:", server_->listen_port()); }
-
-  HttpServerStats stats() {
-    std::promise<HttpServerStats> promise;
-    asio::post(loop_, [&] { promise.set_value(server_->stats()); });
-    return promise.get_future().get();
-  }
-
- private:
-  asio::io_context loop_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(loop_);
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
-};
+using ServerThread = testing::HttpServerThread;
 
 // Echoes method, target and body; answers 201 with a Location header.
 void echo(http::HttpRequest request, std::function<void(http::HttpResponse)> respond) {

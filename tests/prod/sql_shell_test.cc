@@ -8,9 +8,6 @@
 #include <gtest/gtest.h>
 #include <stdlib.h>
 
-#include <boost/asio/executor_work_guard.hpp>
-#include <boost/asio/io_context.hpp>
-#include <boost/asio/post.hpp>
 #include <filesystem>
 #include <fstream>
 #include <memory>
@@ -31,11 +28,11 @@
 #include "prod/sql_shell_input.h"
 #include "prod/sql_shell_session.h"
 #include "prod/status_command.h"
+#include "tests/prod/support/http_server_thread.h"
 
 namespace reef::prod {
 namespace {
 
-namespace asio = boost::asio;
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
 using ::testing::Not;
@@ -54,16 +51,10 @@ class FakeNode {
  public:
   using Answer = std::function<http::HttpResponse(const http::HttpRequest&)>;
 
-  FakeNode() {
-    auto server = HttpServer::create(loop_, HttpServerOptions{},
-                                     [this](http::HttpRequest request, std::function<void(http::HttpResponse)> respond) {
-                                       handle(std::move(request), std::move(respond));
-                                     });
-    EXPECT_TRUE(server.ok()) << server.status();
-    server_ = std::move(*server);
-    thread_ = std::thread([this] { loop_.run(); });
-  }
-  ~FakeNode() { stop(); }
+  FakeNode()
+      : server_([this](http::HttpRequest request, std::function<void(http::HttpResponse)> respond) {
+          handle(std::move(request), std::move(respond));
+        }) {}
 
   void set_answer(Answer answer) {
     std::lock_guard lock(mutex_);
@@ -75,16 +66,9 @@ class FakeNode {
     std::lock_guard lock(mutex_);
     die_ = true;
   }
-  void stop() {
-    if (!thread_.joinable()) return;
-    asio::post(loop_, [this] {
-      server_->stop();
-      work_.reset();
-    });
-    thread_.join();
-  }
+  void stop() { server_.stop(); }
 
-  std::string address() const { return absl::StrCat("127.0.0.1:", server_->listen_port()); }
+  std::string address() const { return server_.address(); }
   std::vector<http::HttpRequest> requests() {
     std::lock_guard lock(mutex_);
     return requests_;
@@ -103,7 +87,7 @@ class FakeNode {
     std::unique_lock lock(mutex_);
     requests_.push_back(request);
     if (die_ && absl::StartsWith(request.target, "/db/")) {
-      server_->stop();  // allowed from the handler; `respond` then does nothing
+      server_.stop_from_handler();  // `respond` then does nothing
       lock.unlock();
       respond(http::HttpResponse{});
       return;
@@ -113,14 +97,11 @@ class FakeNode {
     respond(answer ? answer(request) : json_answer(404, {{"error", "no answer set"}, {"code", "not_found"}}));
   }
 
-  asio::io_context loop_;
-  asio::executor_work_guard<asio::io_context::executor_type> work_ = asio::make_work_guard(loop_);
-  std::unique_ptr<HttpServer> server_;
-  std::thread thread_;
   std::mutex mutex_;
   Answer answer_;
   bool die_ = false;
   std::vector<http::HttpRequest> requests_;
+  testing::HttpServerThread server_;  // last: its thread calls handle(), which uses the members above
 };
 
 std::string path_of(const std::string& target) { return target.substr(0, target.find('?')); }
