@@ -59,6 +59,17 @@ struct CoreConfig {
   // Bound on read requests waiting for confirmation (local and forwarded).
   uint32_t max_pending_reads = 4096;
 
+  // How often a commit index that alone changed is made durable. The commit
+  // index is volatile state (thesis §3.5, Figure 3.1): a restarted node
+  // relearns it from the leader, and what a node persists of it only lets
+  // boot replay committed entries before the first election. Writing it on
+  // every advance would cost a second sync (the hard state file) in every
+  // follower's append turn, before its ack. So a hard state whose term and
+  // vote are unchanged is emitted at most once per this many ticks; a term
+  // or vote change is emitted at once and carries the current commit.
+  // 0: emit every commit advance (each costs a sync).
+  uint32_t commit_persist_interval_ticks = 10;
+
   // Seeds the core's private PRNG (election timeouts only).
   uint64_t seed = 0;
 

@@ -188,6 +188,9 @@ class Core {
 
   Output output_;
   HardState emitted_hard_state_;
+  // A commit-only hard state is emitted no earlier than this tick (config:
+  // commit_persist_interval_ticks).
+  uint64_t commit_persist_due_tick_ = 0;
   SoftState emitted_soft_state_;
 };
 

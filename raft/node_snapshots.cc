@@ -197,9 +197,18 @@ absl::Status Node::begin_incoming(NodeId from, const SnapshotChunk& chunk) {
 
 void Node::handle_snapshot_chunk(NodeId from, SnapshotChunk chunk) {
   const Index index = chunk.meta.index;
-  if (chunk.term < core_.term() || index <= applied_.index) {
-    // From a deposed leader, or nothing this node needs.
+  if (chunk.term < core_.term()) {  // from a deposed leader
     ack_chunk(from, chunk.term, index, 0, /*done=*/false, /*abort=*/true);
+    return;
+  }
+  if (index <= applied_.index) {
+    // Nothing this node needs, but the leader sent it because it does not
+    // know how far this log goes: the core answers a stale snapshot with its
+    // commit index (applied <= commit, so it never restores), from which the
+    // leader resumes appending. An abort alone would have it send the same
+    // snapshot again, forever.
+    ack_chunk(from, chunk.term, index, 0, /*done=*/false, /*abort=*/true);
+    core_.step(Message{from, id(), chunk.term, InstallSnapshot{chunk.meta}});
     return;
   }
   IncomingSnapshot* incoming = incoming_snapshot_ ? &*incoming_snapshot_ : nullptr;

@@ -6,7 +6,9 @@
 //     and make it durable (it replaces the whole log).
 //  2. `hard_state` and `entries`: make durable, in one write. `entries` is
 //     contiguous; every stored entry at or after entries.front().index is
-//     replaced. These may happen in parallel with 3.
+//     replaced. These may happen in parallel with 3. A hard state whose
+//     term and vote did not change (only commit moved) is handed out at
+//     most once per commit_persist_interval_ticks (raft/config.h).
 //  3. `messages`: send now, even before step 2 finishes. A leader's appends
 //     are here: replication overlaps the leader's own disk write (thesis
 //     §10.2.1); the core counts itself toward commit only after Persisted.

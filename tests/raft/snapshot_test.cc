@@ -160,9 +160,11 @@ TEST(Snapshot, FollowerHoldingTheEntriesFastForwardsWithoutRestoring) {
 }
 
 // Boot = snapshot + the log after it (DESIGN §4): a restarted node rebuilds
-// the same state, applying the committed entries after the snapshot again.
+// the same state, applying the committed entries after the snapshot again
+// (here every commit advance is durable; commit_persist_test.cc covers the
+// default, where boot replays up to the last commit made durable).
 TEST(Snapshot, RestartReplaysTheLogOnTopOfTheSnapshot) {
-  Cluster c({.voters = 3});
+  Cluster c({.voters = 3, .configure = [](CoreConfig& cfg) { cfg.commit_persist_interval_ticks = 0; }});
   ASSERT_EQ(c.elect(n1), n1);
   propose_all(c, n1, 8, "a");
   c.deliver_all();

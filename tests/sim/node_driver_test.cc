@@ -160,7 +160,9 @@ TEST_F(NodeDriverTest, WriteWithoutAQuorumTimesOutWithUnknownOutcome) {
 }
 
 TEST_F(NodeDriverTest, RestartedNodeReplaysItsLogFromDisk) {
-  boot();
+  SimClusterOptions options = small_cluster();
+  options.node.node.core.commit_persist_interval_ticks = 0;  // every commit durable: replay reaches the last
+  boot(options);
   for (int i = 0; i < 20; ++i) {
     std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
     ASSERT_TRUE(r.has_value() && r->status.ok());
@@ -172,6 +174,76 @@ TEST_F(NodeDriverTest, RestartedNodeReplaysItsLogFromDisk) {
   ASSERT_TRUE(cluster_->node(victim).start().ok());
   // Before any message arrives, the node has replayed what it had committed.
   EXPECT_EQ(kv(victim).data().at("n"), "19");
+}
+
+// By default a commit that alone moved is made durable once per interval
+// (raft/config.h): boot replays up to the durable commit, and the rest
+// arrives with the leader's next append or heartbeat.
+TEST_F(NodeDriverTest, RestartedNodeReplaysTheDurableCommitThenCatchesUp) {
+  SimClusterOptions options = small_cluster();
+  options.node.node.core.commit_persist_interval_ticks = 100000;  // only the election's hard state
+  boot(options);
+  for (int i = 0; i < 20; ++i) {
+    std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
+    ASSERT_TRUE(r.has_value() && r->status.ok());
+  }
+  const NodeId victim = follower_id();
+  const Index applied = cluster_->node(leader_id()).node()->status().applied;
+  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(applied); }, kSecondUs));
+  cluster_->node(victim).crash();
+  ASSERT_TRUE(cluster_->node(victim).start().ok());
+  EXPECT_EQ(cluster_->node(victim).node()->status().last_index, applied) << "the log is all there";
+  EXPECT_LT(cluster_->node(victim).node()->status().applied, applied) << "replayed only the durable commit";
+  EXPECT_FALSE(kv(victim).data().contains("n"));
+  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(applied); }, kSecondUs));
+  EXPECT_EQ(kv(victim).data().at("n"), "19");
+}
+
+// A follower that already applied past the leader's snapshot, while the
+// leader, missing its acknowledgements, believes it is behind: the leader
+// sends the snapshot; the follower has no use for it and must say how far
+// its log goes, or the leader sends the same snapshot forever and the
+// follower never sees another entry.
+TEST_F(NodeDriverTest, FollowerAheadOfTheLeadersSnapshotTellsItsCommitInsteadOfInstalling) {
+  SimClusterOptions options = small_cluster();
+  // A fixed latency keeps messages in order, so the leader's progress for
+  // the follower stays optimistic (replicate) while its acks are lost.
+  options.network.latency_min_us = options.network.latency_max_us = 1000;
+  boot(options);
+  const NodeId leader = leader_id();
+  const NodeId ahead = follower_id();
+  auto write = [&](const std::string& payload) {
+    std::optional<ClientResponse> r = call(leader, RequestKind::kWrite, payload);
+    EXPECT_TRUE(r.has_value() && r->status.ok()) << (r ? r->status.ToString() : "no answer");
+    return r.has_value() ? r->applied : Index(0);
+  };
+  write("a=0");  // acknowledged: the leader replicates to `ahead` optimistically
+  bool drop_acks = true;
+  cluster_->network().set_observer([&](const raft::NodeMessage& m) {
+    const auto* core_message = std::get_if<raft::Message>(&m.body);
+    return !(drop_acks && m.from == ahead && core_message != nullptr &&
+             std::holds_alternative<raft::AppendResponse>(core_message->body));
+  });
+  Index written;
+  for (int i = 1; i <= 10; ++i) written = write(absl::StrCat("a=", i));
+  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(written); }, kSecondUs));
+  ASSERT_TRUE(cluster_->node(leader).node()->snapshot_now().ok());
+  const raft::Progress* progress = cluster_->node(leader).node()->core().progress(ahead);
+  ASSERT_NE(progress, nullptr);
+  ASSERT_LT(progress->match(), cluster_->node(leader).node()->core().log().snapshot().index)
+      << "the leader must think the follower is behind its snapshot";
+
+  drop_acks = false;
+  // The driver reports the peer unreachable: the leader probes from the
+  // match it knows, which it compacted, so it ships the snapshot.
+  cluster_->node(leader).node()->on_peer_unreachable(ahead);
+  cluster_->node(leader).node()->flush();
+  run_for(kSecondUs / 2);
+  EXPECT_GE(cluster_->node(leader).node()->core().progress(ahead)->match(), written);
+  const Index after = write("after=1");
+  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(after); }, kSecondUs))
+      << "the follower never got another entry";
+  EXPECT_EQ(kv(ahead).data(), kv(leader).data());
 }
 
 TEST_F(NodeDriverTest, LaggingFollowerCatchesUpThroughASnapshot) {
@@ -192,9 +264,11 @@ TEST_F(NodeDriverTest, LaggingFollowerCatchesUpThroughASnapshot) {
   ASSERT_TRUE(cluster_->run_until([&] { return all_applied(target); }, 5 * kSecondUs));
   EXPECT_GT(cluster_->node(lagging).node()->status().snapshot_index, Index(0)) << "caught up without a snapshot?";
   EXPECT_EQ(kv(lagging).data(), kv(leader).data());
-  // And it survives a restart from the installed snapshot.
+  // And it survives a restart from the installed snapshot (and catches up
+  // past its durable commit).
   cluster_->node(lagging).crash();
   ASSERT_TRUE(cluster_->node(lagging).start().ok());
+  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(target); }, 5 * kSecondUs));
   EXPECT_EQ(kv(lagging).data(), kv(leader).data());
 }
 
