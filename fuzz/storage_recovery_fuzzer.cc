@@ -168,6 +168,7 @@ std::string encode_segment(const std::vector<raft::LogEntry>& entries) {
   sim::SimFileSystem scratch(1);
   LogStoreOptions options;
   options.segment_bytes = uint64_t{1} << 24;  // one segment whatever the batch
+  options.preallocate = false;                 // the records alone: the input decides what follows them
   absl::StatusOr<std::unique_ptr<LogStore>> log = LogStore::open(scratch, "/s", options);
   if (!log.ok()) fail(absl::StrCat("scratch log store: ", log.status().ToString()));
   if (!(*log)->append(entries).ok()) return "";

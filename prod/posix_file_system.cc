@@ -145,6 +145,21 @@ class PosixFile final : public File {
     return absl::OkStatus();
   }
 
+  absl::Status allocate(uint64_t size) override {
+    if (size > kMaxOffset) {
+      return absl::OutOfRangeError(
+          absl::StrCat("allocate ", path_, ": size ", size, " is past the largest file offset"));
+    }
+    // Returns the error number instead of setting errno. Where the file
+    // system cannot reserve space (EOPNOTSUPP), glibc writes zeros instead.
+    int error = 0;
+    do {
+      error = ::posix_fallocate(fd_, 0, static_cast<off_t>(size));
+    } while (error == EINTR);  // bounded in practice: EINTR needs a signal per retry
+    if (error != 0) return errno_status(error, "fallocate", path_);
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<uint64_t> size() override { return file_size(fd_, path_); }
 
   const std::string& path() const override { return path_; }

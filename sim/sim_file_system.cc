@@ -63,6 +63,18 @@ class SimFile final : public File {
     return absl::OkStatus();
   }
 
+  // Zeros, like a truncate that extends: on a crash before the next sync the
+  // file keeps its durable length.
+  absl::Status allocate(uint64_t size) override {
+    if (absl::Status s = usable(); !s.ok()) return s;
+    if (absl::Status s = fs_->maybe_fail(SimFileSystem::OpKind::kWrite, path_); !s.ok()) return s;
+    if (size <= inode_->data.size()) return absl::OkStatus();
+    if (absl::Status s = fs_->check_space(*inode_, size, path_); !s.ok()) return s;
+    inode_->data.resize(size, '\0');
+    inode_->last_unsynced_write.reset();
+    return absl::OkStatus();
+  }
+
   absl::StatusOr<uint64_t> size() override {
     if (absl::Status s = usable(); !s.ok()) return s;
     return inode_->data.size();

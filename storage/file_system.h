@@ -52,6 +52,12 @@ class File {
   // Makes every completed write to this file durable (fdatasync).
   virtual absl::Status sync() = 0;
   virtual absl::Status truncate(uint64_t size) = 0;
+  // Extends the file with zeros to at least `size` bytes and reserves the
+  // space (posix_fallocate), so that later writes inside it change neither
+  // the file's size nor its block map: their sync then flushes data alone,
+  // with no file-system journal commit. A file already that long is left
+  // alone. Durable after sync(), like a write; until then a crash may undo it.
+  virtual absl::Status allocate(uint64_t size) = 0;
   virtual absl::StatusOr<uint64_t> size() = 0;
   virtual const std::string& path() const = 0;
 };

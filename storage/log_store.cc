@@ -201,6 +201,19 @@ absl::StatusOr<Parsed> parse_at(SegmentReader& reader, uint64_t offset, uint64_t
   return parsed;
 }
 
+// True if every byte from `offset` to the end of the segment is zero: the
+// unused part of a preallocated segment.
+absl::StatusOr<bool> zeros_to_end(SegmentReader& reader, uint64_t offset) {
+  while (offset < reader.size()) {
+    const uint64_t n = std::min(kReadWindow, reader.size() - offset);
+    absl::StatusOr<absl::string_view> bytes = reader.get(offset, n);
+    if (!bytes.ok()) return bytes.status();
+    if (bytes->find_first_not_of('\0') != absl::string_view::npos) return false;
+    offset += n;
+  }
+  return true;
+}
+
 std::string index_range(uint64_t from, std::optional<uint64_t> next_first) {
   if (next_first && *next_first > from) return absl::StrCat("indexes ", from, "..", *next_first - 1);
   return absl::StrCat("indexes ", from, "..(end of log)");
@@ -364,6 +377,9 @@ absl::Status LogStore::load_segment(Segment& segment, bool is_last, std::optiona
                                               index_range(expected, next_first), " affected",
                                               is_last ? "" : " (damage in a segment that is not the last)"));
     }
+    absl::StatusOr<bool> unused = zeros_to_end(reader, offset);
+    if (!unused.ok()) return unused.status();
+    if (*unused) break;  // preallocated space: the log ends here, and the space is kept for appends
     // A torn write leaves nothing valid after the tear (only a prefix of the
     // last write survives); a valid record further on means the damage is in
     // the middle of the log.
@@ -384,13 +400,19 @@ absl::Status LogStore::load_segment(Segment& segment, bool is_last, std::optiona
     // simply ends at `offset`, as it would after the cut.
     if (!read_only_) {
       if (absl::Status s = segment.file->truncate(offset); !s.ok()) return s;
+      if (absl::Status s = reserve(*segment.file); !s.ok()) return s;
     }
     report_.cut_tail = RecoveryReport::CutTail{segment.path, offset, *size - offset, parsed->reason};
     segment.bytes = offset;
     return absl::OkStatus();
   }
-  segment.bytes = *size;
+  segment.bytes = offset;
   return absl::OkStatus();
+}
+
+absl::Status LogStore::reserve(File& file) {
+  if (!options_.preallocate) return absl::OkStatus();
+  return file.allocate(options_.segment_bytes);
 }
 
 absl::Status LogStore::append(const std::vector<raft::LogEntry>& entries) {
@@ -456,10 +478,17 @@ absl::Status LogStore::append(const std::vector<raft::LogEntry>& entries) {
     current += record.size();
   }
 
-  // Each piece is synced before the next segment is created, so only the
-  // last segment can ever hold a torn record.
+  // Each piece is trimmed to its records and synced before the next segment
+  // is created, so only the last segment can ever hold a torn record or
+  // unused space.
+  if (pieces.front().new_segment && !segments_.empty() && options_.preallocate) {
+    Segment& previous = segments_.back();
+    if (absl::Status s = previous.file->truncate(previous.bytes); !s.ok()) return poison(s);
+    if (absl::Status s = previous.file->sync(); !s.ok()) return poison(s);
+  }
   std::vector<std::unique_ptr<File>> created;
-  for (Piece& piece : pieces) {
+  for (size_t i = 0; i < pieces.size(); ++i) {
+    const Piece& piece = pieces[i];
     File* file = nullptr;
     if (piece.new_segment) {
       absl::StatusOr<std::unique_ptr<File>> opened =
@@ -467,10 +496,15 @@ absl::Status LogStore::append(const std::vector<raft::LogEntry>& entries) {
       if (!opened.ok()) return poison(opened.status());
       created.push_back(std::move(*opened));
       file = created.back().get();
+      if (absl::Status s = reserve(*file); !s.ok()) return poison(s);
     } else {
       file = segments_.back().file.get();
     }
-    if (absl::Status s = file->append(piece.bytes); !s.ok()) return poison(s);
+    if (absl::Status s = file->write_at(piece.base, piece.bytes); !s.ok()) return poison(s);
+    const bool rolls_on = i + 1 < pieces.size();
+    if (rolls_on && options_.preallocate) {
+      if (absl::Status s = file->truncate(piece.base + piece.bytes.size()); !s.ok()) return poison(s);
+    }
     if (absl::Status s = file->sync(); !s.ok()) return poison(s);
   }
   if (!created.empty()) {
@@ -515,6 +549,7 @@ absl::Status LogStore::truncate_suffix(raft::Index from) {
   REEF_ASSERT(keep > 0 && keep < segment.offsets.size(), "truncate within segment keeps ", keep);
   const uint64_t new_size = segment.offsets[keep];
   if (absl::Status s = segment.file->truncate(new_size); !s.ok()) return poison(s);
+  if (absl::Status s = reserve(*segment.file); !s.ok()) return poison(s);
   if (absl::Status s = segment.file->sync(); !s.ok()) return poison(s);
   segment.offsets.resize(keep);
   segment.terms.resize(keep);

@@ -17,11 +17,22 @@
 // when the current one would grow past segment_bytes (a record larger than a
 // segment still goes alone into its own segment).
 //
+// Preallocation (LogStoreOptions::preallocate, on by default): a new segment
+// is extended with zeros to segment_bytes (File::allocate) before its first
+// record, and records are written into that space at the end of the last
+// one. A sync that extends a file must also commit its new size to the
+// file-system journal; one that only overwrites reserved space flushes the
+// data alone (docs/PERFORMANCE.md has the figures). So the last segment may
+// end in zeros, which hold no record: recovery reads an all-zero tail of the
+// last segment as unused space and the log's end, not as damage. When the
+// log moves on to a new segment the old one is first trimmed to its records
+// and synced, so every segment but the last ends exactly at its last record.
+//
 // Writes and crash behaviour (FileSystem durability model: data durable after
 // File::sync, names after sync_dir):
 //  - append() encodes the whole batch and appends it with one write and one
 //    sync per segment it touches. When the batch rolls into a new segment,
-//    the old one is synced BEFORE the new file is created, so a segment that
+//    the old one is trimmed and synced BEFORE the new file is created, so a segment that
 //    is not the last one is always complete on disk; the directory is synced
 //    at the end so the new name is durable before append() returns OK.
 //    A crash during append leaves the old log plus a prefix of the batch,
@@ -38,7 +49,8 @@
 //
 // Recovery (open): segments are read in order and every record is verified
 // (framing, length bound, checksum, FlatBuffer, index). Only the LAST
-// segment may end in damage, and only if no valid record follows the damage:
+// segment may end in zeros (unused preallocated space, left in place) or in
+// damage, and damage only if no valid record follows it:
 // that is the torn write of a crash (partial record, zeros, garbage); it is
 // cut off (truncated, then synced) and described in recovery_report().
 // Everything else is DATA_LOSS naming the file, the byte offset and the
@@ -87,6 +99,9 @@ struct LogStoreOptions {
   uint64_t segment_bytes = uint64_t{64} << 20;
   // Largest payload append() accepts; recovery rejects longer bodies.
   uint32_t max_entry_bytes = 64u << 20;
+  // Reserve each new segment's segment_bytes up front and write records into
+  // the reserved space (see "Preallocation" at the top of this file).
+  bool preallocate = true;
 };
 
 // What recovery changed on disk (for open_read_only(): what it would change).
@@ -172,6 +187,8 @@ class LogStore {
   // failed_, or FAILED_PRECONDITION for a read-only store.
   absl::Status check_writable() const;
   absl::Status remove_segment_file(const Segment& segment);
+  // With preallocate: reserves segment_bytes for the last segment's file.
+  absl::Status reserve(File& file);
 
   FileSystem& fs_;
   std::string dir_;

@@ -108,6 +108,10 @@ class CrashPointFileSystem final : public FileSystem {
       if (absl::Status s = fs_->step(path()); !s.ok()) return s;
       return inner_->truncate(size);
     }
+    absl::Status allocate(uint64_t size) override {
+      if (absl::Status s = fs_->step(path()); !s.ok()) return s;
+      return inner_->allocate(size);
+    }
     absl::StatusOr<uint64_t> size() override {
       if (absl::Status s = fs_->step(path()); !s.ok()) return s;
       return inner_->size();

@@ -89,6 +89,15 @@ LogStoreOptions small_segments(uint64_t bytes = 300) {
   return options;
 }
 
+// Segments that end exactly at their last record (no reserved space), as a
+// store without preallocation writes them: the layouts the tests below edit
+// by hand, where a torn write lands at the end of the file.
+LogStoreOptions exact_segments(uint64_t bytes = 300) {
+  LogStoreOptions options = small_segments(bytes);
+  options.preallocate = false;
+  return options;
+}
+
 TYPED_TEST(LogStoreTest, EmptyLogOpensEmpty) {
   std::unique_ptr<LogStore> store = this->open_ok();
   ASSERT_NE(store, nullptr);
@@ -261,7 +270,7 @@ void append_raw(Fixture* t, const std::string& path, absl::string_view bytes) {
 }
 
 TYPED_TEST(LogStoreTest, TornTailsAreCutAndReported) {
-  const LogStoreOptions options = small_segments(100000);
+  const LogStoreOptions options = exact_segments(100000);
   {
     std::unique_ptr<LogStore> store = this->open_ok(options);
     ASSERT_NE(store, nullptr);
@@ -281,7 +290,7 @@ TYPED_TEST(LogStoreTest, TornTailsAreCutAndReported) {
   std::vector<std::string> tails = {
       record.substr(0, 5),                                                            // partial header
       record.substr(0, record.size() - 1),                                            // partial body
-      std::string(700, '\0'),                                                         // zeros
+      record.substr(0, 20) + std::string(700, '\0'),                                  // header, then zeros
       record.substr(0, record.size() - 1) + static_cast<char>(record.back() ^ 0x40),  // bad checksum
       "\x01\xff\xff\xff\x7f garbage",                                                 // absurd length
   };
@@ -304,14 +313,106 @@ TYPED_TEST(LogStoreTest, TornTailsAreCutAndReported) {
   }
 }
 
+// Preallocation: a new segment is reserved whole, records go into the
+// reserved space, a segment the log has moved past is trimmed to its
+// records, and the zeros after the last record are the log's end, kept for
+// the next appends, not damage.
+TYPED_TEST(LogStoreTest, SegmentsAreReservedAndTrimmedWhenTheLogMovesOn) {
+  const LogStoreOptions options = small_segments(4096);
+  ASSERT_TRUE(options.preallocate);
+  {
+    std::unique_ptr<LogStore> store = this->open_ok(options);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->append(entries(1, 3, 1)).ok());
+    EXPECT_EQ(testing::read_file(this->fs(), this->seg(1)).size(), 4096u) << "reserved whole";
+  }
+  const std::string reserved = testing::read_file(this->fs(), this->seg(1));
+  const size_t records_end = reserved.find_last_not_of('\0') + 1;
+  {
+    std::unique_ptr<LogStore> store = this->open_ok(options);
+    ASSERT_NE(store, nullptr);
+    EXPECT_FALSE(store->recovery_report().cut_tail.has_value()) << "unused space is no torn tail";
+    EXPECT_EQ(read_all(*store), entries(1, 3, 1));
+    ASSERT_TRUE(store->append(entries(4, 2, 1)).ok());
+    EXPECT_EQ(testing::read_file(this->fs(), this->seg(1)).size(), 4096u) << "written into the reserved space";
+    // 40 records of ~110 bytes: the log moves on to new segments.
+    ASSERT_TRUE(store->append(entries(6, 40, 2)).ok());
+    ASSERT_GE(store->segment_count(), 2u);
+  }
+  const std::vector<std::string> names = this->files();
+  for (size_t i = 0; i < names.size(); ++i) {
+    const std::string data = testing::read_file(this->fs(), join_path(this->dir(), names[i]));
+    if (i + 1 < names.size()) {
+      EXPECT_NE(data.back(), '\0') << names[i] << ": a segment the log moved past ends at its last record";
+      EXPECT_LE(data.size(), 4096u);
+    } else {
+      EXPECT_EQ(data.size(), 4096u) << names[i] << ": the last segment keeps its reserved space";
+    }
+  }
+  EXPECT_GT(records_end, 0u);
+  std::unique_ptr<LogStore> store = this->open_ok(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(store->recovery_report().cut_tail.has_value());
+  std::vector<LogEntry> want = entries(1, 5, 1);
+  for (const LogEntry& e : entries(6, 40, 2)) want.push_back(e);
+  EXPECT_EQ(read_all(*store), want);
+}
+
+// A crash while writing into reserved space leaves a partial record followed
+// by zeros: cut from the end of the last whole record, which is where the
+// next append then writes.
+TYPED_TEST(LogStoreTest, TornWriteIntoReservedSpaceIsCut) {
+  const LogStoreOptions options = small_segments(4096);
+  {
+    std::unique_ptr<LogStore> store = this->open_ok(options);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->append(entries(1, 3, 1)).ok());
+  }
+  std::string data = testing::read_file(this->fs(), this->seg(1));
+  const size_t records_end = data.find_last_not_of('\0') + 1;
+  // The first 20 bytes of a record header plus body, as a torn write leaves them.
+  const std::string first_record = data.substr(0, 20);
+  data.replace(records_end, first_record.size(), first_record);
+  testing::write_file(this->fs(), this->seg(1), data);
+  {
+    std::unique_ptr<LogStore> store = this->open_ok(options);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->recovery_report().cut_tail.has_value());
+    EXPECT_EQ(store->recovery_report().cut_tail->offset, records_end);
+    EXPECT_EQ(read_all(*store), entries(1, 3, 1));
+    ASSERT_TRUE(store->append(entries(4, 1, 1)).ok());
+  }
+  std::unique_ptr<LogStore> store = this->open_ok(options);
+  ASSERT_NE(store, nullptr);
+  EXPECT_FALSE(store->recovery_report().cut_tail.has_value());
+  EXPECT_EQ(read_all(*store), entries(1, 4, 1));
+}
+
+// Only the last segment may hold unused space: zeros after the records of an
+// earlier one are damage (the log never leaves a segment untrimmed).
+TYPED_TEST(LogStoreTest, ZerosAfterANonLastSegmentAreDataLoss) {
+  const LogStoreOptions options = small_segments(300);
+  {
+    std::unique_ptr<LogStore> store = this->open_ok(options);
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->append(entries(1, 6, 1)).ok());
+    ASSERT_GE(store->segment_count(), 2u);
+  }
+  const std::string first = testing::read_file(this->fs(), this->seg(1));
+  testing::write_file(this->fs(), this->seg(1), first + std::string(200, '\0'));
+  const absl::Status status = this->open_status(options);
+  EXPECT_EQ(status.code(), absl::StatusCode::kDataLoss) << status;
+  EXPECT_NE(status.message().find("not the last"), absl::string_view::npos) << status;
+}
+
 TYPED_TEST(LogStoreTest, EmptyLastSegmentIsRemoved) {
   {
-    std::unique_ptr<LogStore> store = this->open_ok(small_segments());
+    std::unique_ptr<LogStore> store = this->open_ok(exact_segments());
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->append(entries(1, 3, 1)).ok());
   }
   testing::write_file(this->fs(), this->seg(4), "");
-  std::unique_ptr<LogStore> store = this->open_ok(small_segments());
+  std::unique_ptr<LogStore> store = this->open_ok(exact_segments());
   ASSERT_NE(store, nullptr);
   EXPECT_EQ(store->recovery_report().removed_empty_segments, std::vector<std::string>{this->seg(4)});
   EXPECT_EQ(read_all(*store), entries(1, 3, 1));
@@ -324,7 +425,7 @@ TYPED_TEST(LogStoreTest, OpenReadOnlyReportsButNeverModifies) {
   EXPECT_EQ(LogStore::open_read_only(this->fs(), this->dir()).status().code(), absl::StatusCode::kNotFound);
   EXPECT_FALSE(*this->fs().exists(this->dir()));
   {
-    std::unique_ptr<LogStore> store = this->open_ok(small_segments());
+    std::unique_ptr<LogStore> store = this->open_ok(exact_segments());
     ASSERT_NE(store, nullptr);
     ASSERT_TRUE(store->append(entries(1, 6, 1)).ok());
     ASSERT_GE(store->segment_count(), 2u);
@@ -334,7 +435,7 @@ TYPED_TEST(LogStoreTest, OpenReadOnlyReportsButNeverModifies) {
   testing::write_file(this->fs(), this->seg(7), "");
   {
     absl::StatusOr<std::unique_ptr<LogStore>> store =
-        LogStore::open_read_only(this->fs(), this->dir(), small_segments());
+        LogStore::open_read_only(this->fs(), this->dir(), exact_segments());
     ASSERT_TRUE(store.ok()) << store.status();
     EXPECT_EQ((*store)->recovery_report().removed_empty_segments, std::vector<std::string>{this->seg(7)});
     EXPECT_EQ((*store)->last_index(), Index(6));
@@ -344,7 +445,7 @@ TYPED_TEST(LogStoreTest, OpenReadOnlyReportsButNeverModifies) {
   const std::string torn = testing::read_file(this->fs(), last) + std::string("\x01\x02", 2);
   testing::write_file(this->fs(), last, torn);
   absl::StatusOr<std::unique_ptr<LogStore>> store =
-      LogStore::open_read_only(this->fs(), this->dir(), small_segments());
+      LogStore::open_read_only(this->fs(), this->dir(), exact_segments());
   ASSERT_TRUE(store.ok()) << store.status();
   ASSERT_TRUE((*store)->recovery_report().cut_tail.has_value());
   EXPECT_EQ((*store)->recovery_report().cut_tail->bytes, 2u);
@@ -406,7 +507,7 @@ TYPED_TEST(LogStoreTest, MissingMisnamedAndEmptySegmentsAreDataLoss) {
 // the last segment; each flip is DATA_LOSS, except that a flip in the final
 // record may be cut as a torn tail. A successful open never returns a wrong entry.
 TYPED_TEST(LogStoreTest, EveryFlippedByteIsDetected) {
-  const LogStoreOptions options = small_segments(350);  // three records per segment
+  const LogStoreOptions options = exact_segments(350);  // three records per segment
   std::vector<LogEntry> want;
   {
     std::unique_ptr<LogStore> store = this->open_ok(options);
