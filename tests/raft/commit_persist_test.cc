@@ -18,17 +18,19 @@ ClusterOptions with_interval(uint32_t ticks) {
                         .configure = [ticks](CoreConfig& cfg) { cfg.commit_persist_interval_ticks = ticks; }};
 }
 
-void propose_and_replicate(Cluster& c, NodeId leader, int count) {
-  for (int i = 0; i < count; ++i) ASSERT_TRUE(c.propose(leader, "x").status.ok());
+// Elects n1, commits `count` proposals, and lets the followers learn the
+// commit from a heartbeat.
+void elect_and_commit(Cluster& c, int count) {
+  ASSERT_EQ(c.elect(n1), n1);
+  for (int i = 0; i < count; ++i) ASSERT_TRUE(c.propose(n1, "x").status.ok());
+  c.deliver_all();
+  c.tick(n1);
   c.deliver_all();
 }
 
 TEST(CommitPersist, CommitAloneWaitsForTheInterval) {
   Cluster c(with_interval(10));
-  ASSERT_EQ(c.elect(n1), n1);
-  propose_and_replicate(c, n1, 3);
-  c.tick(n1);  // a heartbeat tells the followers the commit
-  c.deliver_all();
+  ASSERT_NO_FATAL_FAILURE(elect_and_commit(c, 3));
   ASSERT_EQ(c.core(n2).log().committed(), Index(4)) << c.describe();
   // The election made term and vote durable at once; the commits since are
   // not written yet.
@@ -47,22 +49,17 @@ TEST(CommitPersist, CommitAloneWaitsForTheInterval) {
 
 TEST(CommitPersist, IntervalZeroWritesEveryAdvance) {
   Cluster c(with_interval(0));
-  ASSERT_EQ(c.elect(n1), n1);
-  propose_and_replicate(c, n1, 3);
-  EXPECT_EQ(c.durable_hard_state(n1).commit, c.core(n1).log().committed());
-  EXPECT_EQ(c.durable_hard_state(n1).commit, Index(4));
-  c.tick(n1);
-  c.deliver_all();
-  EXPECT_EQ(c.durable_hard_state(n2).commit, Index(4));
+  ASSERT_NO_FATAL_FAILURE(elect_and_commit(c, 3));
+  for (NodeId id : c.ids()) {
+    EXPECT_EQ(c.durable_hard_state(id).commit, c.core(id).log().committed()) << "node " << id.value();
+    EXPECT_EQ(c.durable_hard_state(id).commit, Index(4)) << "node " << id.value();
+  }
   EXPECT_CLUSTER_SAFE(c);
 }
 
 TEST(CommitPersist, AVoteCarriesTheCurrentCommit) {
   Cluster c(with_interval(1000));
-  ASSERT_EQ(c.elect(n1), n1);
-  propose_and_replicate(c, n1, 3);
-  c.tick(n1);
-  c.deliver_all();
+  ASSERT_NO_FATAL_FAILURE(elect_and_commit(c, 3));
   ASSERT_LT(c.durable_hard_state(n2).commit, Index(4));
   // Leadership moves to n2: its new term and self-vote are written with
   // commit 4.
@@ -80,10 +77,7 @@ TEST(CommitPersist, AVoteCarriesTheCurrentCommit) {
 // lost or applied differently: the log holds it and the checker watches.
 TEST(CommitPersist, RestartReplaysTheDurableCommitThenCatchesUp) {
   Cluster c(with_interval(1000));
-  ASSERT_EQ(c.elect(n1), n1);
-  propose_and_replicate(c, n1, 5);
-  c.tick(n1);
-  c.deliver_all();
+  ASSERT_NO_FATAL_FAILURE(elect_and_commit(c, 5));
   const std::vector<LogEntry> expected = c.applied(n1);
   ASSERT_EQ(expected.size(), 6u);
   ASSERT_EQ(c.applied(n2), expected);

@@ -74,6 +74,21 @@ class NodeDriverTest : public ::testing::Test {
   }
   void run_for(uint64_t us) { cluster_->run_until([] { return false; }, us); }
 
+  // Writes n=0..19 through the leader, waits until every node applied them,
+  // then crashes and restarts a follower (`victim`); `applied` is the index
+  // of the last write.
+  void write_n_then_restart_a_follower(NodeId* victim, Index* applied) {
+    for (int i = 0; i < 20; ++i) {
+      std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
+      ASSERT_TRUE(r.has_value() && r->status.ok());
+    }
+    *victim = follower_id();
+    *applied = cluster_->node(leader_id()).node()->status().applied;
+    ASSERT_TRUE(cluster_->run_until([&] { return all_applied(*applied); }, kSecondUs));
+    cluster_->node(*victim).crash();
+    ASSERT_TRUE(cluster_->node(*victim).start().ok());
+  }
+
   NodeId leader_id() { return cluster_->leader()->id(); }
   NodeId follower_id() { return leader_id() == NodeId(1) ? NodeId(2) : NodeId(1); }
   testing::KvStateMachine& kv(NodeId id) {
@@ -163,15 +178,9 @@ TEST_F(NodeDriverTest, RestartedNodeReplaysItsLogFromDisk) {
   SimClusterOptions options = small_cluster();
   options.node.node.core.commit_persist_interval_ticks = 0;  // every commit durable: replay reaches the last
   boot(options);
-  for (int i = 0; i < 20; ++i) {
-    std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
-    ASSERT_TRUE(r.has_value() && r->status.ok());
-  }
-  const NodeId victim = follower_id();
-  const Index applied = cluster_->node(leader_id()).node()->status().applied;
-  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(applied); }, kSecondUs));
-  cluster_->node(victim).crash();
-  ASSERT_TRUE(cluster_->node(victim).start().ok());
+  NodeId victim;
+  Index applied;
+  ASSERT_NO_FATAL_FAILURE(write_n_then_restart_a_follower(&victim, &applied));
   // Before any message arrives, the node has replayed what it had committed.
   EXPECT_EQ(kv(victim).data().at("n"), "19");
 }
@@ -183,15 +192,9 @@ TEST_F(NodeDriverTest, RestartedNodeReplaysTheDurableCommitThenCatchesUp) {
   SimClusterOptions options = small_cluster();
   options.node.node.core.commit_persist_interval_ticks = 100000;  // only the election's hard state
   boot(options);
-  for (int i = 0; i < 20; ++i) {
-    std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
-    ASSERT_TRUE(r.has_value() && r->status.ok());
-  }
-  const NodeId victim = follower_id();
-  const Index applied = cluster_->node(leader_id()).node()->status().applied;
-  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(applied); }, kSecondUs));
-  cluster_->node(victim).crash();
-  ASSERT_TRUE(cluster_->node(victim).start().ok());
+  NodeId victim;
+  Index applied;
+  ASSERT_NO_FATAL_FAILURE(write_n_then_restart_a_follower(&victim, &applied));
   EXPECT_EQ(cluster_->node(victim).node()->status().last_index, applied) << "the log is all there";
   EXPECT_LT(cluster_->node(victim).node()->status().applied, applied) << "replayed only the durable commit";
   EXPECT_FALSE(kv(victim).data().contains("n"));
