@@ -352,6 +352,23 @@ TYPED_TEST(FileSystemTest, TruncateShrinksAndGrowsWithZeros) {
   EXPECT_EQ(*file->read_at(0, 100), "");
 }
 
+TYPED_TEST(FileSystemTest, AllocateExtendsWithZerosAndNeverShrinks) {
+  std::unique_ptr<File> file = this->open_ok(this->path("alloc.log"));
+  ASSERT_NE(file, nullptr);
+  ASSERT_TRUE(file->append("abc").ok());
+  ASSERT_TRUE(file->allocate(4096).ok());
+  EXPECT_EQ(*file->size(), 4096u);
+  EXPECT_EQ(*file->read_at(0, 4), std::string("abc\0", 4));
+  // Writes inside the reserved space change nothing else.
+  ASSERT_TRUE(file->write_at(3, "def").ok());
+  ASSERT_TRUE(file->sync().ok());
+  EXPECT_EQ(*file->size(), 4096u);
+  EXPECT_EQ(*file->read_at(0, 7), std::string("abcdef\0", 7));
+  ASSERT_TRUE(file->allocate(100).ok());
+  EXPECT_EQ(*file->size(), 4096u) << "a smaller allocation leaves the file alone";
+  EXPECT_EQ(file->allocate(uint64_t{1} << 63).code(), absl::StatusCode::kOutOfRange);
+}
+
 TYPED_TEST(FileSystemTest, SizeTracksEveryKindOfWrite) {
   std::unique_ptr<File> file = this->open_ok(this->path("size.log"));
   ASSERT_NE(file, nullptr);

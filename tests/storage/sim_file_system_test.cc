@@ -112,6 +112,20 @@ TEST_F(SimFileSystemTest, CrashUndoesUnsyncedOverwriteAndTruncate) {
   EXPECT_EQ(contents(at("f")), "ab");
 }
 
+TEST_F(SimFileSystemTest, CrashUndoesUnsyncedAllocate) {
+  write_durable(at("seg"), "records");
+  std::unique_ptr<File> file = open(at("seg"));
+  ASSERT_TRUE(file->allocate(64).ok());
+  fs_.crash();
+  EXPECT_EQ(contents(at("seg")), "records");
+
+  file = open(at("seg"));
+  ASSERT_TRUE(file->allocate(64).ok());
+  ASSERT_TRUE(file->sync().ok());
+  fs_.crash();
+  EXPECT_EQ(contents(at("seg")), "records" + std::string(64 - 7, '\0'));
+}
+
 TEST_F(SimFileSystemTest, FailedSyncLeavesDataNonDurable) {
   write_durable(at("f"), "old");
   std::unique_ptr<File> file = open(at("f"));
