@@ -9,17 +9,21 @@
 //   LogStore: append(batch)      one encoded write + fdatasync per segment
 //                                touched (+ create and directory fsync when
 //                                the batch rolls into a new segment);
-//   raw:      pwrite(same bytes) + fdatasync on the plain file, at the end of
-//                                the file (so the size grows as the log's does).
+//   raw:      pwrite(same bytes) + fdatasync on a plain file whose 64 MiB
+//                                were reserved up front with posix_fallocate,
+//                                as LogStore reserves each segment (the floor);
+//   grow:     the same on a plain file that grows with every write (what the
+//                                log did before it preallocated segments).
 // "Same bytes" is measured, not estimated: after some untimed warm-up appends
-// the bench divides the log's size on disk by the number of appends, which is
-// exact because every record of a configuration has the same size. Alternating
-// the two makes both see the same background load (the disk is shared).
+// to a scratch store without reserved space, the bench divides its size on
+// disk by the number of appends, which is exact because every record of a
+// configuration has the same size. Alternating the three makes them see the
+// same background load (the disk is shared).
 //
 // Reported per configuration and side: latency median and p99 of one call
 // (microseconds, wall clock, steady_clock) and entries/s = entries appended /
 // total time spent in the calls (one writer, one call in flight). The ratios
-// are LogStore / raw.
+// are LogStore / raw; "grow x" is grow / raw, what reserving space saves.
 //
 // The batch vector is built once; only the indexes are rewritten between
 // calls, outside the timed region, because the caller (the Raft driver) owns
@@ -118,6 +122,7 @@ struct Result {
   uint64_t calls = 0;
   Stats log;
   Stats raw;
+  Stats grow;
 };
 
 uint64_t directory_bytes(const std::string& dir) {
@@ -130,9 +135,15 @@ uint64_t directory_bytes(const std::string& dir) {
 
 class RawFile {
  public:
-  explicit RawFile(const std::string& path) : path_(path) {
+  // `reserve_bytes` > 0: reserved up front with posix_fallocate.
+  RawFile(const std::string& path, uint64_t reserve_bytes) : path_(path) {
     fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (fd_ < 0) die("open " + path + ": " + std::strerror(errno));
+    if (reserve_bytes == 0) return;
+    if (const int error = ::posix_fallocate(fd_, 0, static_cast<off_t>(reserve_bytes)); error != 0) {
+      die("posix_fallocate " + path + ": " + std::strerror(error));
+    }
+    if (::fsync(fd_) != 0) die("fsync " + path + ": " + std::strerror(errno));
   }
   ~RawFile() {
     if (fd_ >= 0) ::close(fd_);
@@ -167,6 +178,21 @@ double elapsed_us(Clock::time_point start) {
   return std::chrono::duration<double, std::micro>(Clock::now() - start).count();
 }
 
+// Bytes kWarmupCalls appends of `batch` (indexes from 1) take in a store
+// without reserved space, i.e. the records alone.
+uint64_t unreserved_log_bytes(prod::PosixFileSystem& fs, const std::string& dir, std::vector<raft::LogEntry> batch) {
+  storage::LogStoreOptions options;
+  options.preallocate = false;
+  absl::StatusOr<std::unique_ptr<storage::LogStore>> scratch = storage::LogStore::open(fs, dir, options);
+  check(scratch.status(), "LogStore::open (scratch)");
+  uint64_t next_index = 1;
+  for (uint64_t i = 0; i < kWarmupCalls; ++i) {
+    for (raft::LogEntry& e : batch) e.index = raft::Index(next_index++);
+    check((*scratch)->append(batch), "LogStore::append (scratch)");
+  }
+  return directory_bytes(dir);
+}
+
 Result run_config(prod::PosixFileSystem& fs, size_t entries, size_t payload_bytes, double seconds) {
   const std::string name = "b" + std::to_string(entries) + "-p" + std::to_string(payload_bytes);
   const std::string log_dir = g_temp_dir + "/log-" + name;
@@ -191,7 +217,7 @@ Result run_config(prod::PosixFileSystem& fs, size_t entries, size_t payload_byte
   };
 
   for (uint64_t i = 0; i < kWarmupCalls; ++i) log_append();
-  const uint64_t bytes = directory_bytes(log_dir);
+  const uint64_t bytes = unreserved_log_bytes(fs, g_temp_dir + "/scratch-" + name, batch);
   if (bytes % kWarmupCalls != 0) die("log size " + std::to_string(bytes) + " is not a multiple of the calls");
   Result r;
   r.entries = entries;
@@ -200,11 +226,16 @@ Result run_config(prod::PosixFileSystem& fs, size_t entries, size_t payload_byte
 
   std::string raw_bytes(r.bytes_per_call, '\0');
   for (size_t i = 0; i < raw_bytes.size(); ++i) raw_bytes[i] = static_cast<char>('a' + i % 26);
-  RawFile raw(g_temp_dir + "/raw-" + name);
-  for (uint64_t i = 0; i < kWarmupCalls; ++i) raw.append_and_sync(raw_bytes);
+  RawFile raw(g_temp_dir + "/raw-" + name, storage::LogStoreOptions{}.segment_bytes);
+  RawFile grow(g_temp_dir + "/grow-" + name, 0);
+  for (uint64_t i = 0; i < kWarmupCalls; ++i) {
+    raw.append_and_sync(raw_bytes);
+    grow.append_and_sync(raw_bytes);
+  }
 
   std::vector<double> log_us;
   std::vector<double> raw_us;
+  std::vector<double> grow_us;
   const Clock::time_point deadline =
       Clock::now() + std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
   while (log_us.size() < kMaxCalls && (log_us.size() < kMinCalls || Clock::now() < deadline)) {
@@ -212,10 +243,14 @@ Result run_config(prod::PosixFileSystem& fs, size_t entries, size_t payload_byte
     const Clock::time_point start = Clock::now();
     raw.append_and_sync(raw_bytes);
     raw_us.push_back(elapsed_us(start));
+    const Clock::time_point grow_start = Clock::now();
+    grow.append_and_sync(raw_bytes);
+    grow_us.push_back(elapsed_us(grow_start));
   }
   r.calls = log_us.size();
   r.log = summarize(std::move(log_us), entries);
   r.raw = summarize(std::move(raw_us), entries);
+  r.grow = summarize(std::move(grow_us), entries);
   return r;
 }
 
@@ -249,11 +284,11 @@ int run(int argc, char** argv) {
     base = tmpdir != nullptr && *tmpdir != '\0' ? tmpdir : ".";
   }
   g_temp_dir = make_temp_dir(base);
-  std::printf("directory: %s\ntime budget per configuration: %.2f s (LogStore and raw alternate)\n\n",
+  std::printf("directory: %s\ntime budget per configuration: %.2f s (LogStore, raw and grow alternate)\n\n",
               g_temp_dir.c_str(), seconds);
-  std::printf("%7s %8s %10s %7s | %10s %10s %12s | %10s %10s %12s | %6s %6s %6s\n", "entries", "payload",
-              "bytes/call", "calls", "log p50us", "log p99us", "log entry/s", "raw p50us", "raw p99us",
-              "raw entry/s", "p50 x", "p99 x", "e/s x");
+  std::printf("%7s %8s %10s %7s | %10s %10s %12s | %10s %10s %12s | %6s %6s %6s | %10s %6s\n", "entries",
+              "payload", "bytes/call", "calls", "log p50us", "log p99us", "log entry/s", "raw p50us", "raw p99us",
+              "raw entry/s", "p50 x", "p99 x", "e/s x", "grow p50us", "grow x");
   std::fflush(stdout);
 
   prod::PosixFileSystem fs;
@@ -261,11 +296,12 @@ int run(int argc, char** argv) {
     for (size_t entries : {size_t{1}, size_t{16}, size_t{256}}) {
       const Result r = run_config(fs, entries, payload, seconds);
       std::printf("%7zu %8zu %10" PRIu64 " %7" PRIu64
-                  " | %10.1f %10.1f %12.0f | %10.1f %10.1f %12.0f | %6.2f %6.2f %6.2f\n",
+                  " | %10.1f %10.1f %12.0f | %10.1f %10.1f %12.0f | %6.2f %6.2f %6.2f | %10.1f %6.2f\n",
                   r.entries, r.payload_bytes, r.bytes_per_call, r.calls, r.log.median_us, r.log.p99_us,
                   r.log.entries_per_second, r.raw.median_us, r.raw.p99_us, r.raw.entries_per_second,
                   r.log.median_us / r.raw.median_us, r.log.p99_us / r.raw.p99_us,
-                  r.log.entries_per_second / r.raw.entries_per_second);
+                  r.log.entries_per_second / r.raw.entries_per_second, r.grow.median_us,
+                  r.grow.median_us / r.raw.median_us);
       std::fflush(stdout);
     }
   }
