@@ -500,6 +500,36 @@ TEST(ProbeCodecTest, RoundTripsAndRefusesWhatIsNotAProbeOfThisCluster) {
   }
 }
 
+// A peer whose accept queue is full never completes the TCP handshake (the
+// kernel drops the SYNs): the attempt must fail after connect_timeout, be
+// counted and reported, and be retried, not hang the link forever.
+TEST(AsioTransportTest, AConnectThatNeverCompletesTimesOutAndIsRetried) {
+  asio::io_context loop;
+  tcp::acceptor stuck(loop);
+  stuck.open(tcp::v4());
+  stuck.bind(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+  stuck.listen(0);  // never accepted: one connection fills the queue
+  tcp::socket filler(loop);
+  filler.connect(stuck.local_endpoint());
+
+  AsioTransportOptions options = options_for(1, {{NodeId(2), local(stuck.local_endpoint().port())}});
+  options.connect_timeout = 200ms;
+  std::unique_ptr<TestNode> a = TestNode::start(loop, options);
+  ASSERT_NE(a, nullptr);
+  RecordingObserver observer;
+  a->transport->set_observer(&observer);
+  uint64_t round = 0;
+  ASSERT_TRUE(run_until(
+      loop, [&] { return a->stats().connect_failures >= 2; },
+      [&] { a->transport->send(heartbeat(1, 2, ++round)); }))
+      << "attempts " << a->stats().connect_attempts << ", failures " << a->stats().connect_failures;
+  ASSERT_FALSE(observer.failures.empty());
+  EXPECT_THAT(observer.failures.front(), HasSubstr("connect timed out after 200 ms"));
+  EXPECT_GE(a->stats().connect_attempts, 2u) << "retried after the timeout";
+  EXPECT_EQ(a->stats().connections_established, 0u);
+  a->transport->set_observer(nullptr);
+}
+
 TEST(AsioTransportProbeTest, ConnectedPeersAreProbedAndTheRoundTripReported) {
   asio::io_context loop;
   AsioTransportOptions b_options = options_for(2);
