@@ -214,6 +214,21 @@ absl::StatusOr<bool> zeros_to_end(SegmentReader& reader, uint64_t offset) {
   return true;
 }
 
+// Where the non-zero bytes from `offset` on end: a torn write into reserved
+// space is followed by zeros that were never part of it.
+absl::StatusOr<uint64_t> end_of_nonzero(SegmentReader& reader, uint64_t offset) {
+  uint64_t end = reader.size();
+  while (end > offset) {
+    const uint64_t n = std::min(kReadWindow, end - offset);
+    absl::StatusOr<absl::string_view> bytes = reader.get(end - n, n);
+    if (!bytes.ok()) return bytes.status();
+    const size_t last = bytes->find_last_not_of('\0');
+    if (last != absl::string_view::npos) return end - n + last + 1;
+    end -= n;
+  }
+  return offset;
+}
+
 std::string index_range(uint64_t from, std::optional<uint64_t> next_first) {
   if (next_first && *next_first > from) return absl::StrCat("indexes ", from, "..", *next_first - 1);
   return absl::StrCat("indexes ", from, "..(end of log)");
@@ -396,13 +411,15 @@ absl::Status LogStore::load_segment(Segment& segment, bool is_last, std::optiona
                                               ": corruption in the middle of the log, not a torn tail; ",
                                               index_range(expected, std::nullopt), " affected"));
     }
+    absl::StatusOr<uint64_t> damaged_end = end_of_nonzero(reader, offset);
+    if (!damaged_end.ok()) return damaged_end.status();
     // Synced by recover() once every segment is loaded. Read-only: the store
     // simply ends at `offset`, as it would after the cut.
     if (!read_only_) {
       if (absl::Status s = segment.file->truncate(offset); !s.ok()) return s;
       if (absl::Status s = reserve(*segment.file); !s.ok()) return s;
     }
-    report_.cut_tail = RecoveryReport::CutTail{segment.path, offset, *size - offset, parsed->reason};
+    report_.cut_tail = RecoveryReport::CutTail{segment.path, offset, *damaged_end - offset, parsed->reason};
     segment.bytes = offset;
     return absl::OkStatus();
   }

@@ -32,8 +32,9 @@
 // File::sync, names after sync_dir):
 //  - append() encodes the whole batch and appends it with one write and one
 //    sync per segment it touches. When the batch rolls into a new segment,
-//    the old one is trimmed and synced BEFORE the new file is created, so a segment that
-//    is not the last one is always complete on disk; the directory is synced
+//    the old one is trimmed and synced BEFORE the new file is created, so a
+//    segment that is not the last one is always complete on disk and ends at
+//    its last record; the directory is synced
 //    at the end so the new name is durable before append() returns OK.
 //    A crash during append leaves the old log plus a prefix of the batch,
 //    possibly ending in a torn record in the last segment.
@@ -108,8 +109,8 @@ struct LogStoreOptions {
 struct RecoveryReport {
   struct CutTail {
     std::string path;
-    uint64_t offset = 0;  // new size of the file
-    uint64_t bytes = 0;   // bytes removed
+    uint64_t offset = 0;  // where the log now ends in the file
+    uint64_t bytes = 0;   // damaged bytes: from offset to the last non-zero byte (zeros after it hold nothing)
     std::string reason;   // why the first cut byte does not start a valid record
   };
   std::optional<CutTail> cut_tail;
