@@ -242,9 +242,9 @@ void Core::maybe_emit_state() {
   REEF_ASSERT(hs.term >= emitted_hard_state_.term, "term went backwards");
   REEF_ASSERT(hs.commit >= emitted_hard_state_.commit, "commit went backwards from ",
               emitted_hard_state_.commit.value(), " to ", hs.commit.value());
-  const bool vote_changed = hs.term != emitted_hard_state_.term || hs.vote != emitted_hard_state_.vote;
+  const bool term_or_vote_changed = hs.term != emitted_hard_state_.term || hs.vote != emitted_hard_state_.vote;
   const bool commit_due = hs.commit != emitted_hard_state_.commit && now_tick_ >= commit_persist_due_tick_;
-  if (vote_changed || commit_due) {
+  if (term_or_vote_changed || commit_due) {
     output_.hard_state = hs;
     emitted_hard_state_ = hs;
     commit_persist_due_tick_ = now_tick_ + config_.commit_persist_interval_ticks;

@@ -201,21 +201,9 @@ absl::StatusOr<Parsed> parse_at(SegmentReader& reader, uint64_t offset, uint64_t
   return parsed;
 }
 
-// True if every byte from `offset` to the end of the segment is zero: the
-// unused part of a preallocated segment.
-absl::StatusOr<bool> zeros_to_end(SegmentReader& reader, uint64_t offset) {
-  while (offset < reader.size()) {
-    const uint64_t n = std::min(kReadWindow, reader.size() - offset);
-    absl::StatusOr<absl::string_view> bytes = reader.get(offset, n);
-    if (!bytes.ok()) return bytes.status();
-    if (bytes->find_first_not_of('\0') != absl::string_view::npos) return false;
-    offset += n;
-  }
-  return true;
-}
-
-// Where the non-zero bytes from `offset` on end: a torn write into reserved
-// space is followed by zeros that were never part of it.
+// Where the non-zero bytes from `offset` on end (`offset` itself if there
+// are none: the unused part of a preallocated segment). A torn write into
+// reserved space is followed by zeros that were never part of it.
 absl::StatusOr<uint64_t> end_of_nonzero(SegmentReader& reader, uint64_t offset) {
   uint64_t end = reader.size();
   while (end > offset) {
@@ -392,13 +380,14 @@ absl::Status LogStore::load_segment(Segment& segment, bool is_last, std::optiona
                                               index_range(expected, next_first), " affected",
                                               is_last ? "" : " (damage in a segment that is not the last)"));
     }
-    absl::StatusOr<bool> unused = zeros_to_end(reader, offset);
-    if (!unused.ok()) return unused.status();
-    if (*unused) break;  // preallocated space: the log ends here, and the space is kept for appends
+    absl::StatusOr<uint64_t> damaged_end = end_of_nonzero(reader, offset);
+    if (!damaged_end.ok()) return damaged_end.status();
+    if (*damaged_end == offset) break;  // preallocated space: the log ends here, kept for appends
     // A torn write leaves nothing valid after the tear (only a prefix of the
     // last write survives); a valid record further on means the damage is in
-    // the middle of the log.
-    for (uint64_t probe = offset + 1; probe + kRecordHeaderBytes <= *size; ++probe) {
+    // the middle of the log. A record starts with its non-zero version byte,
+    // so none can start in the zeros after damaged_end.
+    for (uint64_t probe = offset + 1; probe < *damaged_end && probe + kRecordHeaderBytes <= *size; ++probe) {
       absl::StatusOr<absl::string_view> first_byte = reader.get(probe, 1);
       if (!first_byte.ok()) return first_byte.status();
       if (static_cast<uint8_t>((*first_byte)[0]) != kFormatVersion) continue;
@@ -411,8 +400,6 @@ absl::Status LogStore::load_segment(Segment& segment, bool is_last, std::optiona
                                               ": corruption in the middle of the log, not a torn tail; ",
                                               index_range(expected, std::nullopt), " affected"));
     }
-    absl::StatusOr<uint64_t> damaged_end = end_of_nonzero(reader, offset);
-    if (!damaged_end.ok()) return damaged_end.status();
     // Synced by recover() once every segment is loaded. Read-only: the store
     // simply ends at `offset`, as it would after the cut.
     if (!read_only_) {
