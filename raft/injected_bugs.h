@@ -1,8 +1,12 @@
 // InjectedBugs: deliberate bugs the simulator can switch on to prove that its
 // checkers catch real mistakes (reef-sim --bug NAME; see sim/bugs.h for the
-// names and what each one breaks). Every flag is off by default, and nothing
-// outside the simulator sets one: the production node's configuration has no
-// way to reach them. Each flag guards one small, clearly marked branch.
+// names and what each one breaks). Every flag is off by default and no
+// configuration reaches them: `reefdb` itself cannot switch one on. Besides
+// the simulator, only test code sets them: the core's property and checker
+// tests, and the test-only server binary reefdb-commit-without-quorum
+// (tests/prod/reefdb_commit_without_quorum_main.cc), which the process tests
+// run to show that their kill-the-leader check catches a leader that commits
+// without a quorum. Each flag guards one small, clearly marked branch.
 #pragma once
 
 namespace reef::raft {
