@@ -31,6 +31,21 @@ void NodeObserver::log_written(const LogWriteTiming& timing) {
   }
 }
 
+void NodeObserver::leader_clock_behind(int64_t leader_wall_ms, int64_t applied_ms) {
+  const Clock::time_point at = now();
+  if (clock_behind_logged_ && at - *clock_behind_logged_ < options_.peer_log_interval) {
+    ++clock_behind_unlogged_;
+    return;
+  }
+  spdlog::warn(
+      "this host's wall clock is {:.3f} s behind the time of the last applied entry: new writes keep that time "
+      "(CURRENT_TIMESTAMP stands still) until the clock catches up; check NTP on this host{}",
+      static_cast<double>(applied_ms - leader_wall_ms) / 1000.0,
+      clock_behind_unlogged_ == 0 ? "" : fmt::format(" ({} more proposals since the last line)", clock_behind_unlogged_));
+  clock_behind_logged_ = at;
+  clock_behind_unlogged_ = 0;
+}
+
 void NodeObserver::snapshot_started(raft::Index index) { snapshot_start_ = SnapshotStart{index, now()}; }
 
 void NodeObserver::snapshot_stored(const raft::SnapshotMeta& meta, uint64_t bytes) {

@@ -16,6 +16,11 @@
 //  - slow apply, 100 ms: applying what one loop turn committed; the loop
 //    serves nothing else meanwhile (etcd warns of applies over 100 ms too).
 //  - peer trouble: see prod/peer_log_throttle.h, one line per 10 s at most.
+//  - leader clock behind the data, 1 s (statemachine's
+//    clock_behind_report_ms): this host's wall clock reads earlier than
+//    time already stored, so proposals carry the stored time instead (time
+//    stands still until the clock catches up). Once per 10 s at most: a
+//    clock that is an hour behind would otherwise log every write.
 //
 // Threading: the loop thread only, like the node.
 #pragma once
@@ -76,6 +81,9 @@ class NodeObserver final : public AsioTransportObserver {
   void snapshot_restored(const raft::SnapshotMeta& meta, uint64_t bytes, double seconds);
   // Entries applied in one loop turn, or the replay while booting.
   void entries_applied(const AppliedBatch& batch);
+  // As leader, this host's wall clock read `leader_wall_ms` (Unix ms), more
+  // than a second behind the time of the last applied entry, `applied_ms`.
+  void leader_clock_behind(int64_t leader_wall_ms, int64_t applied_ms);
   // Boot is over: later restores are installs from a leader, later applies live.
   void boot_finished() { booted_ = true; }
 
@@ -95,6 +103,8 @@ class NodeObserver final : public AsioTransportObserver {
   NodeObservations observations_;
   PeerLogThrottle peer_log_;
   std::optional<SnapshotStart> snapshot_start_;
+  std::optional<Clock::time_point> clock_behind_logged_;
+  uint64_t clock_behind_unlogged_ = 0;
   bool booted_ = false;
 };
 

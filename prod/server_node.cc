@@ -35,7 +35,12 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   storage_ = *std::move(storage);
   recovery_notes_ = storage_->recovery().notes;
 
-  absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql = statemachine::SqlStateMachine::create();
+  statemachine::SqlStateMachineOptions sql_options;
+  sql_options.on_leader_clock_behind = [this](int64_t leader_wall_ms, int64_t applied_ms) {
+    observer_.leader_clock_behind(leader_wall_ms, applied_ms);
+  };
+  absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql =
+      statemachine::SqlStateMachine::create(std::move(sql_options));
   if (!sql.ok()) return sql.status();
   state_machine_ = *std::move(sql);
 

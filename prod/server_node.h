@@ -6,7 +6,8 @@
 //             storage thread (StorageThreadLog), completions back on the loop
 //   transport AsioTransport (TCP, verified frames)
 //   state     SqlStateMachine (SQLite in memory, snapshots to disk)
-//   time      MonotonicClock, a steady_timer ticking the core every tick_ms
+//   time      OsClock (monotonic for ticks and deadlines, wall clock for
+//             proposals), a steady_timer ticking the core every tick_ms
 //
 // Every event (tick, message, log completion, client request) is handed to
 // the node on the loop; one flush is posted per burst of events, so what
@@ -35,7 +36,7 @@
 
 #include "absl/status/statusor.h"
 #include "prod/asio_transport.h"
-#include "prod/monotonic_clock.h"
+#include "prod/os_clock.h"
 #include "prod/node_metrics.h"
 #include "prod/node_observer.h"
 #include "prod/posix_file_system.h"
@@ -94,7 +95,7 @@ class ServerNode {
   boost::asio::io_context& loop_;
   const uint32_t tick_ms_;
   boost::asio::steady_timer tick_timer_;
-  MonotonicClock clock_;
+  OsClock clock_;
   PosixFileSystem fs_;
   NodeObserver observer_;  // before everything that reports to it
   std::unique_ptr<storage::NodeStorage> storage_;

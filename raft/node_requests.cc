@@ -102,7 +102,7 @@ absl::Status Node::check_read_freshness(const ClientRequest& request) const {
 
 void Node::submit_proposal(Waiter waiter) {
   absl::StatusOr<std::string> payload =
-      ports_.state_machine->prepare_proposal(waiter.request.payload, ports_.clock->now_ms());
+      ports_.state_machine->prepare_proposal(waiter.request.payload, ports_.clock->wall_now_ms());
   if (!payload.ok()) {
     reply(waiter, payload.status());
     return;

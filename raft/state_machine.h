@@ -89,10 +89,12 @@ class StateMachine {
 
   // Leader only, right before a client's payload is proposed: the bytes to
   // put in the log (for ReefDB: the CommandBatch stamped with the leader's
-  // clock, the only time any replica ever reads), or the error to answer
-  // when the payload must never enter the log (undecodable, or statements
-  // that cannot run deterministically). Changes no state.
-  virtual absl::StatusOr<std::string> prepare_proposal(std::string_view payload, uint64_t leader_now_ms) = 0;
+  // wall clock, the only time any replica ever reads), or the error to
+  // answer when the payload must never enter the log (undecodable, or
+  // statements that cannot run deterministically). Changes no state.
+  // `leader_wall_ms` is Clock::wall_now_ms(): Unix milliseconds, which may be
+  // behind what earlier leaders stamped.
+  virtual absl::StatusOr<std::string> prepare_proposal(std::string_view payload, uint64_t leader_wall_ms) = 0;
 
   // Answers a read-only request (for ReefDB: an encoded SQL query) from the
   // current state, without changing it. Errors in the request are returned

@@ -98,6 +98,13 @@ const std::vector<Bug>& bugs() {
          c.node.core.bugs.append_without_consistency_check = true;
          frequent_leader_trouble(c);
        }},
+      {{"time-goes-back", "the state machine takes each leader's wall clock as is, behind earlier entries' time (state machine, clocks)"},
+       [](RunConfig& c) {
+         c.state_machine.injected_bug_trust_leader_clock = true;
+         // Leadership moves between hosts whose clocks disagree by seconds.
+         frequent_leader_trouble(c);
+         c.faults.wall_clock_skew_max_ms = std::max<uint64_t>(c.faults.wall_clock_skew_max_ms, 3000);
+       }},
       {{"lease-beyond-clock-bound", "the leader's read lease outlasts the voters' promise (core, clocks)"},
        [](RunConfig& c) {
          c.node.core.bugs.lease_beyond_clock_bound = true;
@@ -144,7 +151,10 @@ absl::Status apply_bugs(RunConfig& config) {
     }
     it->apply(config);
   }
-  if (config.bugs_switched_off) config.node.core.bugs = raft::InjectedBugs{};
+  if (config.bugs_switched_off) {
+    config.node.core.bugs = raft::InjectedBugs{};
+    config.state_machine.injected_bug_trust_leader_clock = false;
+  }
   return absl::OkStatus();
 }
 

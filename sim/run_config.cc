@@ -97,6 +97,9 @@ std::string RunConfig::describe() const {
   if (faults.partitions) on.push_back("partitions");
   if (faults.disk_errors) on.push_back("disk-errors");
   if (faults.drift_max_ppm > 0) on.push_back(absl::StrCat("drift<=", faults.drift_max_ppm, "ppm"));
+  if (faults.wall_clock_skew_max_ms > 0) {
+    on.push_back(absl::StrCat("wall-skew<=", faults.wall_clock_skew_max_ms, "ms"));
+  }
   if (network.loss_per_million > 0) on.push_back(absl::StrCat("loss=", network.loss_per_million / 10000.0, "%"));
   if (network.duplicate_per_million > 0) on.push_back("duplicates");
   return absl::StrCat(nodes, " nodes, tick ", tick_ms, " ms, election ", node.core.election_timeout_ticks,

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "raft/node.h"
+#include "statemachine/sql_state_machine.h"
 #include "sim/sim_network.h"
 #include "sim/workload.h"
 
@@ -31,6 +32,9 @@ struct FaultPlan {
   uint64_t partition_max_ms = 4000;
   uint32_t disk_error_per_million = 0;  // EIO per read/write/sync call
   int64_t drift_max_ppm = 0;            // each node's clock drift in [-max, max]
+  // Each node's wall clock is off the run's date by up to this, either way.
+  // Not drawn: every run has hosts whose clocks disagree by seconds.
+  uint64_t wall_clock_skew_max_ms = 3000;
   bool interrupt_writes = true;         // crashes may tear a write in progress
   // Targeted crashes, per mille of the moments they aim at, each followed by
   // a quick restart: right after a node grants a vote, while a leader sends
@@ -63,6 +67,7 @@ struct RunConfig {
   uint64_t tick_ms = 10;
   uint64_t tick_jitter_us = 500;
   raft::NodeConfig node;
+  statemachine::SqlStateMachineOptions state_machine;
   uint64_t disk_latency_min_us = 100;
   uint64_t disk_latency_max_us = 3000;
   NetworkFaults network;

@@ -9,8 +9,8 @@ namespace {
 constexpr int64_t kMillion = 1000000;
 }
 
-SimClock::SimClock(const Scheduler& scheduler, int64_t drift_ppm, uint64_t offset_us)
-    : scheduler_(scheduler), drift_ppm_(drift_ppm), offset_us_(offset_us) {
+SimClock::SimClock(const Scheduler& scheduler, int64_t drift_ppm, uint64_t offset_us, uint64_t wall_start_unix_ms)
+    : scheduler_(scheduler), drift_ppm_(drift_ppm), offset_us_(offset_us), wall_start_unix_ms_(wall_start_unix_ms) {
   REEF_ASSERT(drift_ppm > -kMillion && drift_ppm < kMillion, "clock drift ", drift_ppm, " ppm out of range");
 }
 

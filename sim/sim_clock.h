@@ -3,6 +3,11 @@
 // so "10 ms" on one node is not "10 ms" on another. Lease reads depend on a
 // bound on exactly this (raft/config.h); the simulator can respect the bound
 // or break it on purpose.
+//
+// The wall clock is the same crystal read as the time of day: it starts at
+// the node's own Unix time (the run draws a date and skews each node by
+// seconds) and runs at the node's drift, so leaders' timestamps disagree the
+// way real hosts' do.
 #pragma once
 
 #include <cstdint>
@@ -14,10 +19,12 @@ namespace reef::sim {
 
 class SimClock final : public raft::Clock {
  public:
-  // drift_ppm > 0 runs fast. |drift_ppm| < 1,000,000.
-  SimClock(const Scheduler& scheduler, int64_t drift_ppm, uint64_t offset_us);
+  // drift_ppm > 0 runs fast. |drift_ppm| < 1,000,000. The wall clock reads
+  // wall_start_unix_ms plus this clock's local time.
+  SimClock(const Scheduler& scheduler, int64_t drift_ppm, uint64_t offset_us, uint64_t wall_start_unix_ms);
 
   uint64_t now_ms() const override { return local_us(scheduler_.now_us()) / 1000; }
+  uint64_t wall_now_ms() const override { return wall_start_unix_ms_ + now_ms(); }
   uint64_t local_us(uint64_t global_us) const;
   // Global microseconds it takes this clock to advance `local_us`.
   uint64_t global_duration_us(uint64_t local_us) const;
@@ -27,6 +34,7 @@ class SimClock final : public raft::Clock {
   const Scheduler& scheduler_;
   int64_t drift_ppm_;
   uint64_t offset_us_;
+  uint64_t wall_start_unix_ms_;
 };
 
 }  // namespace reef::sim

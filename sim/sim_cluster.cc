@@ -18,6 +18,9 @@ SimCluster::SimCluster(SimClusterOptions options, StateMachineFactory make_state
     SimNodeOptions node_options = options_.node;
     node_options.initial_configuration = raft::Configuration::of_voters(ids_);
     if (i < options_.clock_drift_ppm.size()) node_options.clock_drift_ppm = options_.clock_drift_ppm[i];
+    if (i < options_.wall_clock_start_unix_ms.size()) {
+      node_options.wall_clock_start_unix_ms = options_.wall_clock_start_unix_ms[i];
+    }
     nodes_.push_back(std::make_unique<SimNode>(scheduler_, network_, ids_[i], std::move(node_options),
                                                make_state_machine, derive_seed(options_.seed, "node", i + 1)));
   }

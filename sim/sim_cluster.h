@@ -22,6 +22,9 @@ struct SimClusterOptions {
   NetworkFaults network;
   // Per-node clock drift; missing entries mean no drift.
   std::vector<int64_t> clock_drift_ppm;
+  // Per-node wall clock at time zero (Unix ms); missing entries keep
+  // SimNodeOptions' value.
+  std::vector<uint64_t> wall_clock_start_unix_ms;
 };
 
 class SimCluster {

@@ -17,7 +17,7 @@ SimNode::SimNode(Scheduler& scheduler, SimNetwork& network, raft::NodeId id, Sim
       make_state_machine_(std::move(make_state_machine)),
       rng_(derive_seed(seed, "process")),
       fs_(derive_seed(seed, "disk")),
-      clock_(scheduler, options_.clock_drift_ppm, rng_.below(1000000)) {
+      clock_(scheduler, options_.clock_drift_ppm, rng_.below(1000000), options_.wall_clock_start_unix_ms) {
   fs_.set_faults(options_.disk_faults);
 }
 

@@ -40,6 +40,9 @@ struct SimNodeOptions {
   uint64_t tick_ms = 10;
   uint64_t tick_jitter_us = 0;  // added to each tick interval, uniform in [0, jitter]
   int64_t clock_drift_ppm = 0;
+  // What the node's wall clock reads at simulated time zero (Unix ms; its
+  // clock's sub-second offset is added). Default: 2024-01-01T00:00:00Z.
+  uint64_t wall_clock_start_unix_ms = 1'704'067'200'000;
   uint64_t disk_latency_min_us = 100;
   uint64_t disk_latency_max_us = 2000;
   SimFaults disk_faults;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
 #include "raft/assert.h"
+#include "sim/applied_time_checker.h"
 #include "sim/bugs.h"
 #include "sim/checked_state_machine.h"
 #include "sim/fault_injector.h"
@@ -30,6 +31,19 @@ constexpr uint64_t kHashEvery = 64;
 // Raft safety is checked this often in simulated time.
 constexpr uint64_t kSafetyEveryUs = 20'000;
 constexpr uint64_t kLinearizabilityStates = 2'000'000;
+
+// Each node's wall clock at time zero: one date in this century for the
+// run, and each node off it by up to the skew either way.
+std::vector<uint64_t> wall_clock_starts(const RunConfig& c) {
+  constexpr uint64_t kYear2000UnixMs = 946'684'800'000;
+  constexpr uint64_t kCenturyMs = uint64_t{36'525} * 24 * 3600 * 1000;
+  raft::Prng wall(derive_seed(c.seed, "wall clock"));
+  const uint64_t skew_max = c.faults.wall_clock_skew_max_ms;
+  const uint64_t date = kYear2000UnixMs + skew_max + wall.below(kCenturyMs - 2 * skew_max);
+  std::vector<uint64_t> starts;
+  for (size_t i = 0; i < c.nodes; ++i) starts.push_back(date - skew_max + wall.below(2 * skew_max + 1));
+  return starts;
+}
 
 SimClusterOptions cluster_options(const RunConfig& c) {
   SimClusterOptions o;
@@ -54,6 +68,7 @@ SimClusterOptions cluster_options(const RunConfig& c) {
     const int64_t max = c.faults.drift_max_ppm;
     o.clock_drift_ppm.push_back(max == 0 ? 0 : static_cast<int64_t>(drift.below(2 * max + 1)) - max);
   }
+  o.wall_clock_start_unix_ms = wall_clock_starts(c);
   return o;
 }
 
@@ -89,7 +104,8 @@ class Run {
 
  private:
   std::unique_ptr<raft::StateMachine> make_state_machine(raft::NodeId id) {
-    absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql = statemachine::SqlStateMachine::create();
+    absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql =
+        statemachine::SqlStateMachine::create(config_.state_machine);
     REEF_ASSERT(sql.ok(), "SqlStateMachine::create: ", sql.status().ToString());
     return std::make_unique<CheckedStateMachine>(
         std::move(*sql), [this, id](const raft::LogEntry& entry, statemachine::SqlStateMachine& after) {
@@ -103,6 +119,7 @@ class Run {
     // was committed in is unknown: claim none, so the leader-completeness
     // check relies only on live commits.
     safety_.observe_applied(id, entry, node != nullptr ? node->core().term() : raft::Term(UINT64_MAX));
+    check_applied_time(id, entry.index, after.applied_time_ms());
     if (entry.index.value() % kHashEvery != 0) return;
     absl::StatusOr<uint64_t> hash = after.state_hash();
     if (!hash.ok()) {
@@ -115,6 +132,12 @@ class Run {
                              absl::Hex(*hash), " on node ", id.value(), " but ", absl::Hex(it->second.second),
                              " on node ", it->second.first.value()));
     }
+  }
+
+  void check_applied_time(raft::NodeId id, raft::Index index, int64_t now_ms) {
+    if (!applied_time_.ok()) return;  // reported already
+    applied_time_.observe(id, index, now_ms);
+    if (!applied_time_.ok()) violation(*applied_time_.violation());
   }
 
   void run_phases() {
@@ -334,6 +357,7 @@ class Run {
   RunReport report_;
   History history_;
   RaftSafetyChecker safety_;
+  AppliedTimeChecker applied_time_;
   bool safety_reported_ = false;
   std::map<uint64_t, std::pair<raft::NodeId, uint64_t>> hashes_;
   std::pair<uint64_t, uint64_t> last_leader_{0, 0};

@@ -114,7 +114,7 @@ absl::StatusOr<std::string> SqlStateMachine::apply(const raft::LogEntry& entry) 
   return response;
 }
 
-absl::StatusOr<std::string> SqlStateMachine::prepare_proposal(std::string_view payload, uint64_t leader_now_ms) {
+absl::StatusOr<std::string> SqlStateMachine::prepare_proposal(std::string_view payload, uint64_t leader_wall_ms) {
   absl::StatusOr<CommandBatch> batch = decode_command_batch(absl::string_view(payload.data(), payload.size()));
   if (!batch.ok()) return batch.status();
   for (size_t i = 0; i < batch->statements.size(); ++i) {
@@ -124,9 +124,22 @@ absl::StatusOr<std::string> SqlStateMachine::prepare_proposal(std::string_view p
       return absl::InvalidArgumentError(absl::StrCat("statement ", i, ": ", allowed.message()));
     }
   }
-  const int64_t now_ms = static_cast<int64_t>(std::min<uint64_t>(leader_now_ms, INT64_MAX));
-  batch->leader_timestamp_ms = std::max(now_ms, last_timestamp_ms_);
+  const int64_t wall_ms = static_cast<int64_t>(std::min<uint64_t>(leader_wall_ms, INT64_MAX));
+  if (wall_ms + options_.clock_behind_report_ms < last_timestamp_ms_ && options_.on_leader_clock_behind) {
+    options_.on_leader_clock_behind(wall_ms, last_timestamp_ms_);
+  }
+  batch->leader_timestamp_ms =
+      options_.injected_bug_trust_leader_clock ? wall_ms : std::max(wall_ms, last_timestamp_ms_);
   return encode_command_batch(*batch);
+}
+
+// The leader stamped its wall clock, not behind what it had applied; but an
+// entry of an earlier leader whose clock ran ahead may still have been
+// committed after that, so apply clamps again. Every replica applies the
+// same entries in the same order, so every replica computes the same time.
+int64_t SqlStateMachine::entry_time_ms(const CommandBatch& batch) const {
+  if (options_.injected_bug_trust_leader_clock) return batch.leader_timestamp_ms;
+  return std::max(batch.leader_timestamp_ms, last_timestamp_ms_);
 }
 
 absl::Status SqlStateMachine::internal_step(const char* sql) {
@@ -145,14 +158,14 @@ void SqlStateMachine::abandon_transaction() {
 
 absl::StatusOr<std::string> SqlStateMachine::apply_batch(raft::Index index, const CommandBatch& batch) {
   ExecutionContext& context = db_->context();
-  context.begin_entry(index.value(), batch.leader_timestamp_ms, options_.apply_step_budget);
+  last_timestamp_ms_ = entry_time_ms(batch);
+  context.begin_entry(index.value(), last_timestamp_ms_, options_.apply_step_budget);
   last_command_ = batch.id;
-  last_timestamp_ms_ = batch.leader_timestamp_ms;
   sessions_->begin();
   if (auto status = internal_step("BEGIN"); !status.ok()) return status;
   SessionLookup lookup;
   if (batch.id.client_id != 0) {
-    if (auto status = sessions_->expire(*db_, batch.leader_timestamp_ms); !status.ok()) {
+    if (auto status = sessions_->expire(*db_, last_timestamp_ms_); !status.ok()) {
       abandon_transaction();
       return status;
     }
@@ -214,7 +227,7 @@ absl::Status SqlStateMachine::restart_transaction(const CommandBatch& batch) {
   abandon_transaction();
   if (auto status = internal_step("BEGIN"); !status.ok()) return status;
   if (batch.id.client_id == 0) return absl::OkStatus();
-  if (auto status = sessions_->expire(*db_, batch.leader_timestamp_ms); !status.ok()) {
+  if (auto status = sessions_->expire(*db_, last_timestamp_ms_); !status.ok()) {
     abandon_transaction();
     return status;
   }
@@ -226,7 +239,7 @@ absl::Status SqlStateMachine::record_and_commit(const CommandBatch& batch, bool 
   for (int attempt = 0; attempt < 2; ++attempt) {
     if (batch.id.client_id != 0) {
       const std::string encoded = encode_batch_response(*response);
-      if (auto status = sessions_->record(*db_, batch.id, batch.leader_timestamp_ms, session_exists, encoded);
+      if (auto status = sessions_->record(*db_, batch.id, last_timestamp_ms_, session_exists, encoded);
           !status.ok()) {
         return status;
       }

@@ -18,6 +18,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -51,6 +52,16 @@ struct SqlStateMachineOptions {
   size_t max_response_bytes = 4 << 20;
   size_t max_query_rows = 100'000;
   uint64_t max_snapshot_image_bytes = uint64_t{16} << 30;
+  // Called by prepare_proposal() when the leader's wall clock is more than
+  // clock_behind_report_ms behind the last applied entry's time (the batch
+  // keeps that time instead), so the host can log it. Never changes state.
+  int64_t clock_behind_report_ms = 1000;
+  std::function<void(int64_t leader_wall_ms, int64_t applied_ms)> on_leader_clock_behind;
+  // Deliberate bug for the simulator's checkers (reef-sim --bug time-goes-back,
+  // sim/bugs.h): the leader stamps its wall clock as is and apply takes it as
+  // is, so SQL time goes back when leadership moves to a host whose clock is
+  // behind. Nothing but the simulator sets it.
+  bool injected_bug_trust_leader_clock = false;
 };
 
 struct QueryResult {
@@ -68,10 +79,10 @@ class SqlStateMachine final : public raft::StateMachine {
   // Decodes the batch, refuses what the statement classifier refuses
   // (transaction control, ATTACH, VACUUM, temp objects, settings: see
   // statement_classifier.h) with INVALID_ARGUMENT naming the statement, and
-  // stamps it with max(leader_now_ms, the last applied leader timestamp) so
-  // "now" never goes back when leadership moves to a node whose clock is
-  // behind.
-  absl::StatusOr<std::string> prepare_proposal(std::string_view payload, uint64_t leader_now_ms) override;
+  // stamps it with max(leader_wall_ms, the last applied entry's time).
+  // apply() clamps once more (entry_time_ms), so "now" never goes back when
+  // leadership moves to a node whose clock is behind.
+  absl::StatusOr<std::string> prepare_proposal(std::string_view payload, uint64_t leader_wall_ms) override;
   absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> snapshot(
       const raft::Configuration& configuration) override;
   absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> begin_restore() override;
@@ -90,6 +101,9 @@ class SqlStateMachine final : public raft::StateMachine {
 
   absl::StatusOr<uint64_t> state_hash();
   CommandId last_command() const { return last_command_; }
+  // "Now" (Unix ms) of the last applied batch: what CURRENT_TIMESTAMP read
+  // in it and what reads see. Never decreases along the log.
+  int64_t applied_time_ms() const { return last_timestamp_ms_; }
   uint64_t session_count() const;
 
   // Replaces the whole state (used by the restore object).
@@ -105,6 +119,7 @@ class SqlStateMachine final : public raft::StateMachine {
                              BatchResponse* response);
   absl::Status record_and_commit(const CommandBatch& batch, bool session_exists, BatchResponse* response);
   absl::Status restart_transaction(const CommandBatch& batch);
+  int64_t entry_time_ms(const CommandBatch& batch) const;
   absl::Status internal_step(const char* sql);
   void abandon_transaction();
 

@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <atomic>
 #include <chrono>
+#include <ctime>
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
@@ -284,6 +285,34 @@ TEST_F(ProcessClusterTest, FormsAClusterWritesThroughLeaderAndFollowerAndReadsAt
       EXPECT_EQ(reply.json()["results"][0]["values"], nlohmann::json::parse(R"([["2"]])"))
           << level << " on node " << node << ": " << reply.body;
     }
+  }
+}
+
+// SQL's "now" is the leader's time of day, not the time since the host
+// booted: CURRENT_TIMESTAMP and unixepoch() land within seconds of this
+// machine's clock, on the leader and on a follower's replica alike.
+TEST_F(ProcessClusterTest, CurrentTimestampAndUnixepochAreTheTimeOfDay) {
+  cluster_->start_all();
+  const size_t lead = leader();
+  const HttpReply written = cluster_->http(
+      lead, "POST", "/db/execute",
+      R"sql(["CREATE TABLE clock (ts TEXT, epoch INTEGER)", "INSERT INTO clock VALUES (CURRENT_TIMESTAMP, unixepoch())"])sql");
+  ASSERT_EQ(written.status, 200) << written.body;
+  ASSERT_FALSE(written.json()["results"][1].contains("error")) << written.body;
+  const int64_t test_now = static_cast<int64_t>(time(nullptr));
+  const uint64_t index = written.json()["raft_index"].get<uint64_t>();
+  for (size_t node = 1; node <= 3; ++node) {
+    const HttpReply read = cluster_->http(
+        node, "GET", absl::StrCat("/db/query?level=none&min_index=", index, "&q=", url_encode("SELECT ts, epoch FROM clock")));
+    ASSERT_EQ(read.status, 200) << read.body;
+    const nlohmann::json row = read.json()["results"][0]["values"][0];
+    ASSERT_TRUE(row.is_array()) << read.body;
+    const int64_t epoch = row[1].get<int64_t>();
+    EXPECT_NEAR(static_cast<double>(epoch), static_cast<double>(test_now), 5) << "node " << node << ": " << read.body;
+    std::tm tm{};
+    const std::string ts = row[0].get<std::string>();
+    ASSERT_NE(strptime(ts.c_str(), "%Y-%m-%d %H:%M:%S", &tm), nullptr) << ts;
+    EXPECT_EQ(static_cast<int64_t>(timegm(&tm)), epoch) << "CURRENT_TIMESTAMP " << ts << " is not unixepoch() " << epoch;
   }
 }
 

@@ -269,6 +269,49 @@ TEST(SqlStateMachineTest, PrepareProposalStampsTheLeaderClockAndRefusesUnsafeSta
   EXPECT_EQ(r.sm->prepare_proposal("not a batch", 9000).status().code(), absl::StatusCode::kInvalidArgument);
 }
 
+// An entry an earlier leader stamped ahead may commit before one a new
+// leader, whose clock is behind, stamped later: apply keeps "now" where it
+// was rather than let it go back. Every replica applies the same sequence,
+// so every replica clamps the same way.
+TEST(SqlStateMachineTest, ApplyNeverLetsNowGoBackAlongTheLog) {
+  Replica r;
+  ASSERT_TRUE(r.run({sql("CREATE TABLE t(id INTEGER PRIMARY KEY, ms INTEGER)")}, kTime).ok());
+  const Statement insert_now = sql("INSERT INTO t(ms) VALUES (CAST(ROUND((julianday('now') - 2440587.5) * 86400000) AS INTEGER))");
+  ASSERT_TRUE(r.run({insert_now}, kTime + 9000).ok());
+  ASSERT_TRUE(r.run({insert_now}, kTime + 4000).ok());  // stamped by a leader 5 s behind
+  ASSERT_TRUE(r.run({insert_now}, kTime + 9500).ok());
+  auto q = r.sm->run_query("SELECT ms FROM t ORDER BY id");
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->rows, (std::vector<Row>{{kTime + 9000}, {kTime + 9000}, {kTime + 9500}}));
+  EXPECT_EQ(r.sm->applied_time_ms(), kTime + 9500);
+
+  SqlStateMachineOptions buggy;  // reef-sim --bug time-goes-back
+  buggy.injected_bug_trust_leader_clock = true;
+  Replica b(buggy);
+  ASSERT_TRUE(b.run({sql("CREATE TABLE t(id INTEGER PRIMARY KEY, ms INTEGER)")}, kTime).ok());
+  ASSERT_TRUE(b.run({insert_now}, kTime + 9000).ok());
+  ASSERT_TRUE(b.run({insert_now}, kTime + 4000).ok());
+  EXPECT_EQ(b.sm->applied_time_ms(), kTime + 4000);
+}
+
+// The host is told when its clock is more than clock_behind_report_ms behind
+// the data (it logs it: prod/node_observer.h), and only then.
+TEST(SqlStateMachineTest, PrepareProposalReportsALeaderClockFarBehindTheAppliedTime) {
+  std::vector<std::pair<int64_t, int64_t>> reports;
+  SqlStateMachineOptions options;
+  options.on_leader_clock_behind = [&](int64_t wall, int64_t applied) { reports.emplace_back(wall, applied); };
+  Replica r(options);
+  ASSERT_TRUE(r.run({sql("CREATE TABLE t(x)")}, kTime).ok());
+  const std::string payload = encode_command_batch(CommandBatch{CommandId{7, 1}, 0, {sql("INSERT INTO t VALUES (1)")}});
+  ASSERT_TRUE(r.sm->prepare_proposal(payload, kTime + 5).ok());     // ahead
+  ASSERT_TRUE(r.sm->prepare_proposal(payload, kTime - 1000).ok());  // behind, within the margin
+  EXPECT_TRUE(reports.empty());
+  auto behind = r.sm->prepare_proposal(payload, kTime - 60'000);
+  ASSERT_TRUE(behind.ok());
+  EXPECT_EQ(decode_command_batch(*behind)->leader_timestamp_ms, kTime);
+  EXPECT_EQ(reports, (std::vector<std::pair<int64_t, int64_t>>{{kTime - 60'000, kTime}}));
+}
+
 TEST(SqlStateMachineTest, RunawayStatementHitsTheDeterministicBudget) {
   SqlStateMachineOptions options;
   options.apply_step_budget = 1000;
