@@ -1,7 +1,8 @@
 #include "prod/dev_cluster_command.h"
 
-#include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
+#include <sys/signalfd.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -10,14 +11,15 @@
 #include <chrono>
 #include <cstdio>
 #include <cstring>
-#include <map>
+#include <optional>
 #include <string>
-#include <thread>
 #include <vector>
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
-#include "absl/strings/str_join.h"
+#include "prod/dev_cluster_console.h"
+#include "prod/dev_cluster_nodes.h"
+#include "prod/wait_status.h"
 
 namespace reef::prod {
 namespace {
@@ -26,22 +28,34 @@ constexpr int kExitOk = 0;
 constexpr int kExitFailed = 1;
 constexpr int kExitUsage = 2;
 constexpr int kMaxNodes = 9;
+// A leader hands over before it stops (an election timeout at most); a
+// node that takes longer than this is stuck and is SIGKILLed.
+constexpr auto kStopGrace = std::chrono::seconds(15);
 
 struct DevClusterArgs {
-  int nodes = 3;
-  std::string dir = "./reefdb-dev";
-  int base_port = 4001;
+  DevClusterLayout layout;
   bool help = false;
 };
 
 constexpr char kUsage[] =
     "Usage: reefdb dev-cluster [--nodes N] [--dir DIR] [--base-port PORT]\n"
     "\n"
-    "Starts N nodes (default 3, at most 9) on 127.0.0.1 in one command and stops them\n"
-    "all on Ctrl-C. Node i listens for HTTP on PORT + 2(i-1) and for Raft on the port\n"
-    "after it (default PORT 4001: HTTP 4001, 4003, 4005). Data goes to DIR/node-i\n"
-    "(default ./reefdb-dev), each node's log to DIR/node-i.log. Starting again with\n"
-    "the same DIR restarts the same cluster with its data.\n";
+    "Starts N nodes (default 3, at most 9) on 127.0.0.1 in one command. Node i listens\n"
+    "for HTTP on PORT + 2(i-1) and for Raft on the port after it (default PORT 4001:\n"
+    "HTTP 4001, 4003, 4005). Data goes to DIR/node-i (default ./reefdb-dev), each\n"
+    "node's log to DIR/node-i.log. Starting again with the same DIR restarts the same\n"
+    "cluster with its data.\n"
+    "\n"
+    "A node that exits (kill -9 the leader to watch another take over) is reported\n"
+    "with its pid, its exit status or signal and its log, and the others keep\n"
+    "serving. Bring it back by typing `restart N`, or run the `reefdb serve` command\n"
+    "printed with the report. Commands, one a line on stdin: status, restart N,\n"
+    "stop N, help.\n"
+    "\n"
+    "Ctrl-C (SIGINT) or SIGTERM stops every running node with SIGTERM, waits for\n"
+    "them and exits 0 (1 if one had to be killed or did not exit 0). When no node is\n"
+    "left running it waits for `restart N`, unless stdin is closed (no terminal):\n"
+    "then nothing could restart one, and it exits 1.\n";
 
 bool parse(const std::vector<std::string>& args, DevClusterArgs& out, std::string& error) {
   for (size_t i = 0; i < args.size(); ++i) {
@@ -61,15 +75,17 @@ bool parse(const std::vector<std::string>& args, DevClusterArgs& out, std::strin
       error = absl::StrCat(arg, " needs a value");
       return false;
     }
+    DevClusterLayout& layout = out.layout;
     if (name == "--dir") {
-      out.dir = value;
+      layout.dir = value;
     } else if (name == "--nodes") {
-      if (!absl::SimpleAtoi(value, &out.nodes) || out.nodes < 1 || out.nodes > kMaxNodes) {
+      if (!absl::SimpleAtoi(value, &layout.nodes) || layout.nodes < 1 || layout.nodes > kMaxNodes) {
         error = absl::StrCat("--nodes: want 1..", kMaxNodes, ", got '", value, "'");
         return false;
       }
     } else if (name == "--base-port") {
-      if (!absl::SimpleAtoi(value, &out.base_port) || out.base_port < 1024 || out.base_port > 65000) {
+      if (!absl::SimpleAtoi(value, &layout.base_port) || layout.base_port < 1024 ||
+          layout.base_port > 65000) {
         error = absl::StrCat("--base-port: want 1024..65000, got '", value, "'");
         return false;
       }
@@ -81,91 +97,205 @@ bool parse(const std::vector<std::string>& args, DevClusterArgs& out, std::strin
   return true;
 }
 
-int http_port(const DevClusterArgs& a, int node) { return a.base_port + 2 * (node - 1); }
-int raft_port(const DevClusterArgs& a, int node) { return http_port(a, node) + 1; }
-
-std::string peers_flag(const DevClusterArgs& a) {
-  std::vector<std::string> peers;
-  for (int i = 1; i <= a.nodes; ++i) {
-    peers.push_back(absl::StrCat(i, "=127.0.0.1:", raft_port(a, i), "/127.0.0.1:", http_port(a, i)));
-  }
-  return absl::StrJoin(peers, ",");
+// This binary's path, for the by-hand `reefdb serve` command line.
+std::string own_binary() {
+  char path[4096];
+  const ssize_t n = readlink("/proc/self/exe", path, sizeof path - 1);
+  return n > 0 ? std::string(path, static_cast<size_t>(n)) : std::string("reefdb");
 }
 
-// fork + exec of this same binary as `reefdb serve`; stdout and stderr to the log.
-pid_t start_node(const DevClusterArgs& a, int node) {
-  const std::string data = absl::StrCat(a.dir, "/node-", node);
-  const std::string log = absl::StrCat(a.dir, "/node-", node, ".log");
-  std::vector<std::string> argv = {"reefdb", "serve", "--node-id", std::to_string(node), "--cluster-name", "dev",
-                                   "--data-dir", data, "--peers", peers_flag(a)};
-  const pid_t pid = fork();
-  if (pid != 0) return pid;
-  sigset_t none;  // the parent blocks SIGINT/SIGTERM; the node must get them
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd >= 0) {
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-  }
-  std::vector<char*> raw;
-  for (std::string& s : argv) raw.push_back(s.data());
-  raw.push_back(nullptr);
-  execv("/proc/self/exe", raw.data());
-  std::fprintf(stderr, "reefdb dev-cluster: cannot run /proc/self/exe: %s\n", std::strerror(errno));
-  _exit(127);
-}
-
-void print_banner(const DevClusterArgs& a) {
-  std::printf("reefdb dev-cluster: %d node(s), data in %s\n", a.nodes, a.dir.c_str());
-  for (int i = 1; i <= a.nodes; ++i) {
-    std::printf("  node %d  http://127.0.0.1:%d  (raft 127.0.0.1:%d, log %s/node-%d.log)\n", i, http_port(a, i),
-                raft_port(a, i), a.dir.c_str(), i);
-  }
-  std::printf(
-      "\nTry:\n"
-      "  reefdb sql --host 127.0.0.1:%d\n"
-      "  curl -XPOST 'http://127.0.0.1:%d/db/execute' -H 'Content-Type: application/json' \\\n"
-      "       -d '[\"CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT)\", [\"INSERT INTO foo(name) VALUES(?)\", \"fiona\"]]'\n"
-      "  curl -G 'http://127.0.0.1:%d/db/query' --data-urlencode 'q=SELECT * FROM foo'\n"
-      "\nCtrl-C stops the cluster.\n",
-      http_port(a, 1), http_port(a, 1), http_port(a, 2 <= a.nodes ? 2 : 1));
+// One line on stdout, flushed at once: the output is often a pipe or a file
+// that someone (or a test) is watching.
+void say(const std::string& line) {
+  std::fputs(absl::StrCat("reefdb dev-cluster: ", line, "\n").c_str(), stdout);
   std::fflush(stdout);
 }
 
-// Waits for SIGINT/SIGTERM or for a node to exit; returns true for a signal.
-bool wait_for_stop_or_exit(const std::map<pid_t, int>& nodes, const sigset_t& signals, int& exited_node) {
-  for (;;) {
-    int status = 0;
-    const pid_t pid = waitpid(-1, &status, WNOHANG);
-    if (pid > 0 && nodes.contains(pid)) {
-      exited_node = nodes.at(pid);
-      return false;
-    }
-    timespec wait{0, 100'000'000};
-    const int signal = sigtimedwait(&signals, nullptr, &wait);
-    if (signal == SIGINT || signal == SIGTERM) return true;
-  }
+void print(const std::string& text) {
+  std::fputs(text.c_str(), stdout);
+  std::fflush(stdout);
 }
 
-void stop_nodes(std::map<pid_t, int>& nodes) {
-  for (const auto& [pid, node] : nodes) kill(pid, SIGTERM);
-  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(15);
-  while (!nodes.empty() && std::chrono::steady_clock::now() < deadline) {
-    int status = 0;
-    const pid_t pid = waitpid(-1, &status, WNOHANG);
-    if (pid > 0) {
-      nodes.erase(pid);
-    } else {
-      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+// The dev cluster while it runs: one thread waits on a signalfd (SIGINT,
+// SIGTERM, SIGCHLD) and on stdin (commands), and acts on what arrives.
+class DevCluster {
+ public:
+  DevCluster(const DevClusterLayout& layout, int signal_fd)
+      : nodes_(layout, own_binary()), signal_fd_(signal_fd) {}
+
+  int run() {
+    for (int node = 1; node <= nodes_.size(); ++node) {
+      if (const absl::Status started = nodes_.start(node); !started.ok()) {
+        std::fprintf(stderr, "reefdb dev-cluster: %s\n", std::string(started.message()).c_str());
+        nodes_.stop_all(kStopGrace);
+        return kExitFailed;
+      }
+    }
+    print_banner();
+    for (;;) {
+      if (const std::optional<int> exit_code = wait_and_act()) return *exit_code;
+      if (nodes_.running_count() == 0 && !stdin_open_) {
+        say("no node is running and stdin is closed, so none can be restarted; exiting");
+        return kExitFailed;
+      }
     }
   }
-  for (const auto& [pid, node] : nodes) {
-    std::fprintf(stderr, "reefdb dev-cluster: node %d did not stop in 15 s; killing it\n", node);
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
+
+ private:
+  // Waits for a signal or a command and acts on it; an exit code once the
+  // dev cluster is done.
+  std::optional<int> wait_and_act() {
+    pollfd fds[2] = {{.fd = signal_fd_, .events = POLLIN, .revents = 0},
+                     {.fd = STDIN_FILENO, .events = POLLIN, .revents = 0}};
+    if (poll(fds, stdin_open_ ? 2 : 1, -1) < 0) return std::nullopt;  // EINTR: look again
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info{};
+      if (read(signal_fd_, &info, sizeof info) == static_cast<ssize_t>(sizeof info)) {
+        const int signal = static_cast<int>(info.ssi_signo);
+        if (signal == SIGINT || signal == SIGTERM) return shut_down(signal);
+        if (signal == SIGCHLD) report_exits(nodes_.reap());
+      }
+    }
+    if (stdin_open_ && fds[1].revents != 0) read_commands();
+    return std::nullopt;
   }
-}
+
+  void print_banner() const {
+    const DevClusterLayout& layout = nodes_.layout();
+    print(absl::StrCat("reefdb dev-cluster: ", layout.nodes, " node(s), data in ", layout.dir, "\n"));
+    for (int node = 1; node <= layout.nodes; ++node) {
+      print(absl::StrCat(
+          "  node ", node, "  pid ", nodes_.pid(node), "  http://127.0.0.1:", layout.http_port(node),
+          "  (raft 127.0.0.1:", layout.raft_port(node), ", log ", layout.log_path(node), ")\n"));
+    }
+    const int first = layout.http_port(1);
+    const int second = layout.http_port(layout.nodes >= 2 ? 2 : 1);
+    print(absl::StrCat("\nTry:\n  reefdb sql --host 127.0.0.1:", first, "\n"));
+    print(absl::StrCat("  curl -XPOST 'http://127.0.0.1:", first,
+                       "/db/execute' -H 'Content-Type: application/json' \\\n"));
+    print(
+        "       -d '[\"CREATE TABLE foo (id INTEGER PRIMARY KEY, name TEXT)\", "
+        "[\"INSERT INTO foo(name) VALUES(?)\", \"fiona\"]]'\n");
+    print(absl::StrCat("  curl -G 'http://127.0.0.1:", second,
+                       "/db/query' --data-urlencode 'q=SELECT * FROM foo'\n"));
+    print(
+        "\nKill a node (kill -9 PID) to watch another take over; type `restart N` here to bring it back.\n"
+        "Commands: status, restart N, stop N, help. Ctrl-C stops the cluster.\n");
+  }
+
+  // A node that exited on its own: which, how, where its log is, and how to
+  // bring it back.
+  void report_exits(const std::vector<DevClusterNodes::Exit>& exits) {
+    for (const DevClusterNodes::Exit& exit : exits) {
+      say(absl::StrCat("node ", exit.node, " (pid ", exit.pid, ") ", describe_wait_status(exit.wait_status),
+                       "; its log: ", nodes_.layout().log_path(exit.node)));
+      print(absl::StrCat("  ", nodes_.running_count(), " of ", nodes_.size(),
+                         " node(s) still running. To bring node ", exit.node, " back, type `restart ",
+                         exit.node, "`, or run it by hand:\n    ", nodes_.serve_command_line(exit.node),
+                         "\n"));
+    }
+    if (!exits.empty() && nodes_.running_count() == 0 && stdin_open_) {
+      say("no node is running; type `restart N` to start one, Ctrl-C to quit");
+    }
+  }
+
+  void report_stopped(const std::vector<DevClusterNodes::Exit>& exits) {
+    for (const DevClusterNodes::Exit& exit : exits) {
+      say(absl::StrCat(
+          "node ", exit.node, " (pid ", exit.pid, ") stopped: ",
+          exit.forced ? absl::StrCat("did not exit within ", kStopGrace.count(), " s of SIGTERM, ") : "",
+          describe_wait_status(exit.wait_status)));
+    }
+  }
+
+  // Reads what stdin has and runs each complete line. EOF (or no terminal
+  // to read from) only ends the commands; the nodes keep running.
+  void read_commands() {
+    char buffer[4096];
+    const ssize_t n = read(STDIN_FILENO, buffer, sizeof buffer);
+    if (n < 0 && (errno == EINTR || errno == EAGAIN)) return;
+    if (n < 0 && errno == EIO) {
+      say("cannot read commands from stdin (running in the background?); Ctrl-C or SIGTERM stops the "
+          "cluster");
+    }
+    if (n <= 0) {
+      stdin_open_ = false;
+      return;
+    }
+    pending_input_.append(buffer, static_cast<size_t>(n));
+    for (size_t end; (end = pending_input_.find('\n')) != std::string::npos;) {
+      const std::string line = pending_input_.substr(0, end);
+      pending_input_.erase(0, end + 1);
+      run_command(parse_console_command(line, nodes_.size()));
+    }
+  }
+
+  void run_command(const ConsoleCommand& command) {
+    switch (command.kind) {
+      case ConsoleCommand::Kind::kNone: return;
+      case ConsoleCommand::Kind::kStatus: return print_status();
+      case ConsoleCommand::Kind::kRestart: return restart(command.node);
+      case ConsoleCommand::Kind::kStop: return stop(command.node);
+      case ConsoleCommand::Kind::kHelp: return print(kConsoleHelp);
+      case ConsoleCommand::Kind::kInvalid: return say(command.error);
+    }
+  }
+
+  void print_status() const {
+    for (int node = 1; node <= nodes_.size(); ++node) {
+      std::string state = "running";
+      if (const std::optional<DevClusterNodes::Exit> exit = nodes_.last_exit(node)) {
+        state =
+            absl::StrCat("exited: ", describe_wait_status(exit->wait_status), " (type `restart ", node, "`)");
+      }
+      print(absl::StrCat("  node ", node, "  pid ", nodes_.pid(node),
+                         "  http://127.0.0.1:", nodes_.layout().http_port(node), "  ", state, "\n"));
+    }
+  }
+
+  void restart(int node) {
+    if (nodes_.running(node)) {
+      say(absl::StrCat("node ", node, " (pid ", nodes_.pid(node),
+                       ") is running; stopping it with SIGTERM first"));
+      report_stopped(nodes_.stop({node}, kStopGrace));
+    }
+    if (const absl::Status started = nodes_.start(node); !started.ok()) {
+      say(absl::StrCat("cannot restart: ", started.message()));
+      return;
+    }
+    say(absl::StrCat("node ", node, " started: pid ", nodes_.pid(node), ", http://127.0.0.1:",
+                     nodes_.layout().http_port(node), ", log ", nodes_.layout().log_path(node)));
+  }
+
+  void stop(int node) {
+    if (!nodes_.running(node)) {
+      say(absl::StrCat("node ", node, " is not running; `restart ", node, "` starts it"));
+      return;
+    }
+    say(absl::StrCat("stopping node ", node, " (pid ", nodes_.pid(node), ") with SIGTERM"));
+    report_stopped(nodes_.stop({node}, kStopGrace));
+  }
+
+  // Ctrl-C or SIGTERM: every running node gets SIGTERM and is waited for.
+  int shut_down(int signal) {
+    report_exits(nodes_.reap());  // nodes that exited just before the signal
+    say(absl::StrCat(signal_name(signal), ": stopping ", nodes_.running_count(),
+                     " running node(s) with SIGTERM and waiting for them"));
+    const std::vector<DevClusterNodes::Exit> exits = nodes_.stop_all(kStopGrace);
+    report_stopped(exits);
+    say("stopped");
+    for (const DevClusterNodes::Exit& exit : exits) {
+      if (exit.forced || !WIFEXITED(exit.wait_status) || WEXITSTATUS(exit.wait_status) != 0)
+        return kExitFailed;
+    }
+    return kExitOk;
+  }
+
+  DevClusterNodes nodes_;
+  const int signal_fd_;
+  bool stdin_open_ = true;
+  std::string pending_input_;  // stdin bytes after the last complete line
+};
 
 }  // namespace
 
@@ -180,37 +310,29 @@ int run_dev_cluster_command(const std::vector<std::string>& args) {
     std::printf("%s", kUsage);
     return kExitOk;
   }
-  if (mkdir(a.dir.c_str(), 0755) != 0 && errno != EEXIST) {
-    std::fprintf(stderr, "reefdb dev-cluster: cannot create %s: %s\n", a.dir.c_str(), std::strerror(errno));
+  if (mkdir(a.layout.dir.c_str(), 0755) != 0 && errno != EEXIST) {
+    std::fprintf(stderr, "reefdb dev-cluster: cannot create %s: %s\n", a.layout.dir.c_str(),
+                 std::strerror(errno));
     return kExitFailed;
   }
-  // Signals are taken synchronously; children start with them unblocked.
+  // Signals arrive on a file descriptor next to stdin; nodes start with them
+  // unblocked. SIGTTIN ignored: a dev cluster in the background reading the
+  // terminal gets EIO instead of being stopped.
   sigset_t signals;
   sigemptyset(&signals);
   sigaddset(&signals, SIGINT);
   sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGCHLD);
   sigprocmask(SIG_BLOCK, &signals, nullptr);
-  std::map<pid_t, int> nodes;
-  for (int i = 1; i <= a.nodes; ++i) {
-    const pid_t pid = start_node(a, i);
-    if (pid < 0) {
-      std::fprintf(stderr, "reefdb dev-cluster: fork: %s\n", std::strerror(errno));
-      stop_nodes(nodes);
-      return kExitFailed;
-    }
-    nodes[pid] = i;
+  signal(SIGTTIN, SIG_IGN);
+  const int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC);
+  if (signal_fd < 0) {
+    std::fprintf(stderr, "reefdb dev-cluster: signalfd: %s\n", std::strerror(errno));
+    return kExitFailed;
   }
-  print_banner(a);
-  int exited = 0;
-  const bool asked = wait_for_stop_or_exit(nodes, signals, exited);
-  if (!asked) {
-    std::fprintf(stderr, "reefdb dev-cluster: node %d exited (see %s/node-%d.log); stopping the others\n", exited,
-                 a.dir.c_str(), exited);
-  }
-  for (auto it = nodes.begin(); it != nodes.end();) it = (it->second == exited) ? nodes.erase(it) : std::next(it);
-  stop_nodes(nodes);
-  std::printf("reefdb dev-cluster: stopped\n");
-  return asked ? kExitOk : kExitFailed;
+  const int exit_code = DevCluster(a.layout, signal_fd).run();
+  close(signal_fd);
+  return exit_code;
 }
 
 }  // namespace reef::prod

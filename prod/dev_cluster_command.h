@@ -4,8 +4,10 @@
 // 4001/4002 habit), each with its data in DIR/node-i and its log in
 // DIR/node-i.log, prints the endpoints and an example, and on Ctrl-C
 // (SIGINT) or SIGTERM stops every node with SIGTERM (so a leader hands over
-// first) and waits for them. If a node exits on its own, the others are
-// stopped too and the exit status is 1.
+// first) and waits for them. A node that exits on its own is reported (pid,
+// exit status or signal, log) and the others keep running; typing
+// `restart N` on stdin brings it back, and the report prints the equivalent
+// `reefdb serve` command line (commands: prod/dev_cluster_console.h).
 #pragma once
 
 #include <string>

@@ -19,6 +19,9 @@ reef_strict(reef_server)
 add_library(reef_server_commands
   serve_command.cc
   dev_cluster_command.cc
+  dev_cluster_console.cc
+  dev_cluster_nodes.cc
+  wait_status.cc
 )
 target_link_libraries(reef_server_commands PUBLIC reef_server reef_http_server spdlog::spdlog)
 reef_strict(reef_server_commands)

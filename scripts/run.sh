@@ -2,7 +2,9 @@
 # Installs what is missing, builds, and runs the main job: a local 3-node
 # ReefDB cluster (`reefdb dev-cluster`) on 127.0.0.1 — real processes, real
 # sockets, data in ./reefdb-dev — and prints its endpoints and how to connect
-# (`build/bin/reefdb sql` in another terminal). Ctrl-C stops every node.
+# (`build/bin/reefdb sql` in another terminal). A node that exits is reported
+# and the others keep running; type `restart N` to bring it back. Ctrl-C
+# stops every node.
 #
 # Usage: scripts/run.sh [reefdb dev-cluster arguments]
 #   no arguments     reefdb dev-cluster --nodes 3 --dir ./reefdb-dev

@@ -30,3 +30,12 @@ reef_test(metrics_process_test LABEL prod
 target_compile_definitions(metrics_process_test PRIVATE REEFDB_BINARY="$<TARGET_FILE:reefdb>")
 add_dependencies(metrics_process_test reefdb)
 set_tests_properties(metrics_process_test PROPERTIES TIMEOUT 600)
+
+# `reefdb dev-cluster` itself: a SIGKILLed node is reported while the others
+# serve, `restart N` on stdin brings it back, Ctrl-C stops every node.
+reef_test(dev_cluster_process_test LABEL prod
+  SOURCES dev_cluster_process_test.cc
+  LIBS reef_process_cluster_testing GTest::gmock)
+target_compile_definitions(dev_cluster_process_test PRIVATE REEFDB_BINARY="$<TARGET_FILE:reefdb>")
+add_dependencies(dev_cluster_process_test reefdb)
+set_tests_properties(dev_cluster_process_test PROPERTIES TIMEOUT 120)

@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <random>
 #include <thread>
 
 #include <boost/asio/connect.hpp>
@@ -67,6 +68,50 @@ std::vector<uint16_t> free_ports(size_t count) {
   return ports;  // the acceptors close here; the ports stay free for a while
 }
 
+// Below the kernel's ephemeral range (32768 and up by default), so that no
+// outgoing connection takes one of the ports between this probe and the
+// server's bind; probed with SO_REUSEADDR, as the servers bind.
+std::optional<uint16_t> free_port_range(size_t count) {
+  constexpr int kAttempts = 50;
+  constexpr uint32_t kLowest = 20000;
+  constexpr uint32_t kEphemeralStart = 32768;
+  std::random_device random;
+  boost::asio::io_context io;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    const auto first = static_cast<uint16_t>(kLowest + random() % (kEphemeralStart - kLowest - count));
+    std::vector<tcp::acceptor> held;
+    boost::system::error_code error;
+    for (size_t i = 0; i < count && !error; ++i) {
+      tcp::acceptor acceptor(io);
+      const tcp::endpoint endpoint(boost::asio::ip::make_address("127.0.0.1"), static_cast<uint16_t>(first + i));
+      acceptor.open(endpoint.protocol(), error);
+      if (!error) acceptor.set_option(tcp::acceptor::reuse_address(true), error);
+      if (!error) acceptor.bind(endpoint, error);
+      if (!error) acceptor.listen(boost::asio::socket_base::max_listen_connections, error);
+      if (!error) held.push_back(std::move(acceptor));
+    }
+    if (!error) return first;
+  }
+  return std::nullopt;
+}
+
+pid_t spawn_process(std::vector<std::string> argv, const std::string& output_path, int stdin_fd) {
+  std::vector<char*> raw;
+  for (std::string& s : argv) raw.push_back(s.data());
+  raw.push_back(nullptr);
+  const pid_t pid = fork();
+  if (pid != 0) return pid;
+  const int input = stdin_fd >= 0 ? stdin_fd : ::open("/dev/null", O_RDONLY);
+  if (input >= 0) dup2(input, STDIN_FILENO);
+  const int fd = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
+  if (fd >= 0) {
+    dup2(fd, STDOUT_FILENO);
+    dup2(fd, STDERR_FILENO);
+  }
+  execv(raw[0], raw.data());
+  _exit(127);
+}
+
 ProcessCluster::ProcessCluster(std::string binary, std::string dir, size_t nodes)
     : binary_(std::move(binary)), dir_(std::move(dir)), pids_(nodes, 0) {
   const std::vector<uint16_t> ports = free_ports(2 * nodes);
@@ -100,7 +145,7 @@ void ProcessCluster::start_all() {
 
 // Fast timings (tick 20 ms, election 300 ms) keep the tests short.
 void ProcessCluster::start(size_t node) {
-  std::vector<std::string> argv = {binary_,
+  pids_[node - 1] = spawn_process({binary_,
                                    "serve",
                                    "--node-id",
                                    std::to_string(node),
@@ -117,22 +162,8 @@ void ProcessCluster::start(size_t node) {
                                    "--raft-election-timeout-ms",
                                    "300",
                                    "--log-level",
-                                   "debug"};
-  const std::string log = log_of(node);
-  const pid_t pid = fork();
-  if (pid == 0) {
-    const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-    if (fd >= 0) {
-      dup2(fd, STDOUT_FILENO);
-      dup2(fd, STDERR_FILENO);
-    }
-    std::vector<char*> raw;
-    for (std::string& s : argv) raw.push_back(s.data());
-    raw.push_back(nullptr);
-    execv(binary_.c_str(), raw.data());
-    _exit(127);
-  }
-  pids_[node - 1] = pid;
+                                   "debug"},
+                                  log_of(node));
 }
 
 void ProcessCluster::kill(size_t node, int signal) {

@@ -27,6 +27,16 @@ HttpReply http_request(uint16_t port, const std::string& method, const std::stri
 // Ports the kernel just handed out as free (bound to port 0 and released).
 std::vector<uint16_t> free_ports(size_t count);
 
+// The first of `count` consecutive ports that were all free a moment ago,
+// below the ephemeral range (for `reefdb dev-cluster --base-port`); nullopt
+// if none was found.
+std::optional<uint16_t> free_port_range(size_t count);
+
+// fork + exec of argv (argv[0]: the binary's path) with stdout and stderr
+// appended to `output_path` and stdin from `stdin_fd` (-1: /dev/null).
+// Returns the child's pid (-1 if fork failed).
+pid_t spawn_process(std::vector<std::string> argv, const std::string& output_path, int stdin_fd = -1);
+
 class ProcessCluster {
  public:
   // `dir` holds node-i/ data directories and node-i.log files.
