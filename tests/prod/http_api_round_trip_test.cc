@@ -117,6 +117,18 @@ TEST(HttpApiRoundTripTest, QueryByGetAndPostGivesColumnsTypesValues) {
             json::parse(R"({"columns":["id","name","age"],"types":["integer","text","integer"]})"));
 }
 
+TEST(HttpApiRoundTripTest, DoubleQuotedStringLiteralsAsInRqlitesDocs) {
+  Node node;
+  node.post("/db/execute", kCreateFoo);
+  EXPECT_EQ(node.results("/db/execute", R"json(["INSERT INTO foo(name, age) VALUES(\"fiona\", 20)"])json")[0],
+            json::parse(R"({"last_insert_id":1,"rows_affected":1})"));
+  const json expected = json::parse(R"({"columns":["id","name"],"types":["integer","text"],"values":[[1,"fiona"]]})");
+  EXPECT_EQ(node.results("/db/query", R"json(["SELECT id, name FROM foo WHERE name = \"fiona\""])json")[0], expected);
+  HttpResponse got = node.handle("GET", "/db/query?q=SELECT%20id%2C%20name%20FROM%20foo%20WHERE%20name%20%3D%20%22fiona%22");
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(json::parse(got.body)["results"][0], expected);
+}
+
 TEST(HttpApiRoundTripTest, ValueTypesAndExpressionTypes) {
   Node node;
   json row = node.results(

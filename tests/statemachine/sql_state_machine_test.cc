@@ -56,6 +56,22 @@ TEST(SqlStateMachineTest, DdlDmlIndexesJoinsOrderLimitAggregatesAlter) {
   EXPECT_EQ(q->rows.size(), 2u);
 }
 
+TEST(SqlStateMachineTest, DoubleQuotedStringLiteralsWorkAsInSqlite) {
+  // rqlite's documentation writes VALUES("fiona"): a string wherever no
+  // column of that name is in scope, a column where one is.
+  Replica r;
+  auto response = r.run({sql("CREATE TABLE foo(id INTEGER PRIMARY KEY, name TEXT DEFAULT \"nobody\")"),
+                         sql("INSERT INTO foo(name) VALUES(\"fiona\")"), sql("INSERT INTO foo(id) VALUES(2)"),
+                         sql("SELECT id FROM foo WHERE name = \"fiona\""),
+                         sql("SELECT \"name\" FROM foo ORDER BY id")});
+  ASSERT_TRUE(response.ok()) << response.message;
+  EXPECT_EQ(response.results[3].rows, (std::vector<Row>{{int64_t{1}}}));
+  EXPECT_EQ(response.results[4].rows, (std::vector<Row>{{text("fiona")}, {text("nobody")}}));
+  auto q = r.sm->run_query("SELECT count(*) FROM foo WHERE name = \"fiona\"");
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->rows, (std::vector<Row>{{int64_t{1}}}));
+}
+
 TEST(SqlStateMachineTest, ReturningGivesColumnsAndRows) {
   Replica r;
   auto response = r.run({sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)"),
