@@ -228,6 +228,13 @@ int authorize(void* arg, int action, const char* a1, const char* a2, const char*
     default:
       break;
   }
+  // The state machine's own schema (sessions): neither readable nor
+  // writable by client SQL, whatever the action (after the
+  // refusals above, whose reasons say more).
+  if (database != nullptr && absl::EqualsIgnoreCase(database, kInternalSchema)) {
+    return deny(context, absl::StrCat("the ", kInternalSchema,
+                                      " schema is reserved for the state machine; client SQL cannot use it"));
+  }
   for (const char* table : tables_of(action, a1, a2)) {
     if (is_reserved_name(table)) {
       return deny(context, absl::StrCat("'", table, "': names starting with reef_ are reserved for the state machine"));
