@@ -6,6 +6,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
+#include "statemachine/sql_syntax_check.h"
 #include "statemachine/statement_classifier.h"
 
 namespace reef::prod::http {
@@ -23,21 +24,33 @@ struct Classified {
   std::optional<ApiError> refusal;
 };
 
+// The lexical classifier calls anything it cannot make sense of a write, so
+// its verdict alone would report a typo as "not a read" or "2 statements".
+// Before such a verdict becomes the client's error, SQLite's parser judges
+// the text: a syntax error is reported as SQLite words it.
+Classified refuse(const Statement& statement, ApiError error) {
+  if (std::optional<std::string> syntax = statemachine::sqlite_syntax_error(statement.sql)) {
+    return {false, ApiError{ApiErrorCode::kSqlError, *std::move(syntax)}};
+  }
+  return {false, std::move(error)};
+}
+
 Classified classify(const Statement& statement, Endpoint endpoint) {
   auto statements = statemachine::classify_statements(statement.sql);
   if (!statements.ok())
-    return {false, ApiError{ApiErrorCode::kSqlError, std::string(statements.status().message())}};
+    return refuse(statement, ApiError{ApiErrorCode::kSqlError, std::string(statements.status().message())});
   if (statements->size() != 1) {
-    return {false, ApiError{ApiErrorCode::kRefused,
-                            absl::StrCat("the SQL holds ", statements->size(),
-                                         " statements; send each one as its own entry of the JSON array")}};
+    return refuse(statement,
+                  ApiError{ApiErrorCode::kRefused,
+                           absl::StrCat("the SQL holds ", statements->size(),
+                                        " statements; send each one as its own entry of the JSON array")});
   }
   if (auto allowed = statemachine::check_allowed(*statements); !allowed.ok()) {
-    return {false, ApiError{ApiErrorCode::kRefused, std::string(allowed.message())}};
+    return refuse(statement, ApiError{ApiErrorCode::kRefused, std::string(allowed.message())});
   }
   const bool read = (*statements)[0].kind == StatementKind::kRead;
   if (endpoint == Endpoint::kQuery && !read)
-    return {false, ApiError{ApiErrorCode::kNotARead, std::string(kNotARead)}};
+    return refuse(statement, ApiError{ApiErrorCode::kNotARead, std::string(kNotARead)});
   return {read, std::nullopt};
 }
 

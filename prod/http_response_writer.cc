@@ -4,6 +4,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <numeric>
+#include <string_view>
 #include <utility>
 
 #include "absl/strings/match.h"
@@ -87,13 +88,19 @@ class ResultsBuilder {
   }
 
   // Entries of an atomic batch that failed at `offset`: the ones before are
-  // rolled back, the failed one says why; nothing after it ran.
-  void add_failed_batch(const Operation& operation, size_t offset, const ApiError& error) {
-    const size_t failed = operation.first_statement + offset;
+  // rolled back, the failed one says why (SQLite's message, as rqlite gives
+  // it); nothing after it ran. A client reads the first error, so each
+  // rolled-back entry names the failed statement (counted from 1 in the
+  // request, as a person counts) and repeats why it failed. `cause` is that
+  // why, when the batch failed as a whole rather than at one statement.
+  void add_failed_batch(const Operation& operation, size_t offset, const ApiError& error,
+                        std::string_view cause = {}) {
+    const std::string why =
+        cause.empty() ? absl::StrCat("statement ", operation.first_statement + offset + 1, " of ",
+                                     request_.statement_count, " failed: ", error.message)
+                      : std::string(cause);
     for (size_t i = 0; i < offset; ++i) {
-      results_.push_back(
-          error_entry(ApiError{ApiErrorCode::kRolledBack, absl::StrCat("rolled back: statement ", failed,
-                                                                       " of the same transaction failed")}));
+      results_.push_back(error_entry(ApiError{ApiErrorCode::kRolledBack, absl::StrCat("rolled back: ", why)}));
     }
     results_.push_back(error_entry(error));
   }
@@ -145,9 +152,10 @@ class ResultsBuilder {
     const size_t last = operation.statement_count - 1;
     const size_t offset =
         response.failed_statement < 0 ? last : std::min(static_cast<size_t>(response.failed_statement), last);
-    add_failed_batch(operation, offset,
-                     ApiError{api_error_code(response.error_code),
-                              without_statement_prefix(response.message, response.failed_statement)});
+    const ApiError error{api_error_code(response.error_code),
+                         without_statement_prefix(response.message, response.failed_statement)};
+    add_failed_batch(operation, offset, error,
+                     response.failed_statement < 0 ? absl::StrCat("the transaction failed ", error.message) : "");
   }
 
   void add_query(const Operation& operation, const OperationOutcome& outcome) {

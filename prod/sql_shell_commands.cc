@@ -1,6 +1,8 @@
 // The shell's dot commands. Schema commands are ordinary reads of
-// sqlite_master at the shell's consistency level; ReefDB's own bookkeeping
-// table (reef_sessions, the exactly-once sessions) is left out.
+// sqlite_master at the shell's consistency level. ReefDB's own bookkeeping
+// (the exactly-once sessions) lives outside the user's schema, so
+// sqlite_master shows none of it; the reef_sessions filter stays for servers
+// from before that change, which kept the table in main.
 #include <ostream>
 #include <vector>
 

@@ -228,6 +228,13 @@ int authorize(void* arg, int action, const char* a1, const char* a2, const char*
     default:
       break;
   }
+  // The state machine's own schema (sessions): neither readable nor
+  // writable by client SQL, whatever the action (after the
+  // refusals above, whose reasons say more).
+  if (database != nullptr && absl::EqualsIgnoreCase(database, kInternalSchema)) {
+    return deny(context, absl::StrCat("the ", kInternalSchema,
+                                      " schema is reserved for the state machine; client SQL cannot use it"));
+  }
   for (const char* table : tables_of(action, a1, a2)) {
     if (is_reserved_name(table)) {
       return deny(context, absl::StrCat("'", table, "': names starting with reef_ are reserved for the state machine"));
@@ -322,8 +329,13 @@ absl::Status install_determinism(sqlite3* db, ExecutionContext* context, int64_t
       {SQLITE_DBCONFIG_ENABLE_LOAD_EXTENSION, 0, "load extension off"},
       {SQLITE_DBCONFIG_DEFENSIVE, 1, "defensive"},
       {SQLITE_DBCONFIG_TRUSTED_SCHEMA, 0, "untrusted schema"},
-      {SQLITE_DBCONFIG_DQS_DML, 0, "no double-quoted strings in DML"},
-      {SQLITE_DBCONFIG_DQS_DDL, 0, "no double-quoted strings in DDL"},
+      // Double-quoted string literals ("fiona" where no column of that name
+      // is in scope) are on, as in stock SQLite and rqlite, whose docs and
+      // clients rely on them. Still deterministic: whether "x" is a column or
+      // a string is decided at prepare time from the schema alone, and every
+      // replica has the same schema at the same log index.
+      {SQLITE_DBCONFIG_DQS_DML, 1, "double-quoted strings in DML"},
+      {SQLITE_DBCONFIG_DQS_DDL, 1, "double-quoted strings in DDL"},
       {SQLITE_DBCONFIG_ENABLE_FKEY, 1, "foreign keys on"},
       {SQLITE_DBCONFIG_ENABLE_TRIGGER, 1, "triggers on"},
       {SQLITE_DBCONFIG_ENABLE_VIEW, 1, "views on"},

@@ -16,7 +16,8 @@
 //  - Connection state that a snapshot does not carry (temp schema, pragmas,
 //    attached databases, changes()/total_changes(), loaded extensions,
 //    planner statistics) is refused by the authorizer, as is transaction
-//    control inside a batch and any access to the reserved "reef_" tables.
+//    control inside a batch, any access to the reserved "reef_" tables and
+//    to the internal schema where the state machine keeps its own tables.
 //  - Files: the VFS refuses to open any file; the database lives in memory
 //    (memdb) and temporary storage is kept in memory.
 //  - Runaway statements: a deterministic budget of virtual-machine steps per
@@ -33,6 +34,12 @@
 #include "absl/status/statusor.h"
 
 namespace reef::statemachine {
+
+// The schema the state machine's own tables live in, attached to every
+// connection (see sql_database.h). Users cannot ATTACH and names starting
+// with reef_ are reserved, so no user object can mean it; the authorizer
+// refuses client SQL any action on it.
+inline constexpr const char* kInternalSchema = "reef_internal";
 
 // What the SQL being prepared or run is allowed to do.
 enum class AccessMode {

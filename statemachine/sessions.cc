@@ -21,16 +21,48 @@ absl::Status step_done(Database& db, sqlite3_stmt* stmt, absl::string_view what)
 
 }  // namespace
 
-absl::Status Sessions::create_schema(Database& db) {
-  return db.exec_internal(
-      "CREATE TABLE reef_sessions("
-      "client_id INTEGER PRIMARY KEY, last_sequence INTEGER NOT NULL, "
-      "last_active_ms INTEGER NOT NULL, response BLOB NOT NULL);"
-      "CREATE INDEX reef_sessions_by_activity ON reef_sessions(last_active_ms, client_id);");
+// The table's definition. Created by name inside kInternalSchema.
+constexpr const char* kCreateSessions =
+    "CREATE TABLE reef_internal.reef_sessions("
+    "client_id INTEGER PRIMARY KEY, last_sequence INTEGER NOT NULL, "
+    "last_active_ms INTEGER NOT NULL, response BLOB NOT NULL);"
+    "CREATE INDEX reef_internal.reef_sessions_by_activity ON reef_sessions(last_active_ms, client_id);";
+
+absl::Status Sessions::create_schema(Database& db) { return db.exec_internal(kCreateSessions); }
+
+absl::Status Sessions::adopt_schema(Database& db) {
+  auto found = db.internal_statement(
+      "SELECT (SELECT count(*) FROM main.sqlite_schema WHERE type = 'table' AND name = 'reef_sessions'), "
+      "(SELECT count(*) FROM reef_internal.sqlite_schema WHERE type = 'table' AND name = 'reef_sessions')");
+  if (!found.ok()) return found.status();
+  bool in_main = false;
+  bool in_internal = false;
+  {
+    StatementResetter reset(*found);
+    if (sqlite3_step(*found) != SQLITE_ROW) {
+      return absl::DataLossError(absl::StrCat("looking for the sessions table: ", sqlite_error(db.handle())));
+    }
+    in_main = sqlite3_column_int64(*found, 0) > 0;
+    in_internal = sqlite3_column_int64(*found, 1) > 0;
+  }
+  if (in_internal && !in_main) return absl::OkStatus();
+  if (in_internal && in_main) {
+    return absl::DataLossError("snapshot has a sessions table in both main and the internal schema");
+  }
+  if (!in_main) return absl::DataLossError("snapshot has no sessions table");
+  // The layout before the internal schema: move the table, rows in key
+  // order, in one transaction. Every replica that restores such a snapshot
+  // does the same, and the state hash covers rows, not pages.
+  return db.exec_internal(absl::StrCat(
+      "BEGIN;", kCreateSessions,
+      "INSERT INTO reef_internal.reef_sessions SELECT client_id, last_sequence, last_active_ms, response "
+      "FROM main.reef_sessions ORDER BY client_id;"
+      "DROP TABLE main.reef_sessions;"
+      "COMMIT;"));
 }
 
 absl::Status Sessions::load(Database& db) {
-  auto stmt = db.internal_statement("SELECT count(*), min(last_active_ms) FROM reef_sessions");
+  auto stmt = db.internal_statement("SELECT count(*), min(last_active_ms) FROM reef_internal.reef_sessions");
   if (!stmt.ok()) return absl::DataLossError(absl::StrCat("no sessions table: ", stmt.status().message()));
   StatementResetter reset(*stmt);
   if (sqlite3_step(*stmt) != SQLITE_ROW) {
@@ -44,7 +76,7 @@ absl::Status Sessions::load(Database& db) {
 }
 
 absl::Status Sessions::reload_oldest(Database& db) {
-  auto stmt = db.internal_statement("SELECT min(last_active_ms) FROM reef_sessions");
+  auto stmt = db.internal_statement("SELECT min(last_active_ms) FROM reef_internal.reef_sessions");
   if (!stmt.ok()) return stmt.status();
   StatementResetter reset(*stmt);
   if (sqlite3_step(*stmt) != SQLITE_ROW) return absl::InternalError(sqlite_error(db.handle()));
@@ -57,7 +89,7 @@ absl::Status Sessions::expire(Database& db, int64_t now_ms) {
   // Saturating: a timestamp near INT64_MIN expires nothing.
   const int64_t cutoff = now_ms < INT64_MIN + options_.ttl_ms ? INT64_MIN : now_ms - options_.ttl_ms;
   if (cutoff <= staged_.oldest_active_lower_bound_ms) return absl::OkStatus();  // nothing that old
-  auto stmt = db.internal_statement("DELETE FROM reef_sessions WHERE last_active_ms < ?1");
+  auto stmt = db.internal_statement("DELETE FROM reef_internal.reef_sessions WHERE last_active_ms < ?1");
   if (!stmt.ok()) return stmt.status();
   StatementResetter reset(*stmt);
   sqlite3_bind_int64(*stmt, 1, cutoff);
@@ -70,7 +102,7 @@ absl::Status Sessions::expire(Database& db, int64_t now_ms) {
 
 absl::StatusOr<SessionLookup> Sessions::lookup(Database& db, CommandId id) {
   REEF_ASSERT(id.client_id != 0, "client 0 has no session");
-  auto stmt = db.internal_statement("SELECT last_sequence, response FROM reef_sessions WHERE client_id = ?1");
+  auto stmt = db.internal_statement("SELECT last_sequence, response FROM reef_internal.reef_sessions WHERE client_id = ?1");
   if (!stmt.ok()) return stmt.status();
   StatementResetter reset(*stmt);
   sqlite3_bind_int64(*stmt, 1, as_sql(id.client_id));
@@ -92,8 +124,8 @@ absl::StatusOr<SessionLookup> Sessions::lookup(Database& db, CommandId id) {
 
 absl::Status Sessions::evict_oldest(Database& db, uint64_t how_many) {
   auto stmt = db.internal_statement(
-      "DELETE FROM reef_sessions WHERE client_id IN "
-      "(SELECT client_id FROM reef_sessions ORDER BY last_active_ms, client_id LIMIT ?1)");
+      "DELETE FROM reef_internal.reef_sessions WHERE client_id IN "
+      "(SELECT client_id FROM reef_internal.reef_sessions ORDER BY last_active_ms, client_id LIMIT ?1)");
   if (!stmt.ok()) return stmt.status();
   StatementResetter reset(*stmt);
   sqlite3_bind_int64(*stmt, 1, static_cast<int64_t>(how_many));
@@ -111,7 +143,7 @@ absl::Status Sessions::record(Database& db, CommandId id, int64_t now_ms, bool e
     if (auto status = evict_oldest(db, staged_.count - options_.max_sessions + 1); !status.ok()) return status;
   }
   auto stmt = db.internal_statement(
-      "INSERT INTO reef_sessions(client_id, last_sequence, last_active_ms, response) VALUES (?1, ?2, ?3, ?4) "
+      "INSERT INTO reef_internal.reef_sessions(client_id, last_sequence, last_active_ms, response) VALUES (?1, ?2, ?3, ?4) "
       "ON CONFLICT(client_id) DO UPDATE SET last_sequence = excluded.last_sequence, "
       "last_active_ms = excluded.last_active_ms, response = excluded.response");
   if (!stmt.ok()) return stmt.status();

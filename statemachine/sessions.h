@@ -1,8 +1,10 @@
 // Exactly-once client sessions (Raft thesis §6.3), kept in the replicated
-// database itself so that they change in the same transaction as the batch
-// and travel inside snapshots:
+// database's internal schema (kInternalSchema, attached to the same
+// connection; see sql_database.h) so that they change in the same
+// transaction as the batch and travel inside snapshots, while the user's
+// schema shows none of it:
 //
-//   reef_sessions(client_id INTEGER PRIMARY KEY,  -- u64 stored bit-cast
+//   reef_internal.reef_sessions(client_id INTEGER PRIMARY KEY,  -- u64 stored bit-cast
 //                 last_sequence INTEGER,          -- u64 stored bit-cast
 //                 last_active_ms INTEGER,         -- leader timestamp
 //                 response BLOB)                  -- the stored BatchResponse
@@ -50,6 +52,10 @@ class Sessions {
   explicit Sessions(SessionOptions options) : options_(options) {}
 
   static absl::Status create_schema(Database& db);
+  // After a restore: OK when the internal schema has the table. A snapshot
+  // of the older layout has it in main instead: it is moved (rows and all,
+  // deterministically). DATA_LOSS when there is none.
+  static absl::Status adopt_schema(Database& db);
   // Recomputes the in-memory counts from the table (after open or restore).
   // DATA_LOSS if the table is missing.
   absl::Status load(Database& db);

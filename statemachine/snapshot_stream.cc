@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
 #include <vector>
 
@@ -16,7 +17,8 @@ namespace reef::statemachine {
 namespace {
 
 constexpr char kMagic[8] = {'R', 'E', 'E', 'F', 'S', 'M', 'D', 'B'};
-constexpr uint32_t kVersion = 1;
+constexpr uint32_t kVersion = 2;
+constexpr uint32_t kOldestReadableVersion = 1;  // sessions inside the main image
 
 void put_u32(char* p, uint32_t v) {
   for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
@@ -50,7 +52,7 @@ std::string encode_meta(const StateSnapshotMeta& meta) {
   auto version = fbb.CreateString(sqlite3_libversion());
   auto root = fbs::CreateStateSnapshotMeta(fbb, meta.raft.index.value(), meta.raft.term.value(), voters, outgoing,
                                            learners, meta.last_command.client_id, meta.last_command.sequence,
-                                           meta.last_timestamp_ms, version);
+                                           meta.last_timestamp_ms, version, meta.internal_image_len);
   fbs::FinishStateSnapshotMetaBuffer(fbb, root);
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }
@@ -88,23 +90,33 @@ absl::StatusOr<StateSnapshotMeta> decode_meta(const std::string& bytes) {
   meta.raft.configuration.learners = *std::move(learners);
   meta.last_command = CommandId{in->last_client_id(), in->last_sequence()};
   meta.last_timestamp_ms = in->last_timestamp_ms();
+  meta.internal_image_len = in->internal_image_len();
   return meta;
 }
 
 }  // namespace
 
-ImageSnapshot::ImageSnapshot(const StateSnapshotMeta& meta, DatabaseImage image)
-    : meta_(meta), image_(std::move(image)) {
+ImageSnapshot::ImageSnapshot(const StateSnapshotMeta& meta, DatabaseImages images)
+    : meta_(meta), images_(std::move(images)) {
+  meta_.internal_image_len = static_cast<uint64_t>(images_.internal.size);
   const std::string meta_bytes = encode_meta(meta_);
   REEF_ASSERT(meta_bytes.size() <= kMaxMetaBytes, "snapshot meta of ", meta_bytes.size(), " bytes");
+  XXH3_state_t* hash = XXH3_createState();
+  REEF_ASSERT(hash != nullptr, "XXH3_createState failed");
+  XXH3_64bits_reset(hash);
+  for (const DatabaseImage* image : {&images_.main, &images_.internal}) {
+    XXH3_64bits_update(hash, image->bytes.get(), static_cast<size_t>(image->size));
+  }
+  const uint64_t images_checksum = XXH3_64bits_digest(hash);
+  XXH3_freeState(hash);
   prefix_.resize(kSnapshotHeaderBytes);
   char* h = prefix_.data();
   std::memcpy(h, kMagic, sizeof(kMagic));
   put_u32(h + 8, kVersion);
   put_u32(h + 12, static_cast<uint32_t>(meta_bytes.size()));
-  put_u64(h + 16, static_cast<uint64_t>(image_.size));
+  put_u64(h + 16, static_cast<uint64_t>(images_.main.size + images_.internal.size));
   put_u64(h + 24, XXH3_64bits(meta_bytes.data(), meta_bytes.size()));
-  put_u64(h + 32, XXH3_64bits(image_.bytes.get(), static_cast<size_t>(image_.size)));
+  put_u64(h + 32, images_checksum);
   put_u64(h + 40, XXH3_64bits(h, 40));
   prefix_ += meta_bytes;
 }
@@ -114,16 +126,22 @@ absl::StatusOr<std::optional<std::string>> ImageSnapshot::next_chunk(uint64_t ma
   if (position_ >= size_bytes()) return std::optional<std::string>();
   std::string chunk;
   chunk.reserve(static_cast<size_t>(std::min(max_bytes, size_bytes() - position_)));
-  if (position_ < prefix_.size()) {
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(max_bytes, prefix_.size() - position_));
-    chunk.append(prefix_, static_cast<size_t>(position_), n);
-    position_ += n;
-  }
-  if (chunk.size() < max_bytes && position_ < size_bytes()) {
-    const uint64_t offset = position_ - prefix_.size();
-    const size_t n = static_cast<size_t>(std::min<uint64_t>(max_bytes - chunk.size(), size_bytes() - position_));
-    chunk.append(reinterpret_cast<const char*>(image_.bytes.get()) + offset, n);
-    position_ += n;
+  // The stream is three segments back to back: prefix, main image, internal image.
+  const std::array<absl::string_view, 3> segments = {
+      absl::string_view(prefix_),
+      absl::string_view(reinterpret_cast<const char*>(images_.main.bytes.get()),
+                        static_cast<size_t>(images_.main.size)),
+      absl::string_view(reinterpret_cast<const char*>(images_.internal.bytes.get()),
+                        static_cast<size_t>(images_.internal.size))};
+  uint64_t segment_start = 0;
+  for (absl::string_view segment : segments) {
+    const uint64_t segment_end = segment_start + segment.size();
+    if (chunk.size() < max_bytes && position_ >= segment_start && position_ < segment_end) {
+      const size_t n = static_cast<size_t>(std::min<uint64_t>(max_bytes - chunk.size(), segment_end - position_));
+      chunk.append(segment.data() + (position_ - segment_start), n);
+      position_ += n;
+    }
+    segment_start = segment_end;
   }
   return std::optional<std::string>(std::move(chunk));
 }
@@ -142,8 +160,9 @@ absl::Status SnapshotDecoder::parse_header() {
     return absl::InvalidArgumentError("not a ReefDB state-machine snapshot (bad magic)");
   }
   if (get_u64(h + 40) != XXH3_64bits(h, 40)) return absl::DataLossError("snapshot header checksum mismatch");
-  if (const uint32_t version = get_u32(h + 8); version != kVersion) {
-    return absl::InvalidArgumentError(absl::StrCat("snapshot format version ", version, " is not supported (", kVersion, ")"));
+  if (const uint32_t version = get_u32(h + 8); version < kOldestReadableVersion || version > kVersion) {
+    return absl::InvalidArgumentError(absl::StrCat("snapshot format version ", version, " is not supported (",
+                                                   kOldestReadableVersion, " to ", kVersion, ")"));
   }
   meta_len_ = get_u32(h + 12);
   image_len_ = get_u64(h + 16);
@@ -165,6 +184,10 @@ absl::Status SnapshotDecoder::parse_meta() {
   }
   auto meta = decode_meta(meta_bytes);
   if (!meta.ok()) return meta.status();
+  if (meta->internal_image_len > image_len_) {
+    return absl::InvalidArgumentError(absl::StrCat("snapshot meta: internal image of ", meta->internal_image_len,
+                                                   " bytes in an image region of ", image_len_));
+  }
   meta_ = *std::move(meta);
   if (image_len_ == 0) return absl::OkStatus();
   image_.bytes.reset(static_cast<unsigned char*>(sqlite3_malloc64(image_len_)));
@@ -200,7 +223,7 @@ absl::Status SnapshotDecoder::add(absl::string_view bytes) {
   return absl::OkStatus();
 }
 
-absl::StatusOr<std::pair<StateSnapshotMeta, DatabaseImage>> SnapshotDecoder::finish() {
+absl::StatusOr<std::pair<StateSnapshotMeta, DatabaseImages>> SnapshotDecoder::finish() {
   if (!dead_.ok()) return dead_;
   if (!meta_.has_value() || image_received_ != image_len_) {
     return dead_ = absl::InvalidArgumentError(absl::StrCat("snapshot stream ended early: ", image_received_, " of ",
@@ -208,7 +231,21 @@ absl::StatusOr<std::pair<StateSnapshotMeta, DatabaseImage>> SnapshotDecoder::fin
   }
   if (XXH3_64bits_digest(hash_) != image_checksum_) return dead_ = absl::DataLossError("snapshot image checksum mismatch");
   dead_ = absl::FailedPreconditionError("snapshot already finished");
-  return std::make_pair(*std::move(meta_), std::move(image_));
+  // The main image keeps the buffer (its tail, the internal image, is
+  // copied out: the sessions are small next to the user's data).
+  DatabaseImages images;
+  const uint64_t internal_len = meta_->internal_image_len;
+  if (internal_len > 0) {
+    images.internal.bytes.reset(static_cast<unsigned char*>(sqlite3_malloc64(internal_len)));
+    if (images.internal.bytes == nullptr) {
+      return absl::ResourceExhaustedError(absl::StrCat("cannot allocate ", internal_len, " bytes for the internal image"));
+    }
+    std::memcpy(images.internal.bytes.get(), image_.bytes.get() + (image_len_ - internal_len), internal_len);
+    images.internal.size = static_cast<int64_t>(internal_len);
+  }
+  images.main = std::move(image_);
+  images.main.size = static_cast<int64_t>(image_len_ - internal_len);
+  return std::make_pair(*std::move(meta_), std::move(images));
 }
 
 }  // namespace reef::statemachine

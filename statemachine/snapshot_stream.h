@@ -4,16 +4,19 @@
 //
 //   header, 48 bytes
 //     0  magic           8 bytes "REEFSMDB"
-//     8  version         u32 (1)
+//     8  version         u32 (2; 1 is still read)
 //     12 meta_len        u32 at most kMaxMetaBytes
-//     16 image_len       u64 bytes of the SQLite database image
+//     16 image_len       u64 bytes of the SQLite database images
 //     24 meta_checksum   u64 XXH3-64 of the meta bytes
 //     32 image_checksum  u64 XXH3-64 of the image bytes
 //     40 header_checksum u64 XXH3-64 of bytes [0, 40)
 //   meta, meta_len bytes: FlatBuffers StateSnapshotMeta (state_snapshot.fbs)
 //     applied index and term, configuration, last command id, last leader
-//     timestamp
-//   image, image_len bytes: sqlite3_serialize() of the main database
+//     timestamp, and (version 2) internal_image_len
+//   images, image_len bytes: sqlite3_serialize() of the main database (the
+//     user's), then (version 2) of the internal schema (sessions; see
+//     sql_database.h), internal_image_len bytes. Version 1 had only the main
+//     image, with the sessions table inside it; a restore moves it.
 //
 // The decoder checks the header as soon as its 48 bytes are in, the meta as
 // soon as it is complete, bounds the image by the receiver's limit before
@@ -45,19 +48,24 @@ struct StateSnapshotMeta {
   raft::SnapshotMeta raft;
   CommandId last_command;
   int64_t last_timestamp_ms = 0;
+  // Bytes of the internal schema's image at the end of the image region (0
+  // in a version 1 stream). Set by ImageSnapshot from its images.
+  uint64_t internal_image_len = 0;
 };
 
-// A snapshot ready to stream: the header and meta, then the image copy.
+// A snapshot ready to stream: the header and meta, then the image copies.
 class ImageSnapshot final : public raft::StateMachineSnapshot {
  public:
-  ImageSnapshot(const StateSnapshotMeta& meta, DatabaseImage image);
+  ImageSnapshot(const StateSnapshotMeta& meta, DatabaseImages images);
   const raft::SnapshotMeta& meta() const override { return meta_.raft; }
-  uint64_t size_bytes() const override { return prefix_.size() + static_cast<uint64_t>(image_.size); }
+  uint64_t size_bytes() const override {
+    return prefix_.size() + static_cast<uint64_t>(images_.main.size + images_.internal.size);
+  }
   absl::StatusOr<std::optional<std::string>> next_chunk(uint64_t max_bytes) override;
 
  private:
   StateSnapshotMeta meta_;
-  DatabaseImage image_;
+  DatabaseImages images_;
   std::string prefix_;  // header + meta
   uint64_t position_ = 0;
 };
@@ -72,8 +80,9 @@ class SnapshotDecoder {
   SnapshotDecoder& operator=(const SnapshotDecoder&) = delete;
 
   absl::Status add(absl::string_view bytes);
-  // The meta and image of a complete, verified stream. Once only.
-  absl::StatusOr<std::pair<StateSnapshotMeta, DatabaseImage>> finish();
+  // The meta and images of a complete, verified stream. Once only. The
+  // internal image is empty for a version 1 stream.
+  absl::StatusOr<std::pair<StateSnapshotMeta, DatabaseImages>> finish();
 
  private:
   absl::Status add_prefix(absl::string_view& bytes);

@@ -33,42 +33,57 @@ Database::~Database() {
 
 absl::StatusOr<std::unique_ptr<Database>> Database::open_empty(const DatabaseOptions& options) {
   std::unique_ptr<Database> database(new Database(options));
-  if (auto status = database->open(DatabaseImage{}); !status.ok()) return status;
+  if (auto status = database->open(DatabaseImages{}); !status.ok()) return status;
   return database;
 }
 
-absl::StatusOr<std::unique_ptr<Database>> Database::open_image(const DatabaseOptions& options, DatabaseImage image) {
+absl::StatusOr<std::unique_ptr<Database>> Database::open_image(const DatabaseOptions& options, DatabaseImages images) {
   std::unique_ptr<Database> database(new Database(options));
-  if (auto status = database->open(std::move(image)); !status.ok()) return status;
-  // Parse the schema now so that a damaged image fails the restore, not a
+  if (auto status = database->open(std::move(images)); !status.ok()) return status;
+  // Parse both schemas now so that a damaged image fails the restore, not a
   // later apply.
-  auto check = database->internal_statement("SELECT count(*) FROM sqlite_schema");
-  if (!check.ok()) return absl::DataLossError(absl::StrCat("snapshot image is not a database: ", check.status().message()));
-  StatementResetter reset(*check);
-  if (sqlite3_step(*check) != SQLITE_ROW) {
-    return absl::DataLossError(absl::StrCat("snapshot image is not a database: ", sqlite_error(database->db_)));
+  for (const char* schema : {"main", kInternalSchema}) {
+    auto check = database->internal_statement(absl::StrCat("SELECT count(*) FROM \"", schema, "\".sqlite_schema"));
+    if (!check.ok()) {
+      return absl::DataLossError(absl::StrCat("snapshot image of ", schema, " is not a database: ", check.status().message()));
+    }
+    StatementResetter reset(*check);
+    if (sqlite3_step(*check) != SQLITE_ROW) {
+      return absl::DataLossError(absl::StrCat("snapshot image of ", schema, " is not a database: ", sqlite_error(database->db_)));
+    }
   }
   return database;
 }
 
-absl::Status Database::open(DatabaseImage image) {
+absl::Status Database::open(DatabaseImages images) {
   auto vfs = DeterministicVfs::create(context_.get());
   if (!vfs.ok()) return vfs.status();
   vfs_ = *std::move(vfs);
   int rc = sqlite3_open_v2(":memory:", &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
                            vfs_->name());
   if (rc != SQLITE_OK) return absl::InternalError(absl::StrCat("opening SQLite: ", sqlite3_errstr(rc)));
-  // memdb keeps the whole database in one buffer, which sqlite3_serialize
-  // copies in one memcpy and sqlite3_deserialize adopts without a copy.
-  // With no image, the buffer starts empty.
-  const int64_t size = image.size;
-  rc = sqlite3_deserialize(db_, "main", image.bytes.release(), size, size,
-                           SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
-  if (rc != SQLITE_OK) return absl::DataLossError(absl::StrCat("loading database image: ", sqlite_error(db_)));
+  // Attached before install_determinism() closes ATTACH for good (the
+  // ATTACHED limit drops to 0 there; an existing attachment stays).
+  if (auto status = exec_internal(absl::StrCat("ATTACH ':memory:' AS ", kInternalSchema)); !status.ok()) return status;
+  if (auto status = load_image("main", std::move(images.main)); !status.ok()) return status;
+  if (auto status = load_image(kInternalSchema, std::move(images.internal)); !status.ok()) return status;
   sqlite3_int64 limit = options_.max_database_bytes;
   sqlite3_file_control(db_, "main", SQLITE_FCNTL_SIZE_LIMIT, &limit);
   if (auto status = install_determinism(db_, context_.get(), options_.max_value_bytes); !status.ok()) return status;
   return exec_internal("PRAGMA temp_store = MEMORY");
+}
+
+absl::Status Database::load_image(const char* schema, DatabaseImage image) {
+  // memdb keeps the whole database in one buffer, which sqlite3_serialize
+  // copies in one memcpy and sqlite3_deserialize adopts without a copy.
+  // With no image, the buffer starts empty.
+  const int64_t size = image.size;
+  const int rc = sqlite3_deserialize(db_, schema, image.bytes.release(), size, size,
+                                     SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
+  if (rc != SQLITE_OK) {
+    return absl::DataLossError(absl::StrCat("loading the ", schema, " database image: ", sqlite_error(db_)));
+  }
+  return absl::OkStatus();
 }
 
 absl::Status Database::exec_internal(absl::string_view sql) {
@@ -179,11 +194,18 @@ SqlFailure Database::failure_from(int rc) const {
   return failure;
 }
 
-absl::StatusOr<DatabaseImage> Database::serialize() const {
-  sqlite3_int64 size = 0;
-  unsigned char* bytes = sqlite3_serialize(db_, "main", &size, 0);
-  if (bytes == nullptr) return absl::ResourceExhaustedError("serializing the database: out of memory");
-  return DatabaseImage{std::unique_ptr<unsigned char, SqliteFree>(bytes), size};
+absl::StatusOr<DatabaseImages> Database::serialize() const {
+  DatabaseImages images;
+  for (auto [schema, image] : {std::pair{"main", &images.main}, std::pair{kInternalSchema, &images.internal}}) {
+    sqlite3_int64 size = 0;
+    unsigned char* bytes = sqlite3_serialize(db_, schema, &size, 0);
+    if (bytes == nullptr && size == 0) continue;  // an empty database: an empty image
+    if (bytes == nullptr) {
+      return absl::ResourceExhaustedError(absl::StrCat("serializing the ", schema, " database: out of memory"));
+    }
+    *image = DatabaseImage{std::unique_ptr<unsigned char, SqliteFree>(bytes), size};
+  }
+  return images;
 }
 
 }  // namespace reef::statemachine

@@ -1,7 +1,22 @@
 // Database: one configured SQLite connection holding ReefDB's replicated
 // state in memory (memdb), with its deterministic VFS and execution context
 // (determinism.h) and caches of prepared statements. A state machine holds
-// one; a restore builds a second from a snapshot image and swaps it in.
+// one; a restore builds a second from snapshot images and swaps it in.
+//
+// Two schemas on the one connection. `main` holds the user's objects only,
+// so sqlite_master, the shell's .tables and a client's "drop every table"
+// loop see nothing of ReefDB's. The state machine's own tables (the
+// exactly-once sessions) live in a second in-memory database attached as
+// kInternalSchema, which client SQL can neither read nor write (the
+// authorizer refuses any action on it). A transaction covers every database
+// attached to a connection, so a batch's writes and its session record
+// commit or roll back together, and a snapshot carries both images.
+//
+// When the database moves to disk: a commit across two attached database
+// FILES is atomic only in rollback-journal mode (SQLite then writes a
+// super-journal); in WAL mode each file commits on its own and a crash can
+// keep one without the other. Keep rollback-journal mode, or move the
+// internal tables back into the main file, before making that change.
 #pragma once
 
 #include <sqlite3.h>
@@ -36,6 +51,14 @@ struct DatabaseImage {
   int64_t size = 0;
 };
 
+// Images of both schemas. An empty internal image opens an empty internal
+// schema (a new database, or a snapshot of the layout before the internal
+// schema existed, whose sessions table is still in main).
+struct DatabaseImages {
+  DatabaseImage main;
+  DatabaseImage internal;
+};
+
 // Sets the context's access mode for a scope and restores the previous one.
 class ModeScope {
  public:
@@ -56,7 +79,7 @@ class Database {
   static absl::StatusOr<std::unique_ptr<Database>> open_empty(const DatabaseOptions& options);
   // Takes ownership of `image`, which must come from sqlite3_malloc64.
   // DATA_LOSS when the bytes are not a usable database.
-  static absl::StatusOr<std::unique_ptr<Database>> open_image(const DatabaseOptions& options, DatabaseImage image);
+  static absl::StatusOr<std::unique_ptr<Database>> open_image(const DatabaseOptions& options, DatabaseImages images);
   ~Database();
   Database(const Database&) = delete;
   Database& operator=(const Database&) = delete;
@@ -77,12 +100,13 @@ class Database {
   // The failure for a client statement that just returned `rc`.
   SqlFailure failure_from(int rc) const;
 
-  // A copy of the current image (stays valid while the database changes).
-  absl::StatusOr<DatabaseImage> serialize() const;
+  // Copies of the current images (stay valid while the database changes).
+  absl::StatusOr<DatabaseImages> serialize() const;
 
  private:
   explicit Database(const DatabaseOptions& options);
-  absl::Status open(DatabaseImage image);
+  absl::Status open(DatabaseImages images);
+  absl::Status load_image(const char* schema, DatabaseImage image);
 
   DatabaseOptions options_;
   // Declaration order is destruction order in reverse: statements, then the

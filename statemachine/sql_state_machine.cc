@@ -406,9 +406,10 @@ absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> SqlStateMachine::begi
   return std::unique_ptr<raft::StateMachineRestore>(new SqlRestore(this, options_.max_snapshot_image_bytes));
 }
 
-absl::StatusOr<raft::SnapshotMeta> SqlStateMachine::install(StateSnapshotMeta meta, DatabaseImage image) {
-  auto db = Database::open_image(options_.database, std::move(image));
+absl::StatusOr<raft::SnapshotMeta> SqlStateMachine::install(StateSnapshotMeta meta, DatabaseImages images) {
+  auto db = Database::open_image(options_.database, std::move(images));
   if (!db.ok()) return db.status();
+  if (auto status = Sessions::adopt_schema(**db); !status.ok()) return status;
   auto sessions = std::make_unique<Sessions>(options_.sessions);
   if (auto status = sessions->load(**db); !status.ok()) return status;
   // Everything that can fail has; the swap cannot.

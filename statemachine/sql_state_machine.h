@@ -37,7 +37,7 @@ class Database;
 class Sessions;
 struct SessionLookup;
 struct StateSnapshotMeta;
-struct DatabaseImage;
+struct DatabaseImages;
 
 struct SqlStateMachineOptions {
   DatabaseOptions database;
@@ -107,7 +107,7 @@ class SqlStateMachine final : public raft::StateMachine {
   uint64_t session_count() const;
 
   // Replaces the whole state (used by the restore object).
-  absl::StatusOr<raft::SnapshotMeta> install(StateSnapshotMeta meta, DatabaseImage image);
+  absl::StatusOr<raft::SnapshotMeta> install(StateSnapshotMeta meta, DatabaseImages images);
 
  private:
   SqlStateMachine(SqlStateMachineOptions options, std::unique_ptr<Database> db, std::unique_ptr<Sessions> sessions);

@@ -105,53 +105,69 @@ absl::StatusOr<std::vector<std::string>> strings(sqlite3* db, const std::string&
   return out;
 }
 
-// The SELECT that lists a table's rows in key order.
-absl::StatusOr<std::string> ordered_select(sqlite3* db, const std::string& table) {
-  const std::string literal = absl::StrCat("'", absl::StrReplaceAll(table, {{"'", "''"}}), "'");
-  auto without_rowid = strings(db, absl::StrCat("SELECT wr FROM pragma_table_list(", literal, ") WHERE schema = 'main'"));
+// The SELECT that lists the rows of `schema`.`table` in key order.
+absl::StatusOr<std::string> ordered_select(sqlite3* db, const std::string& schema, const std::string& table) {
+  const auto literal = [](const std::string& text) {
+    return absl::StrCat("'", absl::StrReplaceAll(text, {{"'", "''"}}), "'");
+  };
+  const std::string args = absl::StrCat(literal(table), ", ", literal(schema));
+  const std::string qualified = absl::StrCat(quoted(schema), ".", quoted(table));
+  auto without_rowid = strings(
+      db, absl::StrCat("SELECT wr FROM pragma_table_list(", literal(table), ") WHERE schema = ", literal(schema)));
   if (!without_rowid.ok()) return without_rowid.status();
   if (!without_rowid->empty() && without_rowid->front() == "1") {
-    auto keys = strings(db, absl::StrCat("SELECT name FROM pragma_table_info(", literal, ") WHERE pk > 0 ORDER BY pk"));
+    auto keys = strings(db, absl::StrCat("SELECT name FROM pragma_table_info(", args, ") WHERE pk > 0 ORDER BY pk"));
     if (!keys.ok()) return keys.status();
     std::vector<std::string> quoted_keys;
     for (const std::string& key : *keys) quoted_keys.push_back(quoted(key));
-    return absl::StrCat("SELECT * FROM ", quoted(table), " ORDER BY ", absl::StrJoin(quoted_keys, ", "));
+    return absl::StrCat("SELECT * FROM ", qualified, " ORDER BY ", absl::StrJoin(quoted_keys, ", "));
   }
-  auto columns = strings(db, absl::StrCat("SELECT name FROM pragma_table_xinfo(", literal, ")"));
+  auto columns = strings(db, absl::StrCat("SELECT name FROM pragma_table_xinfo(", args, ")"));
   if (!columns.ok()) return columns.status();
   for (const char* alias : {"rowid", "_rowid_", "oid"}) {
     bool shadowed = false;
     for (const std::string& column : *columns) shadowed = shadowed || absl::EqualsIgnoreCase(column, alias);
-    if (!shadowed) return absl::StrCat("SELECT ", alias, ", * FROM ", quoted(table), " ORDER BY ", alias);
+    if (!shadowed) return absl::StrCat("SELECT ", alias, ", * FROM ", qualified, " ORDER BY ", alias);
   }
   // Every rowid alias is a column name: the rowid cannot be named, but a
   // full scan of a rowid table still visits rows in rowid order.
-  return absl::StrCat("SELECT * FROM ", quoted(table));
+  return absl::StrCat("SELECT * FROM ", qualified);
+}
+
+// The schema, then every table's rows, of one attached schema.
+absl::Status hash_schema(sqlite3* db, const std::string& schema, Hasher* hasher) {
+  const std::string master = absl::StrCat(quoted(schema), ".sqlite_schema");
+  hasher->tag('S');
+  if (auto rows = hash_rows(db, absl::StrCat("SELECT type, name, tbl_name, sql FROM ", master, " ORDER BY type, name"),
+                            hasher);
+      !rows.ok()) {
+    return rows.status();
+  }
+  auto tables = strings(db, absl::StrCat("SELECT name FROM ", master,
+                                         " WHERE type = 'table' "
+                                         "AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"));
+  if (!tables.ok()) return tables.status();
+  for (const std::string& table : *tables) {
+    auto select = ordered_select(db, schema, table);
+    if (!select.ok()) return select.status();
+    hasher->tag('T');
+    hasher->bytes(table.data(), table.size());
+    auto rows = hash_rows(db, *select, hasher);
+    if (!rows.ok()) return rows.status();
+    hasher->u64(*rows);
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace
 
 absl::StatusOr<uint64_t> compute_state_hash(Database& database) {
   ModeScope scope(database.context(), AccessMode::kInternal);
-  sqlite3* db = database.handle();
   Hasher hasher;
-  hasher.tag('S');
-  if (auto schema = hash_rows(db, "SELECT type, name, tbl_name, sql FROM sqlite_schema ORDER BY type, name", &hasher);
-      !schema.ok()) {
-    return schema.status();
-  }
-  auto tables = strings(db,
-                        "SELECT name FROM sqlite_schema WHERE type = 'table' "
-                        "AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name");
-  if (!tables.ok()) return tables.status();
-  for (const std::string& table : *tables) {
-    auto select = ordered_select(db, table);
-    if (!select.ok()) return select.status();
-    hasher.tag('T');
-    hasher.bytes(table.data(), table.size());
-    auto rows = hash_rows(db, *select, &hasher);
-    if (!rows.ok()) return rows.status();
-    hasher.u64(*rows);
+  // The user's schema and the internal one (sessions): both are replicated
+  // state, so replicas whose sessions diverged disagree too.
+  for (const char* schema : {"main", kInternalSchema}) {
+    if (auto status = hash_schema(database.handle(), schema, &hasher); !status.ok()) return status;
   }
   return hasher.digest();
 }

@@ -391,6 +391,10 @@ TEST_F(ProcessClusterTest, BadInputGetsClearErrorsAndTheNodeKeepsServing) {
   const HttpReply bad_sql = cluster_->http(lead, "POST", "/db/execute", R"sql(["INSERT INTO nowhere VALUES(1)"])sql");
   ASSERT_EQ(bad_sql.status, 200) << bad_sql.body;
   EXPECT_THAT(bad_sql.json()["results"][0].value("error", ""), HasSubstr("no such table"));
+  // A typo on the read endpoint gets SQLite's own message, not "not a read".
+  const HttpReply typo = cluster_->http(lead, "GET", "/db/query?q=SELEC%20*%20FROM%20foo");
+  ASSERT_EQ(typo.status, 200) << typo.body;
+  EXPECT_EQ(typo.json()["results"][0].value("error", ""), "near \"SELEC\": syntax error") << typo.body;
   // Still a healthy cluster.
   EXPECT_EQ(cluster_->http(lead, "GET", "/readyz").status, 200);
   create_table(lead);

@@ -117,6 +117,18 @@ TEST(HttpApiRoundTripTest, QueryByGetAndPostGivesColumnsTypesValues) {
             json::parse(R"({"columns":["id","name","age"],"types":["integer","text","integer"]})"));
 }
 
+TEST(HttpApiRoundTripTest, DoubleQuotedStringLiteralsAsInRqlitesDocs) {
+  Node node;
+  node.post("/db/execute", kCreateFoo);
+  EXPECT_EQ(node.results("/db/execute", R"json(["INSERT INTO foo(name, age) VALUES(\"fiona\", 20)"])json")[0],
+            json::parse(R"({"last_insert_id":1,"rows_affected":1})"));
+  const json expected = json::parse(R"({"columns":["id","name"],"types":["integer","text"],"values":[[1,"fiona"]]})");
+  EXPECT_EQ(node.results("/db/query", R"json(["SELECT id, name FROM foo WHERE name = \"fiona\""])json")[0], expected);
+  HttpResponse got = node.handle("GET", "/db/query?q=SELECT%20id%2C%20name%20FROM%20foo%20WHERE%20name%20%3D%20%22fiona%22");
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(json::parse(got.body)["results"][0], expected);
+}
+
 TEST(HttpApiRoundTripTest, ValueTypesAndExpressionTypes) {
   Node node;
   json row = node.results(
@@ -218,15 +230,57 @@ TEST(HttpApiRoundTripTest, FailedTransactionRollsEverythingBack) {
   ASSERT_EQ(results.size(), 3u) << results;
   EXPECT_EQ(results[0]["code"], "rolled_back");
   EXPECT_EQ(results[1]["code"], "rolled_back");
-  EXPECT_EQ(results[0]["error"], "rolled back: statement 2 of the same transaction failed");
+  // The first error a client reads names the failed statement (counted
+  // from 1) and why; the failed one carries SQLite's message as rqlite does.
+  EXPECT_EQ(results[0]["error"], "rolled back: statement 3 of 4 failed: UNIQUE constraint failed: foo.id");
+  EXPECT_EQ(results[1]["error"], results[0]["error"]);
   EXPECT_EQ(results[2]["code"], "constraint");
-  EXPECT_NE(results[2]["error"].get<std::string>().find("UNIQUE constraint failed"), std::string::npos);
+  EXPECT_EQ(results[2]["error"], "UNIQUE constraint failed: foo.id");
   EXPECT_EQ(node.results("/db/query", R"(["SELECT count(*) FROM foo"])")[0]["values"], json::parse("[[0]]"));
   json ok =
       node.results("/db/execute?transaction",
                    R"json(["INSERT INTO foo(name) VALUES('a')", "INSERT INTO foo(name) VALUES('b')"])json");
   EXPECT_EQ(
       ok, json::parse(R"([{"last_insert_id":1,"rows_affected":1},{"last_insert_id":2,"rows_affected":1}])"));
+}
+
+TEST(HttpApiRoundTripTest, DeferredForeignKeyFailureAtCommitIsNamedAsTheTransactions) {
+  Node node;
+  node.post("/db/execute", R"json(["CREATE TABLE p (id INTEGER PRIMARY KEY)",
+      "CREATE TABLE c (p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)"])json");
+  json results = node.results("/db/execute?transaction",
+                              R"json(["INSERT INTO c VALUES (7)", "INSERT INTO c VALUES (8)"])json");
+  ASSERT_EQ(results.size(), 2u) << results;
+  EXPECT_EQ(results[0]["error"], "rolled back: the transaction failed at commit: FOREIGN KEY constraint failed");
+  EXPECT_EQ(results[1]["code"], "constraint");
+}
+
+TEST(HttpApiRoundTripTest, SyntaxErrorsGetSqlitesMessageOnEveryEndpoint) {
+  Node node;
+  node.post("/db/execute", kCreateFoo);
+  const json selec = json::parse(R"({"error":"near \"SELEC\": syntax error","code":"sql_error"})");
+  for (const char* target : {"/db/query", "/db/query?level=strong", "/db/execute", "/db/request",
+                             "/db/execute?transaction", "/db/request?transaction"}) {
+    EXPECT_EQ(node.results(target, R"json(["SELEC * FROM foo"])json")[0], selec) << target;
+    // One bad statement among several in one string: not "holds 2 statements".
+    EXPECT_EQ(node.results(target, R"json(["SELECT 1; SELEC 2"])json")[0], selec) << target;
+    EXPECT_EQ(node.results(target, R"json(["SELECT * FROM foo WHERE name = 'fiona"])json")[0],
+              json::parse(R"({"error":"unrecognized token: \"'fiona\"","code":"sql_error"})"))
+        << target;
+  }
+  HttpResponse got = node.handle("GET", "/db/query?q=SELEC%20*%20FROM%20foo");
+  EXPECT_EQ(got.status, 200);
+  EXPECT_EQ(json::parse(got.body)["results"][0], selec);
+  // Well-formed text keeps its own verdicts.
+  EXPECT_EQ(node.results("/db/query", R"json(["INSERT INTO foo(name) VALUES('x')"])json")[0]["code"],
+            "not_a_read");
+  EXPECT_EQ(node.results("/db/execute", R"json(["SELECT 1; SELECT 2"])json")[0]["code"], "refused");
+  // In a transaction, the statements before the bad one name it and why.
+  json tx = node.results("/db/execute?transaction",
+                         R"json(["INSERT INTO foo(name) VALUES('a')", "SELEC 1"])json");
+  ASSERT_EQ(tx.size(), 2u) << tx;
+  EXPECT_EQ(tx[0]["error"], "rolled back: statement 2 of 2 failed: near \"SELEC\": syntax error");
+  EXPECT_EQ(tx[1], selec);
 }
 
 TEST(HttpApiRoundTripTest, UnifiedEndpointMixesReadsWritesAndErrors) {

@@ -266,6 +266,22 @@ TEST(RequestPlanTest, MultipleStatementsInOneStringAndUnlexableSqlAreRefused) {
   EXPECT_EQ(parsed->operations[1].refusal.code, ApiErrorCode::kSqlError);
 }
 
+TEST(RequestPlanTest, TextTheClassifierCannotReadGetsSqlitesSyntaxError) {
+  auto parsed = post("/db/query", R"json(["SELEC * FROM t", "SELECT 1; SELEC 2", "SELECT 'open",
+                                         "SELECT * FROM nowhere; INSERT INTO t VALUES (1)"])json");
+  ASSERT_TRUE(parsed.ok());
+  ASSERT_EQ(parsed->operations.size(), 4u);
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ(parsed->operations[i].kind, OperationKind::kRefused) << i;
+    EXPECT_EQ(parsed->operations[i].refusal.code, ApiErrorCode::kSqlError) << i;
+  }
+  EXPECT_EQ(parsed->operations[0].refusal.message, "near \"SELEC\": syntax error");
+  EXPECT_EQ(parsed->operations[1].refusal.message, "near \"SELEC\": syntax error");
+  EXPECT_EQ(parsed->operations[2].refusal.message, "unrecognized token: \"'open\"");
+  // Errors that need the schema are not the parser's: the planner's verdict stands.
+  EXPECT_EQ(parsed->operations[3].refusal.code, ApiErrorCode::kRefused);
+}
+
 TEST(RequestPlanTest, SessionGoesOnTheOneBatchOrIsRefused) {
   auto one = post("/db/execute?client_id=7&seq=3", R"json(["INSERT INTO t VALUES (1)"])json");
   ASSERT_TRUE(one.ok());

@@ -3,11 +3,16 @@
 #include <cstdlib>
 #include <ctime>
 
+#include <sqlite3.h>
+#include <xxhash.h>
+
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "statemachine/command_builder.h"
 #include "statemachine/query_codec.h"
+#include "statemachine/snapshot_stream.h"
+#include "statemachine/sql_database.h"
 #include "tests/statemachine/harness.h"
 
 namespace reef::statemachine {
@@ -54,6 +59,22 @@ TEST(SqlStateMachineTest, DdlDmlIndexesJoinsOrderLimitAggregatesAlter) {
   EXPECT_EQ(q->columns[1].name, "years");
   EXPECT_EQ(q->columns[1].declared_type, "INTEGER");
   EXPECT_EQ(q->rows.size(), 2u);
+}
+
+TEST(SqlStateMachineTest, DoubleQuotedStringLiteralsWorkAsInSqlite) {
+  // rqlite's documentation writes VALUES("fiona"): a string wherever no
+  // column of that name is in scope, a column where one is.
+  Replica r;
+  auto response = r.run({sql("CREATE TABLE foo(id INTEGER PRIMARY KEY, name TEXT DEFAULT \"nobody\")"),
+                         sql("INSERT INTO foo(name) VALUES(\"fiona\")"), sql("INSERT INTO foo(id) VALUES(2)"),
+                         sql("SELECT id FROM foo WHERE name = \"fiona\""),
+                         sql("SELECT \"name\" FROM foo ORDER BY id")});
+  ASSERT_TRUE(response.ok()) << response.message;
+  EXPECT_EQ(response.results[3].rows, (std::vector<Row>{{int64_t{1}}}));
+  EXPECT_EQ(response.results[4].rows, (std::vector<Row>{{text("fiona")}, {text("nobody")}}));
+  auto q = r.sm->run_query("SELECT count(*) FROM foo WHERE name = \"fiona\"");
+  ASSERT_TRUE(q.ok()) << q.status();
+  EXPECT_EQ(q->rows, (std::vector<Row>{{int64_t{1}}}));
 }
 
 TEST(SqlStateMachineTest, ReturningGivesColumnsAndRows) {
@@ -356,6 +377,115 @@ std::string read_all(raft::StateMachineSnapshot& snapshot, uint64_t chunk) {
     if (!next.ok() || !next->has_value()) return out;
     out += **next;
   }
+}
+
+std::vector<Row> user_objects(Replica& r) {
+  auto q = r.sm->run_query("SELECT name FROM sqlite_master ORDER BY name");
+  EXPECT_TRUE(q.ok()) << q.status();
+  return q.ok() ? q->rows : std::vector<Row>{};
+}
+
+TEST(SqlStateMachineTest, UserSchemaShowsOnlyUserObjectsAndDropEveryTableKeepsExactlyOnce) {
+  Replica r;
+  ASSERT_TRUE(r.apply(session_batch(4, 1, kTime, {sql("CREATE TABLE a(x)"), sql("CREATE TABLE b(y)")})).ok());
+  ASSERT_TRUE(r.apply(session_batch(5, 1, kTime, {sql("INSERT INTO a VALUES (1)")})).ok());
+  EXPECT_EQ(user_objects(r), (std::vector<Row>{{text("a")}, {text("b")}}));
+  // A test-teardown loop: drop whatever sqlite_master lists.
+  for (const Row& row : user_objects(r)) {
+    auto dropped = r.run({sql(absl::StrCat("DROP TABLE \"", std::get<std::string>(row[0]), "\""))});
+    EXPECT_TRUE(dropped.ok()) << dropped.message;
+  }
+  EXPECT_TRUE(user_objects(r).empty());
+  // The sessions survived it: a retry is still a duplicate.
+  EXPECT_TRUE(r.apply(session_batch(5, 1, kTime, {sql("INSERT INTO a VALUES (1)")})).duplicate);
+  EXPECT_EQ(r.sm->session_count(), 2u);
+}
+
+TEST(SqlStateMachineTest, ClientSqlCannotReachTheInternalSchema) {
+  Replica r;
+  ASSERT_TRUE(r.apply(session_batch(4, 1, kTime, {sql("CREATE TABLE a(x)")})).ok());
+  for (const char* statement :
+       {"SELECT * FROM reef_internal.sqlite_master", "SELECT count(*) FROM reef_internal.reef_sessions",
+        "CREATE TABLE reef_internal.mine(x)", "DELETE FROM reef_internal.reef_sessions",
+        "DROP TABLE reef_internal.reef_sessions", "PRAGMA reef_internal.user_version = 3",
+        "PRAGMA reef_internal.table_info(reef_sessions)"}) {
+    auto response = r.run({sql(statement)});
+    EXPECT_EQ(response.error_code, ErrorCode::kRefused) << statement << ": " << response.message;
+    EXPECT_NE(response.message.find("reef_internal schema is reserved"), std::string::npos)
+        << statement << ": " << response.message;
+  }
+  auto read = r.sm->run_query("SELECT * FROM reef_internal.reef_sessions");
+  ASSERT_FALSE(read.ok());
+  EXPECT_NE(read.status().message().find("reef_internal schema is reserved"), std::string::npos) << read.status();
+  EXPECT_TRUE(r.apply(session_batch(4, 1, kTime, {sql("CREATE TABLE a(x)")})).duplicate);
+}
+
+TEST(SqlStateMachineTest, FailedBatchRollsBackItsSessionChangesWithItsData) {
+  // The batch's writes and its session record share one transaction: the
+  // failure's record replaces the success's, and no row of the batch stays.
+  Replica r;
+  ASSERT_TRUE(r.run({sql("CREATE TABLE t(v NOT NULL)")}).ok());
+  auto failed = r.apply(session_batch(6, 1, kTime, {sql("INSERT INTO t VALUES (1)"), sql("INSERT INTO t VALUES (NULL)")}));
+  EXPECT_EQ(failed.status, ApplyStatus::kStatementFailed);
+  auto retry = r.apply(session_batch(6, 1, kTime, {sql("INSERT INTO t VALUES (1)"), sql("INSERT INTO t VALUES (2)")}));
+  EXPECT_TRUE(retry.duplicate);
+  EXPECT_EQ(retry.status, ApplyStatus::kStatementFailed);
+  EXPECT_EQ(r.sm->run_query("SELECT count(*) FROM t")->rows[0][0], Value(int64_t{0}));
+}
+
+// A snapshot as the code before the internal schema wrote it: version 1,
+// one image, the sessions table inside main.
+std::string old_layout_snapshot(uint64_t client, uint64_t sequence, const std::string& stored_response) {
+  sqlite3* db = nullptr;
+  EXPECT_EQ(sqlite3_open(":memory:", &db), SQLITE_OK);
+  const char* schema =
+      "CREATE TABLE reef_sessions(client_id INTEGER PRIMARY KEY, last_sequence INTEGER NOT NULL, "
+      "last_active_ms INTEGER NOT NULL, response BLOB NOT NULL);"
+      "CREATE INDEX reef_sessions_by_activity ON reef_sessions(last_active_ms, client_id);"
+      "CREATE TABLE t(v); INSERT INTO t VALUES ('kept');";
+  EXPECT_EQ(sqlite3_exec(db, schema, nullptr, nullptr, nullptr), SQLITE_OK) << sqlite3_errmsg(db);
+  sqlite3_stmt* insert = nullptr;
+  sqlite3_prepare_v2(db, "INSERT INTO reef_sessions VALUES (?, ?, ?, ?)", -1, &insert, nullptr);
+  sqlite3_bind_int64(insert, 1, static_cast<sqlite3_int64>(client));
+  sqlite3_bind_int64(insert, 2, static_cast<sqlite3_int64>(sequence));
+  sqlite3_bind_int64(insert, 3, kTime);
+  sqlite3_bind_blob(insert, 4, stored_response.data(), static_cast<int>(stored_response.size()), SQLITE_TRANSIENT);
+  EXPECT_EQ(sqlite3_step(insert), SQLITE_DONE);
+  sqlite3_finalize(insert);
+  sqlite3_int64 size = 0;
+  DatabaseImages images;
+  images.main = DatabaseImage{std::unique_ptr<unsigned char, SqliteFree>(sqlite3_serialize(db, "main", &size, 0)), size};
+  sqlite3_close(db);
+  StateSnapshotMeta meta;
+  meta.raft = raft::SnapshotMeta{raft::Index(9), raft::Term(1), raft::Configuration::of_voters({raft::NodeId(1)})};
+  ImageSnapshot snapshot(meta, std::move(images));
+  std::string bytes = read_all(snapshot, 1 << 20);
+  // Version 1 and its header checksum: the meta has no internal image length.
+  bytes[8] = 1;
+  const uint64_t checksum = XXH3_64bits(bytes.data(), 40);
+  for (int i = 0; i < 8; ++i) bytes[40 + i] = static_cast<char>((checksum >> (8 * i)) & 0xff);
+  return bytes;
+}
+
+TEST(SqlStateMachineTest, OldLayoutSnapshotMovesItsSessionsIntoTheInternalSchema) {
+  BatchResponse stored;
+  stored.id = CommandId{11, 3};
+  stored.results.push_back(StatementResult{});
+  const std::string bytes = old_layout_snapshot(11, 3, encode_batch_response(stored));
+  uint64_t hashes[2] = {0, 0};
+  for (uint64_t& hash : hashes) {
+    Replica r;
+    auto restore = *r.sm->begin_restore();
+    ASSERT_TRUE(restore->add_chunk(bytes).ok());
+    auto meta = restore->finish();
+    ASSERT_TRUE(meta.ok()) << meta.status();
+    EXPECT_EQ(user_objects(r), (std::vector<Row>{{text("t")}}));
+    EXPECT_EQ(r.sm->session_count(), 1u);
+    EXPECT_TRUE(r.apply(session_batch(11, 3, kTime, {sql("INSERT INTO t VALUES ('again')")})).duplicate);
+    EXPECT_EQ(r.sm->run_query("SELECT count(*) FROM t")->rows[0][0], Value(int64_t{1}));
+    hash = r.hash();
+  }
+  EXPECT_EQ(hashes[0], hashes[1]);  // the move is deterministic
 }
 
 TEST(SqlStateMachineTest, SnapshotRestoresEverythingInAnyChunking) {
