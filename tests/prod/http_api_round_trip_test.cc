@@ -134,6 +134,37 @@ TEST(HttpApiRoundTripTest, ValueTypesAndExpressionTypes) {
             json::parse(R"json(["varchar(10)","blob","real"])json"));
 }
 
+// rqlite's driver turns DATE, DATETIME and TIMESTAMP columns into times and
+// rqlite writes them as RFC 3339, which clients' timestamp converters read.
+// The leader's clock in this test is kNowMs, 2023-11-14 22:13:20.000 UTC.
+TEST(HttpApiRoundTripTest, TimeColumnsComeBackAsRfc3339AsInRqlite) {
+  Node node;
+  node.results(
+      "/db/execute",
+      R"json(["CREATE TABLE ev (id INTEGER PRIMARY KEY, at DATETIME DEFAULT CURRENT_TIMESTAMP, day date, ts TimeStamp, note TEXT)"])json");
+  node.results("/db/execute", R"json([
+      ["INSERT INTO ev(id, day, ts, note) VALUES (1, date('now'), ?, datetime('now'))", 1700000000123],
+      ["INSERT INTO ev VALUES (2, '2024-02-29 23:59:59.250+05:30', '2024-01-02T03:04', 1700000000, 'x')"],
+      ["INSERT INTO ev VALUES (3, 'not a time', NULL, 2.5, 'y')"]])json");
+  const json expected = json::parse(R"json([
+      [1, "2023-11-14T22:13:20Z", "2023-11-14T00:00:00Z", "2023-11-14T22:13:20.123Z", "2023-11-14 22:13:20"],
+      [2, "2024-02-29T23:59:59.25+05:30", "2024-01-02T03:04:00Z", "2023-11-14T22:13:20Z", "x"],
+      [3, "0001-01-01T00:00:00Z", null, 2.5, "y"]])json");
+  const json rows = node.results("/db/query", R"(["SELECT * FROM ev ORDER BY id"])")[0];
+  EXPECT_EQ(rows["types"], json::parse(R"(["integer","datetime","date","timestamp","text"])"));
+  EXPECT_EQ(rows["values"], expected);
+  // The same through the log, and as objects.
+  EXPECT_EQ(node.results("/db/query?level=strong", R"(["SELECT * FROM ev ORDER BY id"])")[0]["values"],
+            expected);
+  EXPECT_EQ(node.results("/db/query?associative", R"(["SELECT id, at FROM ev WHERE id = 1"])")[0]["rows"],
+            json::parse(R"([{"at":"2023-11-14T22:13:20Z","id":1}])"));
+  // Only the column's declared type counts: the same text from an
+  // expression, or from a column declared otherwise, stays text.
+  EXPECT_EQ(node.results("/db/query",
+                         R"(["SELECT CAST(at AS TEXT) AS t, note FROM ev WHERE id = 1"])")[0]["values"],
+            json::parse(R"([["2023-11-14 22:13:20", "2023-11-14 22:13:20"]])"));
+}
+
 TEST(HttpApiRoundTripTest, InvalidUtf8TextIsReplacedNotFatal) {
   Node node;
   HttpResponse response = node.post("/db/query", R"(["SELECT CAST(x'41ff42' AS TEXT) AS t"])");

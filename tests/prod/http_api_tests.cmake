@@ -6,3 +6,5 @@ reef_test(http_request_parser_test LABEL prod SOURCES ${CMAKE_CURRENT_LIST_DIR}/
   LIBS reef_http_api)
 reef_test(http_api_round_trip_test LABEL prod SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_api_round_trip_test.cc
   LIBS reef_http_api)
+reef_test(http_time_value_test LABEL prod SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_time_value_test.cc
+  LIBS reef_http_api)
