@@ -50,7 +50,9 @@ HttpReply http_request(uint16_t port, const std::string& method, const std::stri
     beast::http::read(stream, buffer, parser);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    return HttpReply{static_cast<int>(parser.get().result_int()), parser.get().body()};
+    const auto& response = parser.get();
+    return HttpReply{static_cast<int>(response.result_int()), response.body(),
+                     std::string(response[beast::http::field::location])};
   } catch (const std::exception&) {
     return HttpReply{};
   }
@@ -94,6 +96,10 @@ std::string ProcessCluster::log_of(size_t node) const { return absl::StrCat(dir_
 
 std::string ProcessCluster::data_dir(size_t node) const { return absl::StrCat(dir_, "/node-", node); }
 
+void ProcessCluster::add_flags(const std::vector<std::string>& flags) {
+  extra_flags_.insert(extra_flags_.end(), flags.begin(), flags.end());
+}
+
 void ProcessCluster::start_all() {
   for (size_t node = 1; node <= pids_.size(); ++node) start(node);
 }
@@ -118,6 +124,7 @@ void ProcessCluster::start(size_t node) {
                                    "300",
                                    "--log-level",
                                    "debug"};
+  argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
   const std::string log = log_of(node);
   const pid_t pid = fork();
   if (pid == 0) {
