@@ -25,7 +25,9 @@ struct AsioTransportOptions {
 
   // Largest frame payload (one encoded message) sent or accepted. A larger
   // outgoing message is dropped; a larger incoming frame closes the connection.
-  uint32_t max_frame_bytes = 16 << 20;
+  // The default holds a raft::CoreConfig::max_entry_bytes entry (32 MiB)
+  // and its envelope.
+  uint32_t max_frame_bytes = 33 << 20;
   // Per peer, messages waiting to be written (the batch being written
   // included). When either bound would be passed, the new message is dropped.
   size_t max_peer_queue_messages = 1024;

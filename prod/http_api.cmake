@@ -12,8 +12,9 @@ add_library(reef_http_api
   ${CMAKE_CURRENT_LIST_DIR}/http_request_planner.cc
   ${CMAKE_CURRENT_LIST_DIR}/http_response_writer.cc
   ${CMAKE_CURRENT_LIST_DIR}/http_statement_parser.cc
+  ${CMAKE_CURRENT_LIST_DIR}/http_time_value.cc
   ${CMAKE_CURRENT_LIST_DIR}/http_value_json.cc
 )
-target_link_libraries(reef_http_api PUBLIC reef_statemachine nlohmann_json::nlohmann_json absl::status absl::statusor
+target_link_libraries(reef_http_api PUBLIC reef_statemachine nlohmann_json::nlohmann_json absl::status absl::statusor absl::time
   absl::strings)
 reef_strict(reef_http_api)

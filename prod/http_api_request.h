@@ -68,9 +68,28 @@ struct ApiRequest {
 bool needs_node(const Operation& operation);
 // The node request kind for the operation; needs_node(operation) must hold.
 raft::RequestKind request_kind(const ApiRequest& request, const Operation& operation);
+// Whether `redirect` sends the request to the leader when another node gets
+// it. As in rqlite, only level-none reads are served wherever they arrive;
+// writes and strong, weak and linearizable reads are redirected (a follower
+// would otherwise forward them, or ask the leader for a read index).
+bool redirected_to_leader(const ApiRequest& request);
 // The bytes for raft::ClientRequest::payload: an encoded CommandBatch for
 // batches, an encoded query request for kRead. needs_node() must hold.
 std::string operation_payload(const Operation& operation);
+
+// The leader proposes a batch re-encoded with its timestamp, an 8-byte
+// field the client's encoding leaves out; with its vtable slot and
+// alignment it adds less than this.
+inline constexpr size_t kLeaderTimestampBytes = 32;
+
+// Whether the request fits the log: each operation's payload
+// (`payloads[i]` = operation_payload(operations[i]), "" for refused ones)
+// must fit in one log entry of `max_entry_bytes` as the leader will propose
+// it. Reads are held to the same bound (a follower forwards them whole).
+// One kBodyTooLarge error naming the statements and sizes for the first
+// that does not fit, so nothing of the request runs.
+std::optional<ApiError> check_entry_sizes(const ApiRequest& request, const std::vector<std::string>& payloads,
+                                          uint64_t max_entry_bytes);
 
 // What the node answered for one operation.
 struct OperationOutcome {

@@ -48,6 +48,7 @@ std::string_view query_of(const std::string& target) {
 
 struct HttpApiService::Running {
   http::ApiRequest request;
+  std::vector<std::string> payloads;  // operation_payload() of each operation, "" for refused ones
   std::string target;
   Respond respond;
   Clock::time_point started;
@@ -85,8 +86,17 @@ void HttpApiService::run_api(http::HttpRequest request, Respond respond) {
   const http::HttpApiLimits limits{.max_body_bytes = config_.limits.max_http_body_bytes};
   http::ApiResult<http::ApiRequest> parsed = http::parse_api_request(request, limits);
   if (!parsed.ok()) return respond(http::write_error(parsed.error(), false));
+  if (std::optional<http::HttpResponse> redirect = redirect_to_leader(*parsed, request.target)) {
+    return respond(*std::move(redirect));
+  }
+  // Encoded once: checked against the entry limit here, sent as they are.
+  std::vector<std::string> payloads = encode_payloads(*parsed);
+  if (auto too_large = http::check_entry_sizes(*parsed, payloads, config_.raft.max_entry_bytes)) {
+    return respond(http::write_error(*too_large, parsed->options.pretty));
+  }
   auto running = std::make_shared<Running>();
   running->request = std::move(*parsed);
+  running->payloads = std::move(payloads);
   running->target = std::move(request.target);
   running->respond = std::move(respond);
   running->started = Clock::now();
@@ -94,6 +104,28 @@ void HttpApiService::run_api(http::HttpRequest request, Respond respond) {
   running->timeout_ms = timeout_ns ? static_cast<uint64_t>(*timeout_ns / 1'000'000) : config_.requests.timeout_ms;
   running->outcomes.resize(running->request.operations.size());
   run_next_operation(std::move(running));
+}
+
+// rqlite's `redirect`: a node that is not the leader sends the client there
+// (301) instead of forwarding; checked once, when the request arrives.
+std::optional<http::HttpResponse> HttpApiService::redirect_to_leader(const http::ApiRequest& request,
+                                                                     const std::string& target) const {
+  if (!request.options.redirect || !http::redirected_to_leader(request)) return std::nullopt;
+  const raft::NodeStatus status = node_.status();
+  if (status.role == raft::Role::kLeader) return std::nullopt;
+  http::ResponseContext context;
+  context.target = target;
+  if (status.leader) context.leader_http_address = http_address_of(*status.leader);
+  return http::write_not_leader(request.options, context);
+}
+
+std::vector<std::string> HttpApiService::encode_payloads(const http::ApiRequest& request) {
+  std::vector<std::string> payloads;
+  payloads.reserve(request.operations.size());
+  for (const http::Operation& operation : request.operations) {
+    payloads.push_back(http::needs_node(operation) ? http::operation_payload(operation) : std::string());
+  }
+  return payloads;
 }
 
 // Operations run one after another: statement order is the order they take
@@ -107,7 +139,7 @@ void HttpApiService::run_next_operation(std::shared_ptr<Running> running) {
   const http::Operation& operation = running->request.operations[running->next];
   raft::ClientRequest request;
   request.kind = http::request_kind(running->request, operation);
-  request.payload = http::operation_payload(operation);
+  request.payload = std::move(running->payloads[running->next]);
   request.min_applied = raft::Index(running->request.options.min_index);
   request.freshness = freshness_bound(running->request.options);
   request.deadline_ms = node_.clock().now_ms() + running->timeout_ms;

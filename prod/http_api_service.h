@@ -2,9 +2,12 @@
 // requests into node requests and node answers into HTTP responses, on the
 // node loop:
 //
-//   /db/execute, /db/query, /db/request   parse_api_request(), then each
-//       planned operation through ServerNode::submit in statement order (the
-//       next one starts when the previous one answered), then write_results()
+//   /db/execute, /db/query, /db/request   parse_api_request(); with
+//       `redirect`, 301 to the leader unless this node leads or the request
+//       is only level-none reads; 413 when an operation would not fit in a
+//       log entry (raft.max_entry_bytes); then each planned operation
+//       through ServerNode::submit in statement order (the next one starts
+//       when the previous one answered), then write_results()
 //   GET /status    this node's Raft state, addresses, transport counters (JSON)
 //   GET /nodes     every configured member with its addresses and leadership
 //   GET /readyz    200 when this node knows a leader and runs, else 503
@@ -19,7 +22,9 @@
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <vector>
 
 #include "prod/http_api_request.h"
 #include "prod/http_message.h"
@@ -45,6 +50,9 @@ class HttpApiService {
   struct Running;  // one API request being carried out
 
   void run_api(http::HttpRequest request, Respond respond);
+  std::optional<http::HttpResponse> redirect_to_leader(const http::ApiRequest& request,
+                                                       const std::string& target) const;
+  static std::vector<std::string> encode_payloads(const http::ApiRequest& request);
   void run_next_operation(std::shared_ptr<Running> running);
   void finish(std::shared_ptr<Running> running);
   http::HttpResponse status_response() const;

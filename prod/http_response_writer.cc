@@ -201,15 +201,18 @@ class ResultsBuilder {
     }
     if (!rows.empty()) {
       Json values = Json::array();
-      for (const Row& row : rows) values.push_back(row_array(row));
+      for (const Row& row : rows) values.push_back(row_array(columns, row));
       entry["values"] = std::move(values);
     }
     return entry;
   }
 
-  Json row_array(const Row& row) const {
+  Json row_array(const std::vector<Column>& columns, const Row& row) const {
     Json cells = Json::array();
-    for (const statemachine::Value& value : row) cells.push_back(value_json(value, options_.blob_array));
+    for (size_t i = 0; i < row.size(); ++i) {
+      cells.push_back(i < columns.size() ? cell_json(columns[i], row[i], options_.blob_array)
+                                         : value_json(row[i], options_.blob_array));
+    }
     return cells;
   }
 
@@ -231,7 +234,7 @@ class ResultsBuilder {
     for (const Row& row : rows) {
       Json object = Json::object();
       for (size_t i : order) {
-        if (i < row.size()) object[columns[i].name] = value_json(row[i], options_.blob_array);
+        if (i < row.size()) object[columns[i].name] = cell_json(columns[i], row[i], options_.blob_array);
       }
       objects.push_back(std::move(object));
     }

@@ -2,10 +2,12 @@
 
 #include <cmath>
 #include <cstddef>
+#include <optional>
 #include <type_traits>
 
 #include "absl/strings/ascii.h"
 #include "absl/strings/escaping.h"
+#include "prod/http_time_value.h"
 
 namespace reef::prod::http {
 namespace {
@@ -48,6 +50,13 @@ Json value_json(const statemachine::Value& value, bool blob_array) {
         }
       },
       value);
+}
+
+Json cell_json(const statemachine::Column& column, const statemachine::Value& value, bool blob_array) {
+  if (is_time_column(column.declared_type)) {
+    if (std::optional<std::string> time = time_column_text(value)) return Json(*std::move(time));
+  }
+  return value_json(value, blob_array);
 }
 
 std::vector<std::string> column_types(const std::vector<statemachine::Column>& columns,

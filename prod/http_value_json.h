@@ -3,6 +3,8 @@
 // null), TEXT as a string (invalid UTF-8 replaced by U+FFFD when the
 // response is written, as Go does), BLOB as a base64 string (Go's encoding
 // of []byte) or, with `blob_array`, an array of byte values, NULL as null.
+// Values of DATE, DATETIME and TIMESTAMP columns as RFC 3339 strings
+// (http_time_value.h).
 #pragma once
 
 #include <string>
@@ -18,6 +20,9 @@ namespace reef::prod::http {
 using Json = nlohmann::ordered_json;
 
 Json value_json(const statemachine::Value& value, bool blob_array);
+
+// One result cell: value_json(), except in a time column.
+Json cell_json(const statemachine::Column& column, const statemachine::Value& value, bool blob_array);
 
 // rqlite's "types": each column's declared type in lower case; for a column
 // without one (an expression), the type of its value in the first row

@@ -61,6 +61,9 @@ ServerNodeOptions node_options(const ServerConfig& config, raft::NodeConfig node
   }
   options.transport.max_frame_bytes = static_cast<uint32_t>(config.limits.max_frame_bytes);
   options.transport.max_peer_queue_messages = config.limits.peer_send_queue_messages;
+  // Room for two frames of the largest size: one being written, one waiting.
+  options.transport.max_peer_queue_bytes =
+      std::max<uint64_t>(options.transport.max_peer_queue_bytes, 2 * config.limits.max_frame_bytes);
   options.transport.jitter_seed = seed;
   return options;
 }

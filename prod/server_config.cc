@@ -1,6 +1,7 @@
 #include "prod/server_config.h"
 
 #include <algorithm>
+#include <cstdint>
 #include <utility>
 
 #include "absl/container/btree_map.h"
@@ -10,6 +11,7 @@
 #include "absl/strings/str_join.h"
 #include "prod/server_config_settings.h"
 #include "prod/server_config_values.h"
+#include "storage/log_store.h"
 
 namespace reef::prod {
 namespace {
@@ -34,6 +36,7 @@ class Validator {
     check_addresses();
     check_timing();
     check_positive_limits();
+    check_entry_limit();
     check_frame_limit();
     return problems_.status();
   }
@@ -62,6 +65,7 @@ class Validator {
   void check_advertise(absl::string_view key, const std::optional<Endpoint>& advertise, const Endpoint* expected);
   void check_timing();
   void check_positive_limits();
+  void check_entry_limit();
   void check_frame_limit();
 
   const ServerConfig& config_;
@@ -202,6 +206,26 @@ void Validator::check_positive_limits() {
   }
 }
 
+// An HTTP request the API accepts becomes one log entry (a transaction) or
+// several smaller ones, each about as large as its JSON; the HTTP service
+// refuses up front (413) the few whose encoding still exceeds the entry
+// limit. Entries are stored whole, so the log store must take them.
+void Validator::check_entry_limit() {
+  const ServerConfig& c = config_;
+  if (c.raft.max_entry_bytes < c.limits.max_http_body_bytes) {
+    fail("raft.max_entry_bytes",
+         absl::StrCat(
+             "must be at least limits.max_http_body_bytes, so that a transaction the HTTP API accepts "
+             "fits in one log entry (got ",
+             c.raft.max_entry_bytes, " and ", c.limits.max_http_body_bytes, ")"));
+  }
+  if (c.raft.max_entry_bytes > storage::kMaxStoredEntryBytes) {
+    fail("raft.max_entry_bytes",
+         absl::StrCat("must be at most ", storage::kMaxStoredEntryBytes,
+                      ", the largest entry the log store holds (got ", c.raft.max_entry_bytes, ")"));
+  }
+}
+
 // A peer refuses frames above its limit, so the limit must hold the largest
 // message this node's core and snapshot sender may produce (the cluster is
 // expected to share these settings).
@@ -215,6 +239,11 @@ void Validator::check_frame_limit() {
                       "snapshot.chunk_bytes plus ",
                       kFrameOverheadBytes, " bytes of envelope (got ", c.limits.max_frame_bytes, ", need ",
                       largest_payload + kFrameOverheadBytes, ")"));
+  }
+  if (c.limits.max_frame_bytes > UINT32_MAX) {
+    fail("limits.max_frame_bytes",
+         absl::StrCat("must be at most ", UINT32_MAX, ", the largest length a frame header holds (got ",
+                      c.limits.max_frame_bytes, ")"));
   }
 }
 

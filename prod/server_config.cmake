@@ -15,6 +15,6 @@ add_library(reef_server_config
   ${CMAKE_CURRENT_LIST_DIR}/node_metrics.cc
 )
 target_link_libraries(reef_server_config
-  PUBLIC reef_raft absl::status absl::statusor absl::strings absl::str_format absl::btree absl::span
+  PUBLIC reef_raft reef_storage absl::status absl::statusor absl::strings absl::str_format absl::btree absl::span
   PRIVATE yaml-cpp)
 reef_strict(reef_server_config)

@@ -99,7 +99,9 @@ struct ServerConfig {
     uint64_t max_inflight_bytes = 64ULL << 20;
     uint32_t max_entries_per_message = 1024;
     uint64_t max_message_bytes = 1ULL << 20;
-    uint64_t max_entry_bytes = 1ULL << 20;
+    // The largest log entry: one transaction, or one statement outside a
+    // transaction. At least limits.max_http_body_bytes (see validate()).
+    uint64_t max_entry_bytes = 32ULL << 20;
     uint64_t max_uncommitted_bytes = 256ULL << 20;
     uint32_t max_pending_reads = 4096;
   } raft;
@@ -134,10 +136,10 @@ struct ServerConfig {
 
   struct Limits {
     // Largest HTTP request body accepted (413 beyond it).
-    uint64_t max_http_body_bytes = 4ULL << 20;
+    uint64_t max_http_body_bytes = 16ULL << 20;
     // Largest Raft transport frame accepted from a peer. Must hold the
     // largest message this node may send (see validate()).
-    uint64_t max_frame_bytes = 8ULL << 20;
+    uint64_t max_frame_bytes = 33ULL << 20;
     // Messages queued per peer while its connection is slow or down; the
     // oldest are dropped beyond it (Raft retransmits what matters).
     uint32_t peer_send_queue_messages = 4096;

@@ -49,9 +49,11 @@ struct CoreConfig {
   uint64_t max_inflight_bytes = 64ULL << 20;
   // Bounds on one AppendEntries. A single entry larger than the byte bound
   // is still sent alone (proposals above max_entry_bytes are refused).
+  // 32 MiB holds the batch of the largest HTTP request (16 MiB of JSON)
+  // with room for its encoding's overhead.
   uint32_t max_entries_per_message = 1024;
   uint64_t max_message_bytes = 1ULL << 20;
-  uint64_t max_entry_bytes = 1ULL << 20;
+  uint64_t max_entry_bytes = 32ULL << 20;
   // Bound on proposed but not yet committed payload bytes at the leader;
   // proposals beyond it fail with RESOURCE_EXHAUSTED instead of growing the
   // log without limit while followers are unreachable.

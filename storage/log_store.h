@@ -95,11 +95,14 @@
 
 namespace reef::storage {
 
+// The largest entry payload the log stores (and recovery reads back).
+inline constexpr uint32_t kMaxStoredEntryBytes = 64u << 20;
+
 struct LogStoreOptions {
   // A segment is closed when the next record would take it past this size.
   uint64_t segment_bytes = uint64_t{64} << 20;
   // Largest payload append() accepts; recovery rejects longer bodies.
-  uint32_t max_entry_bytes = 64u << 20;
+  uint32_t max_entry_bytes = kMaxStoredEntryBytes;
   // Reserve each new segment's segment_bytes up front and write records into
   // the reserved space (see "Preallocation" at the top of this file).
   bool preallocate = true;

@@ -22,8 +22,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "tests/prod/support/process_cluster.h"
@@ -71,6 +74,28 @@ std::string url_encode(const std::string& s) {
 
 // Clients inserting unique keys through the nodes in turn, each write with
 // a 2 s timeout; remembers which were acknowledged (key -> raft index).
+// The answer to a POST whose header announces a `content_length`-byte body
+// and asks to continue before sending it, as curl does for large bodies.
+HttpReply answer_to_announced_body(uint16_t port, const std::string& target, size_t content_length) {
+  namespace beast = boost::beast;
+  try {
+    boost::asio::io_context io;
+    beast::tcp_stream stream(io);
+    stream.expires_after(std::chrono::seconds(10));
+    stream.connect(boost::asio::ip::tcp::endpoint(boost::asio::ip::make_address("127.0.0.1"), port));
+    const std::string header =
+        absl::StrCat("POST ", target, " HTTP/1.1\r\nHost: 127.0.0.1\r\nContent-Type: application/json\r\n",
+                     "Content-Length: ", content_length, "\r\nExpect: 100-continue\r\n\r\n");
+    boost::asio::write(stream, boost::asio::buffer(header));
+    beast::flat_buffer buffer;
+    beast::http::response<beast::http::string_body> response;
+    beast::http::read(stream, buffer, response);
+    return HttpReply{static_cast<int>(response.result_int()), response.body(), ""};
+  } catch (const std::exception&) {
+    return HttpReply{};
+  }
+}
+
 class WriteLoad {
  public:
   WriteLoad(const ProcessCluster& cluster, int clients) : cluster_(cluster) {
@@ -316,6 +341,119 @@ TEST_F(ProcessClusterTest, CurrentTimestampAndUnixepochAreTheTimeOfDay) {
   }
 }
 
+// docs/HTTP_API.md's example, as rqlite does it: with `redirect`, a node
+// that is not the leader answers 301 with the leader's address instead of
+// forwarding, for writes and for strong, weak and linearizable reads;
+// level-none reads are still served where they arrive.
+TEST_F(ProcessClusterTest, RedirectOnAFollowerAnswers301WithTheLeadersAddress) {
+  cluster_->start_all();
+  const size_t lead = leader();
+  const size_t follower = lead % 3 + 1;
+  create_table(lead);
+  const std::string leader_base = absl::StrCat("http://127.0.0.1:", cluster_->http_port(lead));
+  const std::string select = url_encode("SELECT count(*) FROM kv");
+  const std::vector<std::pair<std::string, std::string>> redirected = {
+      {"POST", "/db/execute?redirect"},
+      {"POST", "/db/request?redirect"},
+      {"GET", absl::StrCat("/db/query?level=strong&redirect&q=", select)},
+      {"GET", absl::StrCat("/db/query?redirect&q=", select)},
+      {"GET", absl::StrCat("/db/query?level=linearizable&redirect&q=", select)},
+  };
+  for (const auto& [method, target] : redirected) {
+    const HttpReply reply =
+        cluster_->http(follower, method, target, method == "POST" ? insert_body("r", "1") : "");
+    EXPECT_EQ(reply.status, 301) << method << " " << target << ": " << reply.body;
+    EXPECT_EQ(reply.location, leader_base + target) << method << " " << target;
+    EXPECT_EQ(reply.json()["leader"], leader_base) << reply.body;
+  }
+  // Nothing was forwarded: the redirected inserts did not happen.
+  const HttpReply count = cluster_->http(lead, "GET", absl::StrCat("/db/query?level=strong&q=", select));
+  EXPECT_EQ(count.json()["results"][0]["values"], nlohmann::json::parse("[[0]]")) << count.body;
+
+  const HttpReply local =
+      cluster_->http(follower, "GET", absl::StrCat("/db/query?level=none&redirect&q=", select));
+  EXPECT_EQ(local.status, 200) << local.body;
+  EXPECT_EQ(local.location, "");
+  // Without `redirect` the follower forwards; on the leader `redirect` changes nothing.
+  const HttpReply forwarded = cluster_->http(follower, "POST", "/db/execute", insert_body("f", "1"));
+  EXPECT_EQ(forwarded.status, 200) << forwarded.body;
+  EXPECT_EQ(forwarded.json()["results"][0]["rows_affected"], 1) << forwarded.body;
+  const HttpReply on_leader = cluster_->http(lead, "POST", "/db/execute?redirect", insert_body("l", "1"));
+  EXPECT_EQ(on_leader.status, 200) << on_leader.body;
+  EXPECT_EQ(on_leader.json()["results"][0]["rows_affected"], 1) << on_leader.body;
+}
+
+// The limits agree (docs/CONFIGURATION.md, "Limits"): a transaction of up
+// to 16 MiB of JSON is one log entry that reaches every node; a larger body
+// is refused before it is read, with one error.
+TEST_F(ProcessClusterTest, AFifteenMegabyteTransactionIsReplicatedAndALargerBodyGets413) {
+  // The leader parses and encodes the request on its node loop: hundreds of
+  // milliseconds on a busy test machine, longer than the fast test timings'
+  // 300 ms election timeout (the default is 1000 ms).
+  cluster_->add_flags({"--raft-election-timeout-ms=3000"});
+  cluster_->start_all();
+  const size_t lead = leader();
+  const size_t follower = lead % 3 + 1;
+  ASSERT_EQ(cluster_->http(lead, "POST", "/db/execute", R"json(["CREATE TABLE big (id INTEGER PRIMARY KEY, v TEXT)"])json")
+                .status,
+            200);
+  constexpr int kStatements = 150;
+  constexpr size_t kValueBytes = 100'000;
+  nlohmann::json statements = nlohmann::json::array();
+  for (int i = 0; i < kStatements; ++i) {
+    statements.push_back({"INSERT INTO big(id, v) VALUES(?, ?)", i, std::string(kValueBytes, 'a' + i % 26)});
+  }
+  const std::string body = statements.dump();
+  ASSERT_GT(body.size(), 15'000'000u);
+  const HttpReply written = cluster_->http(lead, "POST", "/db/execute?transaction&timeout=60s", body);
+  ASSERT_EQ(written.status, 200) << written.body.substr(0, 1000);
+  const nlohmann::json results = written.json()["results"];
+  ASSERT_EQ(results.size(), size_t{kStatements}) << written.body.substr(0, 1000);
+  for (const nlohmann::json& result : results) {
+    EXPECT_EQ(result.value("rows_affected", 0), 1) << result;
+    EXPECT_FALSE(result.contains("error")) << result;
+  }
+  const uint64_t index = written.json()["raft_index"].get<uint64_t>();
+  const HttpReply read =
+      cluster_->http(follower, "GET",
+                     absl::StrCat("/db/query?level=none&min_index=", index,
+                                  "&q=", url_encode("SELECT count(*), sum(length(v)) FROM big")));
+  ASSERT_EQ(read.status, 200) << read.body;
+  const nlohmann::json expected =
+      nlohmann::json::array({nlohmann::json::array({kStatements, kStatements * kValueBytes})});
+  EXPECT_EQ(read.json()["results"][0]["values"], expected) << read.body;
+
+  const HttpReply too_large =
+      answer_to_announced_body(cluster_->http_port(lead), "/db/execute?transaction", 17'000'000);
+  EXPECT_EQ(too_large.status, 413) << too_large.body;
+  EXPECT_EQ(too_large.json()["code"], "body_too_large") << too_large.body;
+  EXPECT_FALSE(too_large.json().contains("results")) << too_large.body;
+}
+
+// A body within the HTTP limit whose batch encodes larger than a log entry
+// (parameters cost more encoded than in JSON) is refused up front with one
+// 413, instead of failing every statement after it was accepted.
+TEST_F(ProcessClusterTest, ATransactionThatWouldNotFitInALogEntryGetsOne413) {
+  cluster_ = std::make_unique<ProcessCluster>(REEFDB_BINARY, dir_, 1);
+  cluster_->add_flags({"--raft-max-entry-bytes=1048576", "--limits-max-http-body-bytes=1048576",
+                       "--limits-max-frame-bytes=2097152"});
+  cluster_->start_all();
+  leader();
+  ASSERT_EQ(cluster_->http(1, "POST", "/db/execute", R"json(["CREATE TABLE t (a INTEGER)"])json").status, 200);
+  std::vector<std::string> placeholders(1000, "(?)");
+  nlohmann::json statement = nlohmann::json::array({absl::StrCat("INSERT INTO t(a) VALUES ", absl::StrJoin(placeholders, ","))});
+  for (int i = 0; i < 1000; ++i) statement.push_back(i % 10);
+  const std::string body = nlohmann::json(std::vector<nlohmann::json>(100, statement)).dump();
+  ASSERT_LT(body.size(), 1048576u);
+  const HttpReply reply = cluster_->http(1, "POST", "/db/execute?transaction", body);
+  EXPECT_EQ(reply.status, 413) << reply.body.substr(0, 1000);
+  EXPECT_EQ(reply.json()["code"], "body_too_large") << reply.body.substr(0, 1000);
+  EXPECT_THAT(reply.json().value("error", ""), HasSubstr("the transaction (statements 0 to 99) encodes to "));
+  EXPECT_THAT(reply.json().value("error", ""), HasSubstr("raft.max_entry_bytes"));
+  const HttpReply count = cluster_->http(1, "GET", absl::StrCat("/db/query?q=", url_encode("SELECT count(*) FROM t")));
+  EXPECT_EQ(count.json()["results"][0]["values"], nlohmann::json::parse("[[0]]")) << count.body;
+}
+
 // The issue's kill-the-leader test: writes from several clients, SIGKILL of
 // the leader in the middle, a new leader, the old one back; every write that
 // was acknowledged must be on every node.
@@ -385,8 +523,7 @@ TEST_F(ProcessClusterTest, BadInputGetsClearErrorsAndTheNodeKeepsServing) {
   EXPECT_EQ(cluster_->http(lead, "POST", "/db/execute", "[not json").status, 400);
   EXPECT_EQ(cluster_->http(lead, "GET", "/db/execute").status, 405);
   EXPECT_EQ(cluster_->http(lead, "GET", "/no/such/path").status, 404);
-  const HttpReply too_large =
-      cluster_->http(lead, "POST", "/db/execute", absl::StrCat("[\"", std::string(5 << 20, 'x'), "\"]"));
+  const HttpReply too_large = answer_to_announced_body(cluster_->http_port(lead), "/db/execute", (16 << 20) + 1);
   EXPECT_EQ(too_large.status, 413) << too_large.body.substr(0, 200);
   const HttpReply bad_sql = cluster_->http(lead, "POST", "/db/execute", R"sql(["INSERT INTO nowhere VALUES(1)"])sql");
   ASSERT_EQ(bad_sql.status, 200) << bad_sql.body;

@@ -2,11 +2,15 @@
 // a real SqlStateMachine (batches through prepare_proposal + apply, reads
 // through query) -> write_results -> the JSON rqlite would answer. Also
 // every request-level error response.
+#include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "absl/status/status.h"
+#include "absl/strings/str_cat.h"
+#include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "nlohmann/json.hpp"
 #include "prod/http_request_parser.h"
@@ -144,6 +148,37 @@ TEST(HttpApiRoundTripTest, ValueTypesAndExpressionTypes) {
   node.post("/db/execute", R"json([["INSERT INTO v VALUES (?, ?, ?)", 5, "s", 2.5]])json");
   EXPECT_EQ(node.results("/db/query", R"(["SELECT * FROM v"])")[0]["types"],
             json::parse(R"json(["varchar(10)","blob","real"])json"));
+}
+
+// rqlite's driver turns DATE, DATETIME and TIMESTAMP columns into times and
+// rqlite writes them as RFC 3339, which clients' timestamp converters read.
+// The leader's clock in this test is kNowMs, 2023-11-14 22:13:20.000 UTC.
+TEST(HttpApiRoundTripTest, TimeColumnsComeBackAsRfc3339AsInRqlite) {
+  Node node;
+  node.results(
+      "/db/execute",
+      R"json(["CREATE TABLE ev (id INTEGER PRIMARY KEY, at DATETIME DEFAULT CURRENT_TIMESTAMP, day date, ts TimeStamp, note TEXT)"])json");
+  node.results("/db/execute", R"json([
+      ["INSERT INTO ev(id, day, ts, note) VALUES (1, date('now'), ?, datetime('now'))", 1700000000123],
+      ["INSERT INTO ev VALUES (2, '2024-02-29 23:59:59.250+05:30', '2024-01-02T03:04', 1700000000, 'x')"],
+      ["INSERT INTO ev VALUES (3, 'not a time', NULL, 2.5, 'y')"]])json");
+  const json expected = json::parse(R"json([
+      [1, "2023-11-14T22:13:20Z", "2023-11-14T00:00:00Z", "2023-11-14T22:13:20.123Z", "2023-11-14 22:13:20"],
+      [2, "2024-02-29T23:59:59.25+05:30", "2024-01-02T03:04:00Z", "2023-11-14T22:13:20Z", "x"],
+      [3, "0001-01-01T00:00:00Z", null, 2.5, "y"]])json");
+  const json rows = node.results("/db/query", R"(["SELECT * FROM ev ORDER BY id"])")[0];
+  EXPECT_EQ(rows["types"], json::parse(R"(["integer","datetime","date","timestamp","text"])"));
+  EXPECT_EQ(rows["values"], expected);
+  // The same through the log, and as objects.
+  EXPECT_EQ(node.results("/db/query?level=strong", R"(["SELECT * FROM ev ORDER BY id"])")[0]["values"],
+            expected);
+  EXPECT_EQ(node.results("/db/query?associative", R"(["SELECT id, at FROM ev WHERE id = 1"])")[0]["rows"],
+            json::parse(R"([{"at":"2023-11-14T22:13:20Z","id":1}])"));
+  // Only the column's declared type counts: the same text from an
+  // expression, or from a column declared otherwise, stays text.
+  EXPECT_EQ(node.results("/db/query",
+                         R"(["SELECT CAST(at AS TEXT) AS t, note FROM ev WHERE id = 1"])")[0]["values"],
+            json::parse(R"([["2023-11-14 22:13:20", "2023-11-14 22:13:20"]])"));
 }
 
 TEST(HttpApiRoundTripTest, InvalidUtf8TextIsReplacedNotFatal) {
@@ -416,6 +451,78 @@ TEST(HttpApiNodeErrorsTest, NotLeaderNoLeaderAndRedirect) {
       write_results(redirecting, not_leader, ResponseContext{0, "/db/execute?redirect", ""});
   EXPECT_EQ(nowhere.status, 503);
   EXPECT_EQ(json::parse(nowhere.body)["code"], "no_leader");
+}
+
+std::vector<std::string> payloads_of(const ApiRequest& request) {
+  std::vector<std::string> payloads;
+  for (const Operation& operation : request.operations) {
+    payloads.push_back(needs_node(operation) ? operation_payload(operation) : "");
+  }
+  return payloads;
+}
+
+// `redirect` sends everything but level-none reads to the leader, as rqlite does.
+TEST(HttpApiRequestTest, RedirectAppliesToAllButLevelNoneReads) {
+  EXPECT_TRUE(
+      redirected_to_leader(planned("/db/execute?redirect", R"json(["INSERT INTO t VALUES (1)"])json")));
+  for (const char* level : {"weak", "linearizable", "strong"}) {
+    EXPECT_TRUE(
+        redirected_to_leader(planned(std::string("/db/query?level=") + level, R"json(["SELECT 1"])json")))
+        << level;
+  }
+  EXPECT_FALSE(redirected_to_leader(planned("/db/query?level=none", R"json(["SELECT 1", "SELECT 2"])json")));
+  EXPECT_TRUE(redirected_to_leader(
+      planned("/db/request?level=none", R"json(["SELECT 1", "INSERT INTO t VALUES (1)"])json")));
+  // Statements refused up front never reach a node.
+  EXPECT_FALSE(redirected_to_leader(planned("/db/execute", R"json(["BEGIN"])json")));
+}
+
+// A request the log cannot hold is refused whole, before anything runs,
+// with one error; the bound is the entry as the leader proposes it.
+TEST(HttpApiRequestTest, OperationsThatWouldNotFitInALogEntryAreRefusedWithOneError) {
+  const std::string insert =
+      R"json(["INSERT INTO t VALUES (?)", "0123456789012345678901234567890123456789"])json";
+  const std::string body = "[" + insert + "," + insert + "," + insert + "]";
+  const ApiRequest transaction = planned("/db/execute?transaction", body);
+  const std::vector<std::string> payloads = payloads_of(transaction);
+  ASSERT_EQ(payloads.size(), 1u);
+  const uint64_t fits = payloads[0].size() + kLeaderTimestampBytes;
+  EXPECT_EQ(check_entry_sizes(transaction, payloads, fits), std::nullopt);
+  const std::optional<ApiError> refused = check_entry_sizes(transaction, payloads, fits - 1);
+  ASSERT_TRUE(refused.has_value());
+  EXPECT_EQ(refused->code, ApiErrorCode::kBodyTooLarge);
+  EXPECT_EQ(http_status(refused->code), 413);
+  EXPECT_EQ(
+      refused->message,
+      absl::StrCat(
+          "the transaction (statements 0 to 2) encodes to ", payloads[0].size(),
+          " bytes; a Raft log entry holds at most ", fits - 1,
+          " (raft.max_entry_bytes, less 32 for the leader's timestamp): split it into smaller requests"));
+  // Without `transaction` each statement is its own entry and fits.
+  const ApiRequest separate = planned("/db/execute", body);
+  EXPECT_EQ(check_entry_sizes(separate, payloads_of(separate), fits - 1), std::nullopt);
+  const ApiRequest read = planned(
+      "/db/query", R"json(["SELECT 1", ["SELECT ?", "0123456789012345678901234567890123456789"]])json");
+  const std::vector<std::string> read_payloads = payloads_of(read);
+  const std::optional<ApiError> long_read =
+      check_entry_sizes(read, read_payloads, read_payloads[0].size() + kLeaderTimestampBytes);
+  ASSERT_TRUE(long_read.has_value());
+  EXPECT_THAT(long_read->message, ::testing::StartsWith("statement 1 encodes to "));
+}
+
+// kLeaderTimestampBytes bounds what the leader's re-encoding adds: measured
+// with a real state machine's prepare_proposal, with and without a session.
+TEST(HttpApiRequestTest, TheLeadersTimestampAddsLessThanItsAllowance) {
+  auto sm = statemachine::SqlStateMachine::create();
+  ASSERT_TRUE(sm.ok()) << sm.status();
+  for (const char* target : {"/db/execute?transaction", "/db/execute?transaction&client_id=7&seq=1"}) {
+    const ApiRequest request = planned(target, R"json(["INSERT INTO t VALUES (1)", ["SELECT ?", 1.5]])json");
+    const std::string payload = payloads_of(request).at(0);
+    auto prepared = (*sm)->prepare_proposal(payload, INT64_MAX);
+    ASSERT_TRUE(prepared.ok()) << prepared.status();
+    EXPECT_GT(prepared->size(), payload.size()) << target;
+    EXPECT_LE(prepared->size(), payload.size() + kLeaderTimestampBytes) << target;
+  }
 }
 
 TEST(HttpApiNodeErrorsTest, UnavailableTimeoutAndPerStatementFailures) {

@@ -5,4 +5,6 @@ reef_test(http_query_options_test LABEL prod SOURCES ${CMAKE_CURRENT_LIST_DIR}/h
 reef_test(http_request_parser_test LABEL prod SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_request_parser_test.cc
   LIBS reef_http_api)
 reef_test(http_api_round_trip_test LABEL prod SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_api_round_trip_test.cc
+  LIBS reef_http_api GTest::gmock)
+reef_test(http_time_value_test LABEL prod SOURCES ${CMAKE_CURRENT_LIST_DIR}/http_time_value_test.cc
   LIBS reef_http_api)

@@ -7,6 +7,7 @@
 #include <string>
 #include <vector>
 
+#include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
 #include "prod/server_config_settings.h"
@@ -217,9 +218,54 @@ TEST(ServerConfigValidation, UncommittedBoundHoldsAnEntry) {
 
 TEST(ServerConfigValidation, FrameLimitHoldsTheLargestMessage) {
   ServerConfig config = three_node_config();
-  config.snapshot.chunk_bytes = 8ULL << 20;  // as large as the frame limit
+  config.snapshot.chunk_bytes = config.limits.max_frame_bytes;  // no room for the envelope
   EXPECT_THAT(validation_error(config),
               HasSubstr("limits.max_frame_bytes: must be at least the largest of raft.max_message_bytes"));
+}
+
+TEST(ServerConfigValidation, FrameLimitHoldsTheLargestEntry) {
+  ServerConfig config = three_node_config();
+  config.limits.max_frame_bytes = config.raft.max_entry_bytes;
+  config.sources["limits.max_frame_bytes"] = "flag --limits-max-frame-bytes";
+  EXPECT_THAT(validation_error(config),
+              HasSubstr(absl::StrCat(
+                  "flag --limits-max-frame-bytes: limits.max_frame_bytes: must be at least the "
+                  "largest of raft.max_message_bytes, raft.max_entry_bytes and "
+                  "snapshot.chunk_bytes plus 65536 bytes of envelope (got ",
+                  config.raft.max_entry_bytes, ", need ", config.raft.max_entry_bytes + 65536, ")")));
+  config.limits.max_frame_bytes = uint64_t{1} << 32;
+  EXPECT_THAT(validation_error(config), HasSubstr("limits.max_frame_bytes: must be at most 4294967295"));
+}
+
+// A transaction the HTTP API accepts must fit in one log entry, and the log
+// store must hold every entry the core accepts.
+TEST(ServerConfigValidation, EntryLimitHoldsTheLargestHttpBodyAndFitsTheLogStore) {
+  ServerConfig config = three_node_config();
+  config.raft.max_entry_bytes = 1ULL << 20;
+  config.sources["raft.max_entry_bytes"] = "env REEFDB_RAFT_MAX_ENTRY_BYTES";
+  EXPECT_THAT(
+      validation_error(config),
+      HasSubstr(absl::StrCat("env REEFDB_RAFT_MAX_ENTRY_BYTES: raft.max_entry_bytes: must be at least "
+                             "limits.max_http_body_bytes, so that a transaction the HTTP API accepts fits "
+                             "in one log entry (got 1048576 and ",
+                             config.limits.max_http_body_bytes, ")")));
+  config.limits.max_http_body_bytes = 1ULL << 20;
+  EXPECT_TRUE(validate(config).ok()) << validate(config);
+  config.raft.max_entry_bytes = (64ULL << 20) + 1;
+  config.limits.max_frame_bytes = 128ULL << 20;
+  EXPECT_THAT(
+      validation_error(config),
+      HasSubstr("raft.max_entry_bytes: must be at most 67108864, the largest entry the log store holds"));
+}
+
+// The defaults take a 16 MiB HTTP body as one entry, and every limit agrees.
+TEST(ServerConfigValidation, DefaultLimitsTakeA16MiBRequest) {
+  const ServerConfig config = three_node_config();
+  EXPECT_TRUE(validate(config).ok()) << validate(config);
+  EXPECT_EQ(config.limits.max_http_body_bytes, 16ULL << 20);
+  EXPECT_GE(config.raft.max_entry_bytes, config.limits.max_http_body_bytes);
+  const raft::NodeConfig raft_defaults;
+  EXPECT_EQ(config.raft.max_entry_bytes, raft_defaults.core.max_entry_bytes);
 }
 
 TEST(ServerConfigValidation, ClusterNameAndDataDir) {

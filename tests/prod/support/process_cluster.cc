@@ -51,7 +51,9 @@ HttpReply http_request(uint16_t port, const std::string& method, const std::stri
     beast::http::read(stream, buffer, parser);
     beast::error_code ignored;
     stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
-    return HttpReply{static_cast<int>(parser.get().result_int()), parser.get().body()};
+    const auto& response = parser.get();
+    return HttpReply{static_cast<int>(response.result_int()), response.body(),
+                     std::string(response[beast::http::field::location])};
   } catch (const std::exception&) {
     return HttpReply{};
   }
@@ -139,13 +141,17 @@ std::string ProcessCluster::log_of(size_t node) const { return absl::StrCat(dir_
 
 std::string ProcessCluster::data_dir(size_t node) const { return absl::StrCat(dir_, "/node-", node); }
 
+void ProcessCluster::add_flags(const std::vector<std::string>& flags) {
+  extra_flags_.insert(extra_flags_.end(), flags.begin(), flags.end());
+}
+
 void ProcessCluster::start_all() {
   for (size_t node = 1; node <= pids_.size(); ++node) start(node);
 }
 
 // Fast timings (tick 20 ms, election 300 ms) keep the tests short.
 void ProcessCluster::start(size_t node) {
-  pids_[node - 1] = spawn_process({binary_,
+  std::vector<std::string> argv = {binary_,
                                    "serve",
                                    "--node-id",
                                    std::to_string(node),
@@ -162,8 +168,9 @@ void ProcessCluster::start(size_t node) {
                                    "--raft-election-timeout-ms",
                                    "300",
                                    "--log-level",
-                                   "debug"},
-                                  log_of(node));
+                                   "debug"};
+  argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
+  pids_[node - 1] = spawn_process(argv, log_of(node));
 }
 
 void ProcessCluster::kill(size_t node, int signal) {

@@ -17,6 +17,7 @@ namespace reef::prod::testing {
 struct HttpReply {
   int status = 0;  // 0: no answer (connection failed)
   std::string body;
+  std::string location;         // the Location header, if any
   nlohmann::json json() const;  // null when the body is not JSON
 };
 
@@ -42,6 +43,9 @@ class ProcessCluster {
   // `dir` holds node-i/ data directories and node-i.log files.
   ProcessCluster(std::string binary, std::string dir, size_t nodes);
   ~ProcessCluster();  // SIGKILLs what still runs
+
+  // Flags ("--name=value") added to every node's command line from the next start.
+  void add_flags(const std::vector<std::string>& flags);
 
   void start_all();
   void start(size_t node);                // 1-based
@@ -69,6 +73,7 @@ class ProcessCluster {
   std::vector<uint16_t> http_ports_;
   std::vector<uint16_t> raft_ports_;
   std::vector<pid_t> pids_;  // 0: not running
+  std::vector<std::string> extra_flags_;
 };
 
 }  // namespace reef::prod::testing
