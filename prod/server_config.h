@@ -140,8 +140,9 @@ struct ServerConfig {
     // Largest Raft transport frame accepted from a peer. Must hold the
     // largest message this node may send (see validate()).
     uint64_t max_frame_bytes = 33ULL << 20;
-    // Messages queued per peer while its connection is slow or down; the
-    // oldest are dropped beyond it (Raft retransmits what matters).
+    // Messages queued per peer while its connection is slow or down; beyond
+    // it the newest is dropped and the peer reported unreachable (Raft
+    // retransmits what matters).
     uint32_t peer_send_queue_messages = 4096;
   } limits;
 

@@ -84,7 +84,7 @@ absl::Status apply_flags(ServerConfig& config, const CommandLine& line) {
 std::string command_line_usage() {
   const ServerConfig defaults;
   std::string usage =
-      "usage: reefdb [--config <file.yaml>] [--<setting> <value>]...\n"
+      "usage: reefdb serve [--config <file.yaml>] [--<setting> <value>]...\n"
       "\n"
       "Precedence: defaults < YAML file < REEFDB_* environment < flags.\n"
       "Each flag below is also the YAML key (- read as _ and .) and the\n"
