@@ -170,7 +170,8 @@ class DevCluster {
     }
     const int first = layout.http_port(1);
     const int second = layout.http_port(layout.nodes >= 2 ? 2 : 1);
-    print(absl::StrCat("\nTry:\n  reefdb sql --host 127.0.0.1:", first, "\n"));
+    // The binary's own path: `reefdb` is rarely on PATH in a build tree.
+    print(absl::StrCat("\nTry:\n  ", nodes_.binary(), " sql --host 127.0.0.1:", first, "\n"));
     print(absl::StrCat("  curl -XPOST 'http://127.0.0.1:", first,
                        "/db/execute' -H 'Content-Type: application/json' \\\n"));
     print(

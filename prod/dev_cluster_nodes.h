@@ -45,6 +45,7 @@ class DevClusterNodes {
   DevClusterNodes(DevClusterLayout layout, std::string binary);
 
   const DevClusterLayout& layout() const { return layout_; }
+  const std::string& binary() const { return binary_; }
   int size() const { return layout_.nodes; }
 
   // fork + exec of `reefdb serve` for node i; its stdout and stderr append to
