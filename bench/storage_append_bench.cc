@@ -55,7 +55,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "prod/posix_file_system.h"
+#include "prod/disk/posix_file_system.h"
 #include "raft/log_entry.h"
 #include "raft/types.h"
 #include "storage/log_store.h"

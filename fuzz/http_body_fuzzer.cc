@@ -12,8 +12,8 @@
 #include <vector>
 
 #include "nlohmann/json.hpp"
-#include "prod/http_request_parser.h"
-#include "prod/http_response_writer.h"
+#include "prod/api/http_request_parser.h"
+#include "prod/api/http_response_writer.h"
 #include "statemachine/command_batch.h"
 #include "statemachine/query_codec.h"
 #include "statemachine/sql_state_machine.h"

@@ -3,11 +3,11 @@
 find_package(Boost REQUIRED)
 find_package(Threads REQUIRED)
 add_library(reef_asio_transport
-  asio_transport.cc
-  asio_transport_address.cc
-  asio_transport_inbound.cc
-  asio_transport_options.cc
-  asio_transport_peer_link.cc
+  net/asio_transport.cc
+  net/host_port.cc
+  net/asio_transport_inbound.cc
+  net/asio_transport_options.cc
+  net/asio_transport_peer_link.cc
 )
 target_link_libraries(reef_asio_transport PUBLIC reef_raft reef_transport Boost::headers Threads::Threads
   absl::status absl::statusor absl::strings)

@@ -10,11 +10,11 @@
 #include <string>
 #include <vector>
 
-#include "prod/dev_cluster_command.h"
-#include "prod/serve_command.h"
-#include "prod/storage_tool.h"
-#include "prod/sql_shell.h"
-#include "prod/status_command.h"
+#include "prod/disk/storage_tool.h"
+#include "prod/server/dev_cluster_command.h"
+#include "prod/server/serve_command.h"
+#include "prod/shell/sql_shell.h"
+#include "prod/shell/status_command.h"
 
 namespace {
 

@@ -3,12 +3,12 @@
 # itself (NodeObserver, spdlog), and the HTTP API service.
 find_package(spdlog REQUIRED)
 add_library(reef_server
-  server_node.cc
-  storage_thread_log.cc
-  node_observer.cc
-  peer_log_throttle.cc
-  timed_state_machine.cc
-  http_api_service.cc
+  server/server_node.cc
+  server/storage_thread_log.cc
+  observe/node_observer.cc
+  observe/peer_log_throttle.cc
+  server/timed_state_machine.cc
+  server/http_api_service.cc
 )
 find_package(Threads REQUIRED)
 target_link_libraries(reef_server PUBLIC reef_prod reef_raft reef_statemachine reef_asio_transport reef_http_api
@@ -17,11 +17,11 @@ reef_strict(reef_server)
 
 # reefdb: serve, dev-cluster, sql, status, storage.
 add_library(reef_server_commands
-  serve_command.cc
-  dev_cluster_command.cc
-  dev_cluster_console.cc
-  dev_cluster_nodes.cc
-  wait_status.cc
+  server/serve_command.cc
+  server/dev_cluster_command.cc
+  server/dev_cluster_console.cc
+  server/dev_cluster_nodes.cc
+  server/wait_status.cc
 )
 target_link_libraries(reef_server_commands PUBLIC reef_server reef_http_server spdlog::spdlog)
 reef_strict(reef_server_commands)

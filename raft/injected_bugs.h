@@ -4,7 +4,7 @@
 // configuration reaches them: `reefdb` itself cannot switch one on. Besides
 // the simulator, only test code sets them: the core's property and checker
 // tests, and the test-only server binary reefdb-commit-without-quorum
-// (tests/prod/reefdb_commit_without_quorum_main.cc), which the process tests
+// (tests/prod/process/reefdb_commit_without_quorum_main.cc), which the process tests
 // run to show that their kill-the-leader check catches a leader that commits
 // without a quorum. Each flag guards one small, clearly marked branch.
 #pragma once

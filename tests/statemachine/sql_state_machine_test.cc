@@ -316,7 +316,7 @@ TEST(SqlStateMachineTest, ApplyNeverLetsNowGoBackAlongTheLog) {
 }
 
 // The host is told when its clock is more than clock_behind_report_ms behind
-// the data (it logs it: prod/node_observer.h), and only then.
+// the data (it logs it: prod/observe/node_observer.h), and only then.
 TEST(SqlStateMachineTest, PrepareProposalReportsALeaderClockFarBehindTheAppliedTime) {
   std::vector<std::pair<int64_t, int64_t>> reports;
   SqlStateMachineOptions options;

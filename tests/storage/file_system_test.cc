@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "prod/posix_file_system.h"
+#include "prod/disk/posix_file_system.h"
 #include "sim/sim_file_system.h"
 #include "tests/storage/store_test_backends.h"
 

@@ -12,7 +12,7 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "prod/posix_file_system.h"
+#include "prod/disk/posix_file_system.h"
 #include "raft/log_entry.h"
 #include "storage/log_store.h"
 #include "storage/node_storage.h"

@@ -11,7 +11,7 @@
 #include <filesystem>
 #include <string>
 
-#include "prod/posix_file_system.h"
+#include "prod/disk/posix_file_system.h"
 #include "sim/sim_file_system.h"
 #include "storage/file_system.h"
 

@@ -15,7 +15,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "prod/http_server.h"
+#include "prod/http/http_server.h"
 
 namespace reef::prod::testing {
 

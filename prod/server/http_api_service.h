@@ -1,0 +1,72 @@
+// HttpApiService: what the `reefdb` HTTP port answers. It turns HTTP
+// requests into node requests and node answers into HTTP responses, on the
+// node loop:
+//
+//   /db/execute, /db/query, /db/request   parse_api_request(); with
+//       `redirect`, 301 to the leader unless this node leads or the request
+//       is only level-none reads; 413 when an operation would not fit in a
+//       log entry (raft.max_entry_bytes); then each planned operation
+//       through ServerNode::submit in statement order (the next one starts
+//       when the previous one answered), then write_results()
+//   GET /status    this node's Raft state, addresses, transport counters (JSON)
+//   GET /nodes     every configured member with its addresses and leadership
+//   GET /readyz    200 when this node knows a leader and runs, else 503
+//   GET /metrics   Prometheus text (reefdb_* names, prod/observe/node_metrics.h)
+//   POST /admin/transfer-leader?to=ID   hand leadership to node ID (leader only)
+//   POST /admin/snapshot   snapshot this node's state machine now and compact its log
+//
+// Leader hints from the node are node ids; the configured peers give their
+// HTTP addresses for "not leader" answers and redirects.
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "prod/api/http_api_request.h"
+#include "prod/api/http_message.h"
+#include "prod/config/server_config.h"
+#include "prod/observe/metrics.h"
+#include "prod/observe/node_metrics.h"
+#include "prod/server/server_node.h"
+
+namespace reef::prod {
+
+class HttpApiService {
+ public:
+  using Respond = std::function<void(http::HttpResponse)>;
+
+  // `node` and `config` must outlive this.
+  HttpApiService(ServerNode& node, const ServerConfig& config);
+
+  void handle(http::HttpRequest request, Respond respond);
+  // Called by the HTTP server once per answered request.
+  void request_finished(const std::string& method, int status, double seconds);
+
+ private:
+  struct Running;  // one API request being carried out
+
+  void run_api(http::HttpRequest request, Respond respond);
+  std::optional<http::HttpResponse> redirect_to_leader(const http::ApiRequest& request,
+                                                       const std::string& target) const;
+  static std::vector<std::string> encode_payloads(const http::ApiRequest& request);
+  void run_next_operation(std::shared_ptr<Running> running);
+  void finish(std::shared_ptr<Running> running);
+  http::HttpResponse status_response() const;
+  http::HttpResponse nodes_response() const;
+  http::HttpResponse readyz_response() const;
+  http::HttpResponse metrics_response();
+  http::HttpResponse transfer_leader(const http::HttpRequest& request);
+  http::HttpResponse take_snapshot();
+  std::optional<std::string> http_address_of(raft::NodeId id) const;
+
+  ServerNode& node_;
+  const ServerConfig& config_;
+  MetricsRegistry registry_;
+  NodeMetrics metrics_{registry_};
+};
+
+}  // namespace reef::prod

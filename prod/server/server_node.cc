@@ -1,0 +1,143 @@
+#include "prod/server/server_node.h"
+
+#include <chrono>
+#include <utility>
+
+#include <boost/asio/post.hpp>
+
+#include "absl/strings/str_cat.h"
+
+namespace reef::prod {
+
+absl::StatusOr<std::unique_ptr<ServerNode>> ServerNode::start(boost::asio::io_context& loop,
+                                                              ServerNodeOptions options) {
+  std::unique_ptr<ServerNode> server(new ServerNode(loop, options.tick_ms));
+  if (absl::Status status = server->boot(std::move(options)); !status.ok()) return status;
+  return server;
+}
+
+ServerNode::ServerNode(boost::asio::io_context& loop, uint32_t tick_ms)
+    : loop_(loop), tick_ms_(tick_ms), tick_timer_(loop) {}
+
+ServerNode::~ServerNode() {
+  stop();
+  *alive_ = false;
+  log_.reset();  // joins the storage thread before the node and storage go
+  node_.reset();
+}
+
+absl::Status ServerNode::boot(ServerNodeOptions options) {
+  absl::StatusOr<std::unique_ptr<storage::NodeStorage>> storage = storage::NodeStorage::open(fs_, options.data_dir);
+  if (!storage.ok()) {
+    return absl::Status(storage.status().code(),
+                        absl::StrCat("recovering ", options.data_dir, ": ", storage.status().message()));
+  }
+  storage_ = *std::move(storage);
+  recovery_notes_ = storage_->recovery().notes;
+
+  statemachine::SqlStateMachineOptions sql_options;
+  sql_options.on_leader_clock_behind = [this](int64_t leader_wall_ms, int64_t applied_ms) {
+    observer_.leader_clock_behind(leader_wall_ms, applied_ms);
+  };
+  absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql =
+      statemachine::SqlStateMachine::create(std::move(sql_options));
+  if (!sql.ok()) return sql.status();
+  state_machine_ = *std::move(sql);
+
+  const std::weak_ptr<bool> alive = alive_;
+  absl::StatusOr<std::unique_ptr<AsioTransport>> transport = AsioTransport::create(
+      loop_, options.transport,
+      [this, alive](raft::NodeMessage message) {
+        if (alive.expired() || node_ == nullptr) return;  // still booting: Raft retransmits
+        node_->on_message(std::move(message));
+        flush_soon();
+      },
+      [this, alive](raft::NodeId peer) {
+        if (alive.expired() || node_ == nullptr) return;
+        node_->on_peer_unreachable(peer);
+        flush_soon();
+      });
+  if (!transport.ok()) return transport.status();
+  transport_ = *std::move(transport);
+  transport_->set_observer(&observer_);
+
+  StorageThreadLogHooks hooks;
+  hooks.on_turn = [this](const LogWriteTiming& timing) { observer_.log_written(timing); };
+  hooks.on_snapshot_stored = [this](const raft::SnapshotMeta& meta, uint64_t bytes) {
+    observer_.snapshot_stored(meta, bytes);
+  };
+  log_ = std::make_unique<StorageThreadLog>(
+      *storage_, loop_,
+      [this](uint64_t id, absl::Status status) {
+        node_->on_log_written(id, std::move(status));
+        flush_soon();
+      },
+      std::move(hooks));
+
+  timed_state_machine_ = std::make_unique<TimedStateMachine>(*state_machine_, observer_);
+  raft::NodePorts ports{log_.get(), transport_.get(), timed_state_machine_.get(), &clock_};
+  absl::StatusOr<std::unique_ptr<raft::Node>> node =
+      raft::Node::boot(std::move(options.node), ports, storage_->recovered_state(options.initial_configuration));
+  storage_->release_recovered_entries();
+  if (!node.ok()) return node.status();
+  node_ = *std::move(node);
+  timed_state_machine_->finish_batch();  // the replay
+  observer_.boot_finished();
+  flush_soon();
+  schedule_tick();
+  return absl::OkStatus();
+}
+
+void ServerNode::schedule_tick() {
+  if (stopped_) return;
+  tick_timer_.expires_after(std::chrono::milliseconds(tick_ms_));
+  tick_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& error) {
+    if (error || alive.expired() || stopped_) return;
+    node_->on_tick();
+    flush_soon();
+    schedule_tick();
+  });
+}
+
+// Events that are already queued on the loop run before the posted flush,
+// so a burst of them becomes one flush: one log write, one sync.
+void ServerNode::flush_soon() {
+  if (flush_posted_) return;
+  flush_posted_ = true;
+  boost::asio::post(loop_, [this, alive = std::weak_ptr<bool>(alive_)] {
+    if (alive.expired()) return;
+    flush_posted_ = false;
+    node_->flush();
+    timed_state_machine_->finish_batch();
+  });
+}
+
+void ServerNode::export_measurements(NodeMetrics& metrics) const {
+  metrics.update_from(observer_.observations());
+  metrics.update_from(transport_->stats());
+}
+
+void ServerNode::submit(raft::ClientRequest request, raft::ResponseCallback done) {
+  node_->submit(std::move(request), std::move(done));
+  flush_soon();
+}
+
+void ServerNode::transfer_leadership(raft::NodeId target) {
+  node_->transfer_leadership(target);
+  flush_soon();
+}
+
+absl::StatusOr<raft::SnapshotTaken> ServerNode::snapshot_now() {
+  absl::StatusOr<raft::SnapshotTaken> taken = node_->snapshot_now();
+  flush_soon();
+  return taken;
+}
+
+void ServerNode::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  tick_timer_.cancel();
+  if (transport_ != nullptr) transport_->stop();
+}
+
+}  // namespace reef::prod

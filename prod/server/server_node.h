@@ -1,0 +1,113 @@
+// ServerNode: one production Raft node — the same raft::Node the simulator
+// runs, wired to real adapters on one single-threaded io_context (the node
+// loop):
+//
+//   storage   NodeStorage over PosixFileSystem in data_dir; log writes on a
+//             storage thread (StorageThreadLog), completions back on the loop
+//   transport AsioTransport (TCP, verified frames)
+//   state     SqlStateMachine (SQLite in memory, snapshots to disk)
+//   time      OsClock (monotonic for ticks and deadlines, wall clock for
+//             proposals), a steady_timer ticking the core every tick_ms
+//
+// Every event (tick, message, log completion, client request) is handed to
+// the node on the loop; one flush is posted per burst of events, so what
+// arrived together is persisted together (group commit, raft/node.h).
+//
+// Boot follows the seed documents: NodeStorage::open recovers (and reports
+// what it repaired), the state machine is restored from the newest snapshot
+// and committed entries after it are replayed (raft::Node::boot), then the
+// node ticks and talks.
+//
+// Observability: the log's disk turns, the state machine's work (through
+// TimedStateMachine) and the transport's round trips and connection trouble
+// all report to one NodeObserver, which keeps NodeObservations and writes
+// the log lines (prod/observe/node_observer.h); export_measurements() hands them,
+// with the transport's counters, to /metrics.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include "absl/status/statusor.h"
+#include "prod/disk/posix_file_system.h"
+#include "prod/net/asio_transport.h"
+#include "prod/observe/node_metrics.h"
+#include "prod/observe/node_observer.h"
+#include "prod/server/os_clock.h"
+#include "prod/server/storage_thread_log.h"
+#include "prod/server/timed_state_machine.h"
+#include "raft/node.h"
+#include "statemachine/sql_state_machine.h"
+#include "storage/node_storage.h"
+
+namespace reef::prod {
+
+struct ServerNodeOptions {
+  raft::NodeConfig node;  // core.id and core.seed set by the caller
+  std::string data_dir;
+  uint32_t tick_ms = 100;
+  raft::Configuration initial_configuration;  // the configured cluster
+  AsioTransportOptions transport;
+};
+
+class ServerNode {
+ public:
+  // Recovers, boots and starts ticking and listening. Errors: DATA_LOSS and
+  // friends from recovery, UNAVAILABLE when the Raft address cannot be bound.
+  static absl::StatusOr<std::unique_ptr<ServerNode>> start(boost::asio::io_context& loop,
+                                                           ServerNodeOptions options);
+  ~ServerNode();
+  ServerNode(const ServerNode&) = delete;
+  ServerNode& operator=(const ServerNode&) = delete;
+
+  // On the loop. `done` runs exactly once, on the loop.
+  void submit(raft::ClientRequest request, raft::ResponseCallback done);
+  void transfer_leadership(raft::NodeId target);
+  // raft::Node::handover_target / snapshot_now, on the loop.
+  std::optional<raft::NodeId> handover_target() const { return node_->handover_target(); }
+  absl::StatusOr<raft::SnapshotTaken> snapshot_now();
+  // Stops ticking and closes the transport; requests still waiting fail.
+  void stop();
+
+  raft::NodeStatus status() const { return node_->status(); }
+  const raft::Clock& clock() const { return clock_; }
+  uint16_t raft_port() const { return transport_->listen_port(); }
+  const AsioTransportStats& transport_stats() const { return transport_->stats(); }
+  // What recovery repaired or noticed at boot, one line each.
+  const std::vector<std::string>& recovery_notes() const { return recovery_notes_; }
+  uint64_t log_syncs() const { return log_->groups_written(); }
+  // What the node measured (disk, snapshots, applies, round trips) and the
+  // transport's counters, into `metrics` (on the loop, before rendering).
+  void export_measurements(NodeMetrics& metrics) const;
+
+ private:
+  ServerNode(boost::asio::io_context& loop, uint32_t tick_ms);
+  absl::Status boot(ServerNodeOptions options);
+  void schedule_tick();
+  void flush_soon();
+
+  boost::asio::io_context& loop_;
+  const uint32_t tick_ms_;
+  boost::asio::steady_timer tick_timer_;
+  OsClock clock_;
+  PosixFileSystem fs_;
+  NodeObserver observer_;  // before everything that reports to it
+  std::unique_ptr<storage::NodeStorage> storage_;
+  std::unique_ptr<statemachine::SqlStateMachine> state_machine_;
+  std::unique_ptr<TimedStateMachine> timed_state_machine_;  // the node's port onto state_machine_
+  std::unique_ptr<AsioTransport> transport_;
+  std::unique_ptr<StorageThreadLog> log_;
+  std::unique_ptr<raft::Node> node_;
+  std::vector<std::string> recovery_notes_;
+  bool flush_posted_ = false;
+  bool stopped_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace reef::prod
