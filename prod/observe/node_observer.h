@@ -33,9 +33,9 @@
 
 #include "absl/strings/string_view.h"
 #include "prod/net/asio_transport_observer.h"
+#include "prod/observe/log_write_timing.h"
 #include "prod/observe/node_observations.h"
 #include "prod/observe/peer_log_throttle.h"
-#include "prod/server/storage_thread_log.h"
 #include "raft/state.h"
 #include "raft/types.h"
 

@@ -34,20 +34,12 @@
 #include <boost/asio/io_context.hpp>
 
 #include "absl/status/status.h"
+#include "prod/observe/log_write_timing.h"
 #include "raft/durable_log.h"
 #include "storage/node_log.h"
 #include "storage/node_storage.h"
 
 namespace reef::prod {
-
-// One storage-thread turn, as measured there.
-struct LogWriteTiming {
-  double seconds = 0;   // the disk work of the turn
-  size_t writes = 0;    // raft::LogWrites carried out
-  size_t entries = 0;   // log entries among them
-  uint64_t groups = 0;  // syncs (groups the writes merged into)
-  bool ok = true;       // false: the node stops (raft/durable_log.h)
-};
 
 // Optional observers of the disk work; all run on the loop.
 struct StorageThreadLogHooks {
