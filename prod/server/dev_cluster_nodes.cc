@@ -1,59 +1,21 @@
 #include "prod/server/dev_cluster_nodes.h"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
 #include <cstring>
 #include <thread>
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "prod/server/child_process.h"
 
 namespace reef::prod {
 namespace {
 
-constexpr int kExitCannotOpenLog = 126;
-constexpr int kExitCannotExec = 127;
 constexpr auto kStopPoll = std::chrono::milliseconds(20);
-
-// Between fork and exec only async-signal-safe calls: write(), not printf.
-void write_message(int fd, const std::string& message) {
-  [[maybe_unused]] const ssize_t ignored = ::write(fd, message.data(), message.size());
-}
-
-// The child side of start(): everything it needs is prepared before fork.
-[[noreturn]] void exec_node(std::vector<char*>& argv, const std::string& log, pid_t dev_cluster,
-                            const std::string& cannot_open_log, const std::string& cannot_exec) {
-  sigset_t none;  // the dev cluster blocks SIGINT/SIGTERM/SIGCHLD; the node must get them
-  sigemptyset(&none);
-  sigprocmask(SIG_SETMASK, &none, nullptr);
-  signal(SIGTTIN, SIG_DFL);  // ignored by the dev cluster, and ignored signals survive exec
-  // A dev cluster that dies without stopping its nodes (SIGKILL) must not
-  // leave them holding its ports: they get SIGTERM and stop as on Ctrl-C.
-  prctl(PR_SET_PDEATHSIG, SIGTERM);
-  if (getppid() != dev_cluster) _exit(kExitCannotExec);  // it died before prctl
-  // Its own process group: Ctrl-C in the terminal reaches only the dev
-  // cluster, which stops each node with SIGTERM and reports how it ended.
-  setpgid(0, 0);
-  const int null = ::open("/dev/null", O_RDONLY);  // the dev cluster reads its stdin for commands
-  if (null >= 0) dup2(null, STDIN_FILENO);
-  const int fd = ::open(log.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    write_message(STDERR_FILENO, cannot_open_log);
-    _exit(kExitCannotOpenLog);
-  }
-  dup2(fd, STDOUT_FILENO);
-  dup2(fd, STDERR_FILENO);
-  execv("/proc/self/exe", argv.data());
-  write_message(STDERR_FILENO, cannot_exec);
-  _exit(kExitCannotExec);
-}
 
 // Single quotes around anything a shell would split or expand.
 std::string shell_quote(const std::string& word) {
@@ -85,21 +47,24 @@ DevClusterNodes::DevClusterNodes(DevClusterLayout layout, std::string binary)
     : layout_(std::move(layout)), binary_(std::move(binary)), slots_(layout_.nodes) {}
 
 absl::Status DevClusterNodes::start(int node) {
-  std::vector<std::string> args = layout_.serve_args(node);
-  args.insert(args.begin(), "reefdb");
-  std::vector<char*> argv;
-  for (std::string& arg : args) argv.push_back(arg.data());
-  argv.push_back(nullptr);
-  const std::string log = layout_.log_path(node);
-  const std::string cannot_open_log =
-      absl::StrCat("reefdb dev-cluster: node ", node, ": cannot open its log ", log, " for appending\n");
-  const std::string cannot_exec =
-      absl::StrCat("reefdb dev-cluster: node ", node, ": cannot run /proc/self/exe\n");
-  const pid_t dev_cluster = getpid();
-  const pid_t pid = fork();
-  if (pid < 0) return absl::InternalError(absl::StrCat("node ", node, ": fork: ", std::strerror(errno)));
-  if (pid == 0) exec_node(argv, log, dev_cluster, cannot_open_log, cannot_exec);
-  slot(node) = Slot{.pid = pid, .running = true, .wait_status = 0};
+  std::vector<std::string> argv = layout_.serve_args(node);
+  argv.insert(argv.begin(), "reefdb");
+  // Its own process group: Ctrl-C in the terminal reaches only the dev
+  // cluster, which stops each node with SIGTERM and reports how it ended. A
+  // dev cluster that dies without stopping its nodes (SIGKILL) must not
+  // leave them holding its ports: they get SIGTERM and stop as on Ctrl-C.
+  // Its stdin is /dev/null: the dev cluster reads its own for commands.
+  const absl::StatusOr<pid_t> pid = spawn_child({
+      .path = "/proc/self/exe",
+      .argv = std::move(argv),
+      .log_path = layout_.log_path(node),
+      .stdin_fd = -1,
+      .own_process_group = true,
+      .terminate_with_parent = true,
+      .name = absl::StrCat("reefdb dev-cluster: node ", node),
+  });
+  if (!pid.ok()) return absl::InternalError(absl::StrCat("node ", node, ": ", pid.status().message()));
+  slot(node) = Slot{.pid = *pid, .running = true, .wait_status = 0};
   return absl::OkStatus();
 }
 

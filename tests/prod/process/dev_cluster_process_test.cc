@@ -26,6 +26,7 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
+#include "prod/server/child_process.h"
 #include "tests/prod/support/process_cluster.h"
 
 namespace reef::prod::testing {
@@ -69,9 +70,13 @@ class DevClusterProcessTest : public ::testing::Test {
     setenv("REEFDB_RAFT_TICK_MS", "20", 1);
     setenv("REEFDB_RAFT_HEARTBEAT_MS", "40", 1);
     setenv("REEFDB_RAFT_ELECTION_TIMEOUT_MS", "300", 1);
-    dev_cluster_ = spawn_process({REEFDB_BINARY, "dev-cluster", "--nodes", std::to_string(kNodes), "--dir",
-                                  cluster_dir(), "--base-port", std::to_string(base_port_)},
-                                 output_path(), pipe_fds[0]);
+    dev_cluster_ = spawn_child({.path = REEFDB_BINARY,
+                                .argv = {REEFDB_BINARY, "dev-cluster", "--nodes", std::to_string(kNodes),
+                                         "--dir", cluster_dir(), "--base-port", std::to_string(base_port_)},
+                                .log_path = output_path(),
+                                .stdin_fd = pipe_fds[0],
+                                .name = "dev-cluster"})
+                       .value_or(-1);
     close(pipe_fds[0]);
     stdin_ = pipe_fds[1];
     ASSERT_GT(dev_cluster_, 0);

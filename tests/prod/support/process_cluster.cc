@@ -1,9 +1,7 @@
 #include "tests/prod/support/process_cluster.h"
 
-#include <fcntl.h>
 #include <signal.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
 #include <chrono>
 #include <random>
@@ -17,6 +15,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "prod/server/child_process.h"
 
 namespace reef::prod::testing {
 namespace {
@@ -97,23 +96,6 @@ std::optional<uint16_t> free_port_range(size_t count) {
   return std::nullopt;
 }
 
-pid_t spawn_process(std::vector<std::string> argv, const std::string& output_path, int stdin_fd) {
-  std::vector<char*> raw;
-  for (std::string& s : argv) raw.push_back(s.data());
-  raw.push_back(nullptr);
-  const pid_t pid = fork();
-  if (pid != 0) return pid;
-  const int input = stdin_fd >= 0 ? stdin_fd : ::open("/dev/null", O_RDONLY);
-  if (input >= 0) dup2(input, STDIN_FILENO);
-  const int fd = ::open(output_path.c_str(), O_WRONLY | O_CREAT | O_APPEND, 0644);
-  if (fd >= 0) {
-    dup2(fd, STDOUT_FILENO);
-    dup2(fd, STDERR_FILENO);
-  }
-  execv(raw[0], raw.data());
-  _exit(127);
-}
-
 ProcessCluster::ProcessCluster(std::string binary, std::string dir, size_t nodes)
     : binary_(std::move(binary)), dir_(std::move(dir)), pids_(nodes, 0) {
   const std::vector<uint16_t> ports = free_ports(2 * nodes);
@@ -170,7 +152,12 @@ void ProcessCluster::start(size_t node) {
                                    "--log-level",
                                    "debug"};
   argv.insert(argv.end(), extra_flags_.begin(), extra_flags_.end());
-  pids_[node - 1] = spawn_process(argv, log_of(node));
+  // 0 (not running) if fork failed: the test then fails waiting for the node.
+  pids_[node - 1] = spawn_child({.path = binary_,
+                                 .argv = std::move(argv),
+                                 .log_path = log_of(node),
+                                 .name = absl::StrCat("node ", node)})
+                        .value_or(0);
 }
 
 void ProcessCluster::kill(size_t node, int signal) {

@@ -1,5 +1,5 @@
 // ProcessCluster: real `reefdb serve` processes on 127.0.0.1 for the prod
-// tests — started with fork/exec, killed with real signals (SIGKILL
+// tests — started with fork/exec (prod/server/child_process.h), killed with real signals (SIGKILL
 // included), restarted on the same data directory, talked to over HTTP.
 #pragma once
 
@@ -32,11 +32,6 @@ std::vector<uint16_t> free_ports(size_t count);
 // below the ephemeral range (for `reefdb dev-cluster --base-port`); nullopt
 // if none was found.
 std::optional<uint16_t> free_port_range(size_t count);
-
-// fork + exec of argv (argv[0]: the binary's path) with stdout and stderr
-// appended to `output_path` and stdin from `stdin_fd` (-1: /dev/null).
-// Returns the child's pid (-1 if fork failed).
-pid_t spawn_process(std::vector<std::string> argv, const std::string& output_path, int stdin_fd = -1);
 
 class ProcessCluster {
  public:
