@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sim/sim_cluster.h"
-#include "tests/sim/kv_state_machine.h"
+#include "tests/raft/driver/kv_state_machine.h"
 
 namespace reef::sim {
 namespace {
