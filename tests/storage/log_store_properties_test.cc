@@ -27,7 +27,7 @@
 //    with DATA_LOSS or cuts only the final record as a torn tail.
 //
 // A broken LogStore assertion is a failing case too (this binary links
-// tests/raft/support/throwing_assertions.cc), so RapidCheck shrinks it.
+// sim/throwing_assertions.cc), so RapidCheck shrinks it.
 //
 // Default: 200 cases per property (sequences of at most 12 operations on real
 // files) with a fixed seed; more with
