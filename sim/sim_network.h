@@ -12,6 +12,8 @@
 // transport would write when it is sent and decoded again when it is
 // delivered (sim/sim_wire.h), so the wire codec runs on every simulated
 // delivery. In flight, a message is its frame, its endpoints and its label.
+// A message dropped at send (observer, cut, loss) never reaches the wire and
+// is not encoded; a duplicate is the same bytes delivered twice.
 #pragma once
 
 #include <cstdint>
