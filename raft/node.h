@@ -15,11 +15,12 @@
 // host owns the moment: every entry point records that a flush is needed
 // (needs_flush()), and the host flushes once per loop turn if it is. A
 // host that can look at the end of each turn polls needs_flush() there
-// (sim/sim_node.cc: one event is one turn); a host whose loop has no
-// end-of-turn hook registers set_flush_hook(), called once when the first
-// event of a turn arrives, and posts a flush behind the events already
-// queued (prod/server_node.cc). Flushing at the end of every entry point
-// instead would turn a burst of messages into a burst of log writes.
+// (the simulator's SimNode: one event is one turn); a host whose loop has
+// no end-of-turn hook registers set_flush_hook(), called once when the
+// first event of a turn arrives, and posts a flush behind the events
+// already queued (the server's ServerNode on its io_context). Flushing at
+// the end of every entry point instead would turn a burst of messages into
+// a burst of log writes.
 //
 // Persistence pipeline. Each flush() with something to persist submits one
 // LogWrite; writes may be in flight concurrently and complete in order. A
