@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "raft/assert.h"
-#include "storage/little_endian.h"
+#include "encoding/little_endian.h"
 
 namespace reef::storage {
 namespace {

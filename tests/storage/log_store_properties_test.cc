@@ -52,7 +52,7 @@
 #include "absl/strings/str_cat.h"
 #include "raft/log_entry.h"
 #include "sim/sim_file_system.h"
-#include "storage/little_endian.h"
+#include "encoding/little_endian.h"
 #include "storage/log_store.h"
 #include "tests/raft/support/rapidcheck_defaults.h"
 #include "tests/storage/crash_point_file_system.h"
