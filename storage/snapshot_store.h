@@ -10,7 +10,7 @@
 //     12 meta_len         u32  bytes of meta, at most kMaxMetaBytes
 //     16 meta_checksum    u64  XXH3-64 of the meta bytes
 //     24 header_checksum  u64  XXH3-64 of bytes [0, 24)
-//   meta, meta_len bytes: FlatBuffers SnapshotMetaRecord (snapshot_meta.fbs,
+//   meta, meta_len bytes: FlatBuffers SnapshotFileMetaRecord (encoding/membership.fbs,
 //     identifier "RSNM"), verified before use: index, term, voters,
 //     outgoing voters, learners
 //   records, each a 32-byte header then `length` payload bytes
