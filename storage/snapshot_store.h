@@ -24,6 +24,9 @@
 //   and a copy of meta_checksum u64 (ties the tail to this file's header).
 //   Nothing follows it.
 //
+// Checksums and seals: encoding/checksummed_record.h; the meta codec:
+// encoding/membership_codec.h.
+//
 // Names: `snapshot-<index>-<term>.snap`, both numbers zero-padded to 20
 // digits, so the lexicographic order of names (FileSystem::list) is the order
 // of (index, term). A snapshot being written is `snapshot-<index>-<term>.<n>.tmp`.
