@@ -5,8 +5,8 @@
 // State machine side, each call exactly as the node driver or the HTTP layer
 // makes it:
 //   Apply/1Insert      apply(LogEntry) of a CommandBatch with one single-row
-//                      INSERT (built by command_builder's insert_row, so the
-//                      SQL text repeats and the prepared statement is cached);
+//                      INSERT with four parameters (the SQL text repeats, so
+//                      the prepared statement is cached);
 //   Apply/100Inserts   the same with 100 single-row INSERTs per batch;
 //   Query/Port         query(encoded QueryRequest) of a point lookup by
 //                      primary key, answer an encoded QueryResponse;
@@ -71,7 +71,6 @@
 #include "raft/types.h"
 #include "statemachine/batch_response.h"
 #include "statemachine/command_batch.h"
-#include "statemachine/command_builder.h"
 #include "statemachine/query_codec.h"
 #include "statemachine/sql_state_machine.h"
 #include "statemachine/value.h"
@@ -193,11 +192,9 @@ ItemRow make_item(int64_t id) {
 }
 
 Statement insert_statement(const ItemRow& row) {
-  return take(statemachine::insert_row("items", {{"id", Value(row.id)},
-                                                 {"name", Value(row.name)},
-                                                 {"qty", Value(row.qty)},
-                                                 {"payload", Value(Blob{row.payload})}}),
-              "insert_row");
+  return Statement{R"(INSERT INTO "items" ("id", "name", "qty", "payload") VALUES (?, ?, ?, ?))",
+                   {Param{"", Value(row.id)}, Param{"", Value(row.name)}, Param{"", Value(row.qty)},
+                    Param{"", Value(Blob{row.payload})}}};
 }
 
 // Numbers batches, gives them to the clients in turn (each with its own

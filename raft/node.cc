@@ -1,12 +1,11 @@
-// Node: boot, events, output handling and the persistence pipeline. Client
-// requests are in node_requests.cc, snapshots in node_snapshots.cc.
+// Node: boot, events, flush (output handling) and the persistence pipeline.
+// Client requests are in node_requests.cc, snapshots in node_snapshots.cc.
 #include "raft/node.h"
 
 #include <utility>
 
 #include "absl/strings/str_cat.h"
 #include "raft/assert.h"
-#include "raft/random.h"
 
 namespace reef::raft {
 namespace {
@@ -79,20 +78,27 @@ absl::StatusOr<std::unique_ptr<Node>> Node::boot(NodeConfig config, NodePorts po
 }
 
 Node::Node(NodeConfig config, NodePorts ports, Core core)
-    : config_(std::move(config)), ports_(ports), core_(std::move(core)) {
-  // Read and forwarded-request ids travel to the leader and come back. A
-  // restarted node must not reuse the ids of its previous life: a late
-  // answer to an old id would complete a new request with a stale read
-  // index or somebody else's response. Each life starts at its own random
-  // point (from the core's per-boot seed) of a 2^62 space.
-  uint64_t state = config_.core.seed ^ 0x6e6f64652d696473ULL;  // "node-ids"
-  next_read_id_ = (splitmix64(state) >> 2) + 1;
-  next_forward_id_ = (splitmix64(state) >> 2) + 1;
-}
+    : config_(std::move(config)),
+      ports_(ports),
+      core_(std::move(core)),
+      // The core's per-boot seed: ids that travel differ from the last life's.
+      requests_(config_.core.seed),
+      sender_(config_.core.id, *ports_.log, *ports_.transport, *ports_.clock,
+              SnapshotSenderOptions{config_.snapshot_resend_ms, config_.snapshot_transfer_attempts}),
+      receiver_(config_.core.id, *ports_.log, *ports_.state_machine, *ports_.transport) {}
 
 Node::~Node() = default;
 
+void Node::set_flush_hook(absl::AnyInvocable<void()> hook) { flush_hook_ = std::move(hook); }
+
+void Node::event_arrived() {
+  if (needs_flush_) return;
+  needs_flush_ = true;
+  if (flush_hook_) flush_hook_();
+}
+
 void Node::on_tick() {
+  event_arrived();
   if (stopped()) return;
   core_.step(Tick{});
   expire_requests();
@@ -100,6 +106,7 @@ void Node::on_tick() {
 }
 
 void Node::on_message(NodeMessage message) {
+  event_arrived();
   if (stopped() || message.to != id()) return;
   const NodeId from = message.from;
   std::optional<Term> term;
@@ -158,6 +165,7 @@ FreshnessState Node::freshness_state() const {
 }
 
 void Node::on_log_written(uint64_t write_id, absl::Status status) {
+  event_arrived();
   if (stopped()) return;
   REEF_ASSERT(!writes_in_flight_.empty() && writes_in_flight_.front().id == write_id, "log write ", write_id,
               " completed out of order");
@@ -172,21 +180,27 @@ void Node::on_log_written(uint64_t write_id, absl::Status status) {
 }
 
 void Node::on_peer_unreachable(NodeId peer) {
+  event_arrived();
   if (stopped()) return;
   core_.step(PeerUnreachable{peer});
 }
 
 void Node::campaign() {
+  event_arrived();
   if (stopped()) return;
   core_.step(Campaign{});
 }
 
 void Node::transfer_leadership(NodeId target) {
+  event_arrived();
   if (stopped()) return;
   core_.step(TransferLeadership{target});
 }
 
 void Node::flush() {
+  // Cleared first: an event arriving during the flush (a client callback
+  // that submits again) asks for another one.
+  needs_flush_ = false;
   // Handling an output can step the core again (compaction after a
   // snapshot); each round hands out strictly less work, and a handful of
   // rounds is the most that can happen.
@@ -194,7 +208,7 @@ void Node::flush() {
     REEF_ASSERT(round < 8, "node ", id().value(), ": output keeps coming back");
     handle_output(core_.take_output());
   }
-  drop_unaccepted_snapshot();
+  receiver_.drop_unaccepted();
   if (!stopped()) contact_.note_applied(applied_.index, core_.log().committed(), ports_.clock->now_ms());
 }
 
@@ -293,8 +307,8 @@ void Node::stop(absl::Status why) {
   stop_reason_ = std::move(why);
   fail_all_requests(absl::UnavailableError(absl::StrCat("node ", id().value(), " stopped: ",
                                                         stop_reason_.message())));
-  outgoing_snapshots_.clear();
-  incoming_snapshot_.reset();
+  sender_.clear();
+  receiver_.clear();
   writes_in_flight_.clear();
 }
 
@@ -309,7 +323,7 @@ NodeStatus Node::status() const {
   s.last_index = core_.log().last_index();
   s.snapshot_index = snapshot_index_;
   s.log_writes_in_flight = writes_in_flight_.size();
-  s.pending_requests = pending_request_count();
+  s.pending_requests = requests_.size();
   s.stopped = stopped();
   s.freshness = freshness_state();
   return s;

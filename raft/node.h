@@ -3,12 +3,24 @@
 // The same code runs in the simulator and in production; nothing here knows
 // which.
 //
-// Threading: one thread. Every on_*() event, submit() and flush() is called
-// from the node's loop, never concurrently. Events only step the core;
-// flush() carries out what the core asked for (raft/output.h), so an adapter
-// calls flush() once per loop turn, after handing over everything that
-// arrived in that turn: that is what makes one turn one log write and one
-// sync (group commit).
+// Threading: one thread. Every entry point (the on_*() events, submit(),
+// campaign(), transfer_leadership(), snapshot_now()) and flush() is called
+// from the node's loop, never concurrently.
+//
+// Flushing, and why the node does not do it itself. Entry points only step
+// the core; flush() carries out what the core asked for (raft/output.h).
+// Everything that arrives in one loop turn must be carried out together:
+// that is what makes a turn one log write and one sync (group commit), and
+// only the host knows when its turn ends. So the node owns the rule and the
+// host owns the moment: every entry point records that a flush is needed
+// (needs_flush()), and the host flushes once per loop turn if it is. A
+// host that can look at the end of each turn polls needs_flush() there
+// (the simulator's SimNode: one event is one turn); a host whose loop has
+// no end-of-turn hook registers set_flush_hook(), called once when the
+// first event of a turn arrives, and posts a flush behind the events
+// already queued (the server's ServerNode on its io_context). Flushing at
+// the end of every entry point instead would turn a burst of messages into
+// a burst of log writes.
 //
 // Persistence pipeline. Each flush() with something to persist submits one
 // LogWrite; writes may be in flight concurrently and complete in order. A
@@ -58,15 +70,18 @@
 #include <string>
 #include <vector>
 
-#include "absl/container/btree_map.h"
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
+#include "raft/client_request.h"
 #include "raft/clock.h"
 #include "raft/core.h"
 #include "raft/durable_log.h"
 #include "raft/node_freshness.h"
 #include "raft/node_message.h"
+#include "raft/request_table.h"
+#include "raft/snapshot_receiver.h"
+#include "raft/snapshot_sender.h"
 #include "raft/state_machine.h"
 #include "raft/transport.h"
 
@@ -109,28 +124,6 @@ struct NodePorts {
   const Clock* clock = nullptr;
 };
 
-struct ClientRequest {
-  RequestKind kind = RequestKind::kWrite;
-  // Writes and strong reads: the bytes proposed; other reads: the query the
-  // state machine answers.
-  std::string payload;
-  // Serve only once this node applied at least this index (0: no minimum).
-  Index min_applied;
-  uint64_t deadline_ms = 0;
-  // kReadNone only (ignored otherwise, as rqlite ignores it): refuse with
-  // stale_read_error() unless this node is that fresh when it gets the read.
-  std::optional<FreshnessBound> freshness;
-};
-
-struct ClientResponse {
-  absl::Status status;
-  std::string response;
-  std::optional<NodeId> leader_hint;  // with "not leader" errors
-  Index applied;                      // the serving node's applied index
-};
-
-using ResponseCallback = absl::AnyInvocable<void(ClientResponse)>;
-
 // What a node looks like from outside, for status pages, tests and checkers.
 struct NodeStatus {
   NodeId id;
@@ -168,7 +161,9 @@ class Node {
   Node(const Node&) = delete;
   Node& operator=(const Node&) = delete;
 
-  // Events (step the core; flush() carries out the results).
+  // Events (step the core; flush() carries out the results). Every entry
+  // point, these and the client and admin calls below, makes needs_flush()
+  // true.
   void on_tick();
   void on_message(NodeMessage message);
   void on_log_written(uint64_t write_id, absl::Status status);
@@ -191,6 +186,13 @@ class Node {
 
   // Carries out everything the core asked for since the last flush.
   void flush();
+  // An entry point was called since the last flush(): the host must flush
+  // before its loop turn ends (see the top of this file).
+  bool needs_flush() const { return needs_flush_; }
+  // `hook` is called when needs_flush() turns true (once per turn; also for
+  // an entry point called from inside flush(), which needs another one).
+  // It must not call back into the node: it schedules a flush() for later.
+  void set_flush_hook(absl::AnyInvocable<void()> hook);
 
   NodeStatus status() const;
   NodeId id() const { return config_.core.id; }
@@ -205,42 +207,11 @@ class Node {
     std::optional<Persisted> persisted;  // stepped once durable
     std::vector<Message> after_persist;
   };
-  // A client request waiting for something (a proposal's place in the log,
-  // its apply, a read index, an applied index, a forwarded reply).
-  struct Waiter {
-    ClientRequest request;  // payload already handed on where it was proposed
-    ResponseCallback done;
-  };
-  struct PlacedProposal {
-    Term term;  // the entry at the index must have this term to be ours
-    Waiter waiter;
-  };
-  // Leader side of a snapshot transfer to one follower.
-  struct OutgoingSnapshot {
-    SnapshotMeta meta;
-    Term term;
-    std::unique_ptr<SnapshotSource> source;
-    uint64_t total_bytes = 0;
-    uint64_t sent_offset = 0;   // bytes handed to the transport
-    uint64_t acked_offset = 0;  // bytes the follower confirmed holding
-    uint64_t last_send_ms = 0;
-    uint32_t resends = 0;
-  };
-  // Follower side: the transfer being received.
-  struct IncomingSnapshot {
-    NodeId leader;
-    Term term;
-    SnapshotMeta meta;
-    uint64_t total_bytes = 0;
-    uint64_t received = 0;
-    std::unique_ptr<SnapshotSink> sink;
-    std::unique_ptr<StateMachineRestore> restore;
-    bool complete = false;  // every byte received; handed to the core
-  };
 
   Node(NodeConfig config, NodePorts ports, Core core);
 
-  // node.cc: output handling and the persistence pipeline.
+  // node.cc: events, output handling and the persistence pipeline.
+  void event_arrived();
   void handle_output(Output output);
   void persist(Output& output);
   void send_after_persist(std::vector<Message>& messages);
@@ -251,7 +222,8 @@ class Node {
   void note_contact(NodeId from, Term term, std::optional<Index> announced_commit);
   FreshnessState freshness_state() const;
 
-  // node_requests.cc: client requests, forwarding, reads, deadlines.
+  // node_requests.cc: client requests, forwarding, reads, deadlines; they
+  // wait in requests_.
   absl::Status check_read_freshness(const ClientRequest& request) const;
   void submit_proposal(Waiter waiter);
   void submit_read_index(Waiter waiter);
@@ -268,28 +240,26 @@ class Node {
   void expire_requests();
   void fail_all_requests(const absl::Status& status);
   void reply(Waiter& waiter, absl::Status status, std::string response = {});
-  uint64_t pending_request_count() const;
 
-  // node_snapshots.cc: taking, sending and receiving snapshots.
+  // node_snapshots.cc: taking snapshots; transfers between sender_,
+  // receiver_ and the core.
   void maybe_take_snapshot();
   absl::StatusOr<SnapshotMeta> take_snapshot();
   absl::Status write_snapshot(StateMachineSnapshot& snapshot);
   void start_snapshot_transfer(const Message& install);
-  absl::Status rewind_transfer(OutgoingSnapshot& transfer, uint64_t offset);
-  void send_next_chunk(NodeId peer, OutgoingSnapshot& transfer);
   void handle_snapshot_ack(NodeId from, const SnapshotChunkAck& ack);
-  void handle_snapshot_chunk(NodeId from, SnapshotChunk chunk);
-  absl::Status begin_incoming(NodeId from, const SnapshotChunk& chunk);
-  void ack_chunk(NodeId leader, Term term, Index index, uint64_t next_offset, bool done, bool abort);
-  void install_received_snapshot(const SnapshotMeta& meta);
-  void drop_unaccepted_snapshot();
   void resend_stalled_snapshots();
-  void finish_transfer(NodeId peer, bool ok);
+  void report_transfer(std::optional<TransferEnded> ended);
+  void handle_snapshot_chunk(NodeId from, SnapshotChunk chunk);
+  void install_received_snapshot(const SnapshotMeta& meta);
 
   NodeConfig config_;
   NodePorts ports_;
   Core core_;
   absl::Status stop_reason_;
+
+  bool needs_flush_ = false;
+  absl::AnyInvocable<void()> flush_hook_;
 
   uint64_t next_write_id_ = 1;
   std::deque<InFlightWrite> writes_in_flight_;
@@ -302,17 +272,9 @@ class Node {
   uint64_t bytes_since_snapshot_ = 0;
   LeaderContact contact_;
 
-  uint64_t next_proposal_id_ = 1;
-  uint64_t next_read_id_ = 1;     // see the constructor: random per boot
-  uint64_t next_forward_id_ = 1;
-  absl::btree_map<uint64_t, Waiter> proposing_;               // by ProposalId, until placed
-  absl::btree_map<uint64_t, PlacedProposal> proposals_;       // by log index, until applied
-  absl::btree_map<uint64_t, Waiter> read_indexes_;            // by ReadId, until confirmed
-  absl::btree_multimap<uint64_t, Waiter> waiting_reads_;      // by the applied index they need
-  absl::btree_map<uint64_t, Waiter> forwards_;                // by forwarded request id
-
-  absl::btree_map<NodeId, OutgoingSnapshot> outgoing_snapshots_;
-  std::optional<IncomingSnapshot> incoming_snapshot_;
+  RequestTable requests_;
+  SnapshotSender sender_;
+  SnapshotReceiver receiver_;
 };
 
 }  // namespace reef::raft

@@ -77,4 +77,17 @@ std::string describe(const NodeMessage& message) {
                       std::visit(Details{}, message.body));
 }
 
+const char* request_kind_name(RequestKind kind) {
+  switch (kind) {
+    case RequestKind::kWrite: return "write";
+    case RequestKind::kReadStrong: return "read-strong";
+    case RequestKind::kReadLinearizable: return "read-linearizable";
+    case RequestKind::kReadWeak: return "read-weak";
+    case RequestKind::kReadNone: return "read-none";
+  }
+  return "unknown";
+}
+
+bool is_read(RequestKind kind) { return kind != RequestKind::kWrite; }
+
 }  // namespace reef::raft

@@ -10,8 +10,9 @@
 // wall clock and the job count decide what is printed, never what happens,
 // so the same seed prints the same trace_hash however it is run.
 //
-// A failed REEF_ASSERT inside a run throws (sim/throwing_assertions.cc,
-// linked only here) and run_simulation() reports it as a violation.
+// A failed REEF_ASSERT inside a run throws (sim/throwing_assertions.cc, the
+// reef_throwing_assertions seam) and run_simulation() reports it as a
+// violation.
 //
 // Exit status: 0 every check passed, 1 a check failed (or a swarm seed
 // crashed), 2 usage or I/O errors.

@@ -62,24 +62,29 @@ void SimNetwork::send(raft::NodeMessage message) {
     ++stats_.lost;
     return;
   }
+  // The label is the message as sent: it names the event in the trace and
+  // the message in an assertion if its bytes do not decode.
+  std::string label = absl::StrCat("deliver ", raft::describe(message));
+  std::string frame = wire_.encode(message);
   if (rng_.chance(faults_.duplicate_per_million, 1000000)) {
     ++stats_.duplicated;
-    schedule_delivery(message);
+    schedule_delivery(message.from, message.to, label, frame);
   }
-  schedule_delivery(std::move(message));
+  schedule_delivery(message.from, message.to, std::move(label), std::move(frame));
 }
 
-void SimNetwork::schedule_delivery(raft::NodeMessage message) {
+void SimNetwork::schedule_delivery(raft::NodeId from, raft::NodeId to, std::string label, std::string frame) {
   const uint64_t latency = rng_.between(faults_.latency_min_us, faults_.latency_max_us);
-  std::string label = absl::StrCat("deliver ", raft::describe(message));
-  scheduler_.schedule_after(latency, std::move(label), [this, m = std::move(message)]() mutable {
-    if (is_cut(m.from, m.to)) {
-      ++stats_.cut;
-      return;
-    }
-    ++stats_.delivered;
-    deliver_(std::move(m));
-  });
+  std::string event = label;
+  scheduler_.schedule_after(latency, std::move(event),
+                            [this, from, to, what = std::move(label), bytes = std::move(frame)] {
+                              if (is_cut(from, to)) {
+                                ++stats_.cut;
+                                return;
+                              }
+                              ++stats_.delivered;
+                              deliver_(wire_.decode(bytes, from, to, what));
+                            });
 }
 
 }  // namespace reef::sim

@@ -7,12 +7,20 @@
 // Partition shapes the fault schedule uses: random halves, one node
 // isolated, a bridge (two sides that only one node can talk to), one-way
 // links; heal() removes every cut.
+//
+// Messages cross it as bytes: each is encoded into the frame the Asio
+// transport would write when it is sent and decoded again when it is
+// delivered (sim/sim_wire.h), so the wire codec runs on every simulated
+// delivery. In flight, a message is its frame, its endpoints and its label.
+// A message dropped at send (observer, cut, loss) never reaches the wire and
+// is not encoded; a duplicate is the same bytes delivered twice.
 #pragma once
 
 #include <cstdint>
 #include <functional>
 #include <memory>
 #include <set>
+#include <string>
 #include <utility>
 #include <vector>
 
@@ -20,6 +28,7 @@
 #include "raft/random.h"
 #include "raft/transport.h"
 #include "sim/scheduler.h"
+#include "sim/sim_wire.h"
 
 namespace reef::sim {
 
@@ -41,7 +50,8 @@ struct NetworkStats {
 
 class SimNetwork {
  public:
-  // Called at delivery time; the receiver decides whether it is up.
+  // Called at delivery time with the decoded message; the receiver decides
+  // whether it is up.
   using Deliver = std::function<void(raft::NodeMessage)>;
 
   SimNetwork(Scheduler& scheduler, uint64_t seed, Deliver deliver);
@@ -77,11 +87,13 @@ class SimNetwork {
 
  private:
   class Endpoint;
-  void schedule_delivery(raft::NodeMessage message);
+  // Schedules one delivery of `frame` (the encoded message) after a latency.
+  void schedule_delivery(raft::NodeId from, raft::NodeId to, std::string label, std::string frame);
 
   Scheduler& scheduler_;
   raft::Prng rng_;
   Deliver deliver_;
+  SimWire wire_;
   std::function<bool(const raft::NodeMessage&)> observer_;
   NetworkFaults faults_;
   NetworkStats stats_;

@@ -91,7 +91,8 @@ void SimNode::run_in_process(uint64_t generation, const char* what, absl::AnyInv
     return;
   }
   action();
-  if (up()) node_->flush();
+  // One event is one loop turn: the turn ends here (raft/node.h).
+  if (up() && node_->needs_flush()) node_->flush();
 }
 
 void SimNode::schedule_tick() {
@@ -142,6 +143,10 @@ void SimNode::run_disk() {
 
 void SimNode::deliver(raft::NodeMessage message) {
   run_in_process(generation_, "deliver", [this, m = std::move(message)]() mutable { node_->on_message(std::move(m)); });
+}
+
+void SimNode::run_turn(const char* what, absl::AnyInvocable<void(raft::Node&)> action) {
+  run_in_process(generation_, what, [this, a = std::move(action)]() mutable { a(*node_); });
 }
 
 void SimNode::submit(raft::ClientRequest request, raft::ResponseCallback done) {

@@ -4,8 +4,8 @@
 // crash, restart and pause.
 //
 // Every event that reaches the node (tick, delivered message, finished disk
-// write, client request) is followed by Node::flush(): one event is one loop
-// turn. Disk writes take a simulated latency; writes queued while the disk is
+// write, client request) is one loop turn: the node is flushed at its end if
+// it needs it (Node::needs_flush()). Disk writes take a simulated latency; writes queued while the disk is
 // busy are carried out together when it is free (NodeLog's group commit).
 // A crash loses the node's memory and queued writes, and SimFileSystem::crash()
 // drops whatever was not synced; optionally the crash interrupts a write half
@@ -18,6 +18,7 @@
 #include <optional>
 #include <string>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "raft/node.h"
 #include "raft/random.h"
@@ -67,6 +68,9 @@ class SimNode {
 
   void deliver(raft::NodeMessage message);
   void submit(raft::ClientRequest request, raft::ResponseCallback done);
+  // Calls into the node (an admin call, a driver notification) as one loop
+  // turn of its process, like any other event: flushed at its end.
+  void run_turn(const char* what, absl::AnyInvocable<void(raft::Node&)> action);
 
   raft::NodeId id() const { return id_; }
   bool up() const { return node_ != nullptr; }
@@ -87,7 +91,8 @@ class SimNode {
   void schedule_disk();
   void run_disk();
   // Runs `action` now unless paused (then at the end of the pause), if the
-  // process is still the same incarnation; flushes afterwards.
+  // process is still the same incarnation, as one loop turn: flushes the
+  // node afterwards if it needs it.
   void run_in_process(uint64_t generation, const char* what, absl::AnyInvocable<void()> action);
 
   Scheduler& scheduler_;

@@ -1,13 +1,19 @@
-// Link seam for reef-sim: this definition of reef::assertion_failed takes the
-// place of the aborting one in raft/assert.cc (the linker never pulls
-// assert.o from libreef_raft.a once the symbol is defined here). A failed
-// REEF_ASSERT anywhere in a simulated run then unwinds to run_simulation(),
-// which records it as a violation with the seed and the rest of the report,
-// instead of an abort that loses all of it.
+// The throwing-assertion seam: this definition of reef::assertion_failed
+// takes the place of the aborting one in raft/assert.cc (the linker never
+// pulls assert.o from libreef_raft.a once the symbol is defined here). A
+// failed REEF_ASSERT then throws std::logic_error instead of aborting, so
+// what was running can report it with everything it knows:
+//  - reef-sim: the failure unwinds to run_simulation(), which records it as
+//    a violation with the seed and the rest of the run's report;
+//  - the property suites (tests/raft, tests/storage): RapidCheck reports a
+//    failing case and shrinks it to a minimal schedule or operation list.
 //
-// Only the reef-sim executable lists this file. The node code it simulates is
-// unchanged; production binaries, the fuzzers and the other tests keep the
-// abort, where stopping at once is the point.
+// It is the OBJECT library reef_throwing_assertions (sim/CMakeLists.txt):
+// its object goes straight onto the link line of each target that links it,
+// ahead of every archive, so it wins over assert.o whatever the library
+// order. Only those targets get it; production binaries, the fuzzers (where
+// libFuzzer wants the crash) and every other suite keep the abort. The node
+// code itself is unchanged.
 #include <stdexcept>
 #include <string>
 

@@ -1,7 +1,6 @@
 #include "statemachine/snapshot_stream.h"
 
 #include <sqlite3.h>
-#include <xxhash.h>
 
 #include <algorithm>
 #include <array>
@@ -10,6 +9,9 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
+#include "encoding/checksummed_record.h"
+#include "encoding/little_endian.h"
+#include "encoding/membership_codec.h"
 #include "raft/assert.h"
 #include "state_snapshot_generated.h"
 
@@ -20,54 +22,26 @@ constexpr char kMagic[8] = {'R', 'E', 'E', 'F', 'S', 'M', 'D', 'B'};
 constexpr uint32_t kVersion = 2;
 constexpr uint32_t kOldestReadableVersion = 1;  // sessions inside the main image
 
-void put_u32(char* p, uint32_t v) {
-  for (int i = 0; i < 4; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-void put_u64(char* p, uint64_t v) {
-  for (int i = 0; i < 8; ++i) p[i] = static_cast<char>((v >> (8 * i)) & 0xff);
-}
-uint32_t get_u32(const char* p) {
-  uint32_t v = 0;
-  for (int i = 3; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
-uint64_t get_u64(const char* p) {
-  uint64_t v = 0;
-  for (int i = 7; i >= 0; --i) v = (v << 8) | static_cast<uint8_t>(p[i]);
-  return v;
-}
+using encoding::checksum;
+using encoding::get_u32;
+using encoding::get_u64;
+using encoding::put_u32;
+using encoding::put_u64;
+
+// The header is sealed: bytes [0, 40) then their checksum.
+constexpr size_t kSealedHeaderBytes = 40;
+static_assert(kSealedHeaderBytes + 8 == kSnapshotHeaderBytes);
 
 std::string encode_meta(const StateSnapshotMeta& meta) {
   flatbuffers::FlatBufferBuilder fbb(256);
-  auto ids = [&fbb](const std::vector<raft::NodeId>& nodes) {
-    std::vector<uint64_t> values;
-    values.reserve(nodes.size());
-    for (raft::NodeId id : nodes) values.push_back(id.value());
-    return fbb.CreateVector(values);
-  };
-  const raft::Configuration& c = meta.raft.configuration;
-  auto voters = ids(c.voters.voters());
-  auto outgoing = ids(c.outgoing_voters.voters());
-  auto learners = ids(c.learners);
+  const encoding::ConfigurationVectors c = encoding::encode_configuration_vectors(fbb, meta.raft.configuration);
   auto version = fbb.CreateString(sqlite3_libversion());
-  auto root = fbs::CreateStateSnapshotMeta(fbb, meta.raft.index.value(), meta.raft.term.value(), voters, outgoing,
-                                           learners, meta.last_command.client_id, meta.last_command.sequence,
+  auto root = fbs::CreateStateSnapshotMeta(fbb, meta.raft.index.value(), meta.raft.term.value(), c.voters,
+                                           c.outgoing_voters, c.learners, meta.last_command.client_id,
+                                           meta.last_command.sequence,
                                            meta.last_timestamp_ms, version, meta.internal_image_len);
   fbs::FinishStateSnapshotMetaBuffer(fbb, root);
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
-}
-
-absl::StatusOr<std::vector<raft::NodeId>> decode_ids(const flatbuffers::Vector<uint64_t>* values,
-                                                     absl::string_view what) {
-  std::vector<raft::NodeId> out;
-  if (values == nullptr) return out;
-  for (uint64_t value : *values) {
-    if (value == 0 || (!out.empty() && value <= out.back().value())) {
-      return absl::InvalidArgumentError(absl::StrCat("snapshot meta: ", what, " are not ascending non-zero ids"));
-    }
-    out.emplace_back(value);
-  }
-  return out;
 }
 
 absl::StatusOr<StateSnapshotMeta> decode_meta(const std::string& bytes) {
@@ -76,18 +50,15 @@ absl::StatusOr<StateSnapshotMeta> decode_meta(const std::string& bytes) {
     return absl::InvalidArgumentError("snapshot meta is not a valid StateSnapshotMeta");
   }
   const fbs::StateSnapshotMeta* in = fbs::GetStateSnapshotMeta(bytes.data());
-  auto voters = decode_ids(in->voters(), "voters");
-  if (!voters.ok()) return voters.status();
-  auto outgoing = decode_ids(in->outgoing_voters(), "outgoing voters");
-  if (!outgoing.ok()) return outgoing.status();
-  auto learners = decode_ids(in->learners(), "learners");
-  if (!learners.ok()) return learners.status();
+  absl::StatusOr<raft::Configuration> configuration =
+      encoding::decode_configuration_vectors(in->voters(), in->outgoing_voters(), in->learners());
+  if (!configuration.ok()) {
+    return absl::InvalidArgumentError(absl::StrCat("snapshot meta: ", configuration.status().message()));
+  }
   StateSnapshotMeta meta;
   meta.raft.index = raft::Index(in->index());
   meta.raft.term = raft::Term(in->term());
-  meta.raft.configuration.voters = raft::MajorityConfig(*std::move(voters));
-  meta.raft.configuration.outgoing_voters = raft::MajorityConfig(*std::move(outgoing));
-  meta.raft.configuration.learners = *std::move(learners);
+  meta.raft.configuration = *std::move(configuration);
   meta.last_command = CommandId{in->last_client_id(), in->last_sequence()};
   meta.last_timestamp_ms = in->last_timestamp_ms();
   meta.internal_image_len = in->internal_image_len();
@@ -101,23 +72,20 @@ ImageSnapshot::ImageSnapshot(const StateSnapshotMeta& meta, DatabaseImages image
   meta_.internal_image_len = static_cast<uint64_t>(images_.internal.size);
   const std::string meta_bytes = encode_meta(meta_);
   REEF_ASSERT(meta_bytes.size() <= kMaxMetaBytes, "snapshot meta of ", meta_bytes.size(), " bytes");
-  XXH3_state_t* hash = XXH3_createState();
-  REEF_ASSERT(hash != nullptr, "XXH3_createState failed");
-  XXH3_64bits_reset(hash);
+  encoding::StreamingChecksum images_checksum;
   for (const DatabaseImage* image : {&images_.main, &images_.internal}) {
-    XXH3_64bits_update(hash, image->bytes.get(), static_cast<size_t>(image->size));
+    images_checksum.update(
+        absl::string_view(reinterpret_cast<const char*>(image->bytes.get()), static_cast<size_t>(image->size)));
   }
-  const uint64_t images_checksum = XXH3_64bits_digest(hash);
-  XXH3_freeState(hash);
   prefix_.resize(kSnapshotHeaderBytes);
   char* h = prefix_.data();
   std::memcpy(h, kMagic, sizeof(kMagic));
   put_u32(h + 8, kVersion);
   put_u32(h + 12, static_cast<uint32_t>(meta_bytes.size()));
   put_u64(h + 16, static_cast<uint64_t>(images_.main.size + images_.internal.size));
-  put_u64(h + 24, XXH3_64bits(meta_bytes.data(), meta_bytes.size()));
-  put_u64(h + 32, images_checksum);
-  put_u64(h + 40, XXH3_64bits(h, 40));
+  put_u64(h + 24, checksum(meta_bytes));
+  put_u64(h + 32, images_checksum.digest());
+  encoding::seal(h, kSealedHeaderBytes);
   prefix_ += meta_bytes;
 }
 
@@ -146,20 +114,16 @@ absl::StatusOr<std::optional<std::string>> ImageSnapshot::next_chunk(uint64_t ma
   return std::optional<std::string>(std::move(chunk));
 }
 
-SnapshotDecoder::SnapshotDecoder(uint64_t max_image_bytes)
-    : max_image_bytes_(max_image_bytes), hash_(XXH3_createState()) {
-  REEF_ASSERT(hash_ != nullptr, "XXH3_createState failed");
-  XXH3_64bits_reset(hash_);
-}
+SnapshotDecoder::SnapshotDecoder(uint64_t max_image_bytes) : max_image_bytes_(max_image_bytes) {}
 
-SnapshotDecoder::~SnapshotDecoder() { XXH3_freeState(hash_); }
+SnapshotDecoder::~SnapshotDecoder() = default;
 
 absl::Status SnapshotDecoder::parse_header() {
   const char* h = prefix_.data();
   if (std::memcmp(h, kMagic, sizeof(kMagic)) != 0) {
     return absl::InvalidArgumentError("not a ReefDB state-machine snapshot (bad magic)");
   }
-  if (get_u64(h + 40) != XXH3_64bits(h, 40)) return absl::DataLossError("snapshot header checksum mismatch");
+  if (!encoding::seal_matches(h, kSealedHeaderBytes)) return absl::DataLossError("snapshot header checksum mismatch");
   if (const uint32_t version = get_u32(h + 8); version < kOldestReadableVersion || version > kVersion) {
     return absl::InvalidArgumentError(absl::StrCat("snapshot format version ", version, " is not supported (",
                                                    kOldestReadableVersion, " to ", kVersion, ")"));
@@ -179,7 +143,7 @@ absl::Status SnapshotDecoder::parse_header() {
 
 absl::Status SnapshotDecoder::parse_meta() {
   const std::string meta_bytes = prefix_.substr(kSnapshotHeaderBytes);
-  if (XXH3_64bits(meta_bytes.data(), meta_bytes.size()) != meta_checksum_) {
+  if (checksum(meta_bytes) != meta_checksum_) {
     return absl::DataLossError("snapshot meta checksum mismatch");
   }
   auto meta = decode_meta(meta_bytes);
@@ -218,7 +182,7 @@ absl::Status SnapshotDecoder::add(absl::string_view bytes) {
                                                            image_len_, " bytes)"));
   }
   std::memcpy(image_.bytes.get() + image_received_, bytes.data(), bytes.size());
-  XXH3_64bits_update(hash_, bytes.data(), bytes.size());
+  image_hash_.update(bytes);
   image_received_ += bytes.size();
   return absl::OkStatus();
 }
@@ -229,7 +193,7 @@ absl::StatusOr<std::pair<StateSnapshotMeta, DatabaseImages>> SnapshotDecoder::fi
     return dead_ = absl::InvalidArgumentError(absl::StrCat("snapshot stream ended early: ", image_received_, " of ",
                                                            image_len_, " image bytes"));
   }
-  if (XXH3_64bits_digest(hash_) != image_checksum_) return dead_ = absl::DataLossError("snapshot image checksum mismatch");
+  if (image_hash_.digest() != image_checksum_) return dead_ = absl::DataLossError("snapshot image checksum mismatch");
   dead_ = absl::FailedPreconditionError("snapshot already finished");
   // The main image keeps the buffer (its tail, the internal image, is
   // copied out: the sessions are small next to the user's data).

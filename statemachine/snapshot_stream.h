@@ -31,12 +31,11 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
+#include "encoding/checksummed_record.h"
 #include "raft/state.h"
 #include "raft/state_machine.h"
 #include "statemachine/command_batch.h"
 #include "statemachine/sql_database.h"
-
-struct XXH3_state_s;
 
 namespace reef::statemachine {
 
@@ -99,7 +98,7 @@ class SnapshotDecoder {
   std::optional<StateSnapshotMeta> meta_;
   DatabaseImage image_;
   uint64_t image_received_ = 0;
-  XXH3_state_s* hash_ = nullptr;
+  encoding::StreamingChecksum image_hash_;
   absl::Status dead_;  // the first error; every later call repeats it
 };
 

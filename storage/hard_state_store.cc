@@ -1,24 +1,30 @@
 #include "storage/hard_state_store.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <array>
 #include <optional>
 
 #include "absl/strings/str_cat.h"
+#include "encoding/checksummed_record.h"
+#include "encoding/little_endian.h"
 #include "raft/assert.h"
-#include "storage/little_endian.h"
 
 namespace reef::storage {
+
+using encoding::get_u16;
+using encoding::get_u32;
+using encoding::get_u64;
+using encoding::put_u16;
+using encoding::put_u32;
+using encoding::put_u64;
+
 namespace {
 
 constexpr uint32_t kMagic = 0x53484652;  // "RFHS" when stored little-endian
 constexpr uint64_t kEnvelopeBytes = 16;  // magic, version, body_len, sequence
-constexpr uint64_t kChecksumBytes = 8;
+constexpr uint64_t kChecksumBytes = static_cast<uint64_t>(encoding::SealWidth::k64);
 constexpr uint16_t kBodyBytesV1 = 24;  // term, vote, commit
 constexpr char kEmptySlot[] = "empty";
-
 
 // What one slot holds. A slot is valid when its envelope and checksum are
 // intact and its sequence belongs in it; only then is `version` meaningful,
@@ -38,11 +44,11 @@ Slot decode_slot(absl::string_view bytes, uint64_t slot_index) {
     return slot;
   }
   const char* p = bytes.data();
-  if (get_le(p, 4) != kMagic) {
+  if (get_u32(p) != kMagic) {
     slot.problem = bytes.find_first_not_of('\0') == absl::string_view::npos ? kEmptySlot : "bad magic";
     return slot;
   }
-  const uint64_t body_len = get_le(p + 6, 2);
+  const uint64_t body_len = get_u16(p + 6);
   if (body_len > HardStateStore::kSlotBytes - kEnvelopeBytes - kChecksumBytes) {
     slot.problem = absl::StrCat("body length ", body_len, " out of range");
     return slot;
@@ -52,15 +58,16 @@ Slot decode_slot(absl::string_view bytes, uint64_t slot_index) {
     slot.problem = absl::StrCat("truncated (", bytes.size(), " bytes)");
     return slot;
   }
-  const uint64_t stored = get_le(p + covered, 8);
-  const uint64_t computed = XXH3_64bits(p, covered);
+  // The seal, checked by hand to name both values in the problem.
+  const uint64_t stored = get_u64(p + covered);
+  const uint64_t computed = encoding::checksum(absl::string_view(p, covered));
   if (stored != computed) {
     slot.problem = absl::StrCat("checksum mismatch (stored ", absl::Hex(stored), ", computed ",
                                 absl::Hex(computed), ")");
     return slot;
   }
-  slot.sequence = get_le(p + 8, 8);
-  slot.version = static_cast<uint16_t>(get_le(p + 4, 2));
+  slot.sequence = get_u64(p + 8);
+  slot.version = get_u16(p + 4);
   // Parity ties a slot to its position, so a slot copied to the wrong place
   // (misdirected write) cannot win.
   // UINT64_MAX is never written (the next save would wrap to 0); a forged one
@@ -74,10 +81,10 @@ Slot decode_slot(absl::string_view bytes, uint64_t slot_index) {
       slot.problem = absl::StrCat("body length ", body_len, " invalid for version 1");
       return slot;
     }
-    slot.state.term = raft::Term(get_le(p + 16, 8));
-    const uint64_t vote = get_le(p + 24, 8);
+    slot.state.term = raft::Term(get_u64(p + 16));
+    const uint64_t vote = get_u64(p + 24);
     if (vote != 0) slot.state.vote = raft::NodeId(vote);
-    slot.state.commit = raft::Index(get_le(p + 32, 8));
+    slot.state.commit = raft::Index(get_u64(p + 32));
   }
   slot.valid = true;
   return slot;
@@ -98,7 +105,7 @@ std::string encode_hard_state_slot(const raft::HardState& state, uint64_t sequen
   put_u64(p + 24, state.vote ? state.vote->value() : 0);
   put_u64(p + 32, state.commit.value());
   const uint64_t covered = kEnvelopeBytes + kBodyBytesV1;
-  put_u64(p + covered, XXH3_64bits(p, covered));
+  encoding::seal(p, covered);
   return slot;
 }
 

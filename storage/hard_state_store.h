@@ -16,6 +16,9 @@
 //     16+body_len checksum u64  XXH3-64 of bytes [0, 16 + body_len)
 //     rest of the slot: zeros, not covered
 //
+// (The checksum is a seal, encoding/checksummed_record.h; fields are
+// encoding/little_endian.h.)
+//
 // A save writes the slot NOT holding the current value (sequence + 1) with
 // one write_at, then File::sync. A crash before the sync completes can tear
 // only that slot; the other still holds the previous value. open() reads both

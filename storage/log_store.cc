@@ -1,7 +1,5 @@
 #include "storage/log_store.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
@@ -9,19 +7,25 @@
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "encoding/checksummed_record.h"
+#include "encoding/little_endian.h"
 #include "log_record_generated.h"
 #include "raft/assert.h"
-#include "storage/little_endian.h"
 
 namespace reef::storage {
+
+using encoding::checksum;
+using encoding::get_u32;
+using encoding::get_u64;
+using encoding::put_u32;
+using encoding::put_u64;
+
 namespace {
 
 constexpr absl::string_view kPrefix = "log-";
 constexpr absl::string_view kSuffix = ".seg";
 constexpr size_t kNumberDigits = 20;       // UINT64_MAX has 20 decimal digits
 constexpr uint64_t kReadWindow = 1 << 20;  // recovery reads segments in pieces of this size
-
-uint64_t checksum(absl::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
 
 std::optional<uint64_t> parse_segment_name(absl::string_view name) {
   if (name.size() != kPrefix.size() + kNumberDigits + kSuffix.size()) return std::nullopt;
@@ -111,7 +115,7 @@ std::string version_problem(absl::string_view header) {
 // limit and the bytes left in the file; returns it or a kTorn reason. The
 // version byte is judged later (see parse_at).
 std::variant<uint64_t, std::string> check_header(absl::string_view header, uint64_t left, uint64_t max_body) {
-  const uint64_t length = get_le(header.data() + 1, 4);
+  const uint64_t length = get_u32(header.data() + 1);
   if (length == 0 || length > max_body) {
     return absl::StrCat("record length ", length, " out of range (limit ", max_body, ")");
   }
@@ -168,7 +172,7 @@ absl::StatusOr<Parsed> parse_at(SegmentReader& reader, uint64_t offset, uint64_t
     return parsed;
   }
   const uint64_t body_bytes = std::get<uint64_t>(length);
-  const uint64_t expected = get_le(header.data() + 5, 8);
+  const uint64_t expected = get_u64(header.data() + 5);
   // Every body we write starts with a root offset and the file identifier;
   // checking it first keeps the resynchronising scan in load_segment from
   // hashing megabytes at every offset whose bytes merely look like a header.
@@ -628,7 +632,7 @@ absl::StatusOr<std::vector<raft::LogEntry>> LogStore::read(raft::Index from, raf
       if (kRecordHeaderBytes + std::get<uint64_t>(length) != record.size())
         return damaged("record length changed");
       const absl::string_view body = record.substr(kRecordHeaderBytes);
-      if (checksum(body) != get_le(record.data() + 5, 8)) return damaged("record checksum mismatch");
+      if (checksum(body) != get_u64(record.data() + 5)) return damaged("record checksum mismatch");
       raft::LogEntry entry;
       Parsed parsed = decode_body(body, &entry.payload);
       if (parsed.kind != Parsed::kValid) return damaged(parsed.reason);

@@ -12,6 +12,7 @@
 //     5  checksum  u64  XXH3-64 of the body
 //    13  body      FlatBuffers fbs::Entry (log_record.fbs, identifier "RLOG"):
 //                  term, index, type, payload; verified before use
+// (Checksum and fields: encoding/checksummed_record.h, encoding/little_endian.h.)
 // The records of a segment have contiguous indexes starting at the one in
 // its name; segments follow each other without gaps. A new segment starts
 // when the current one would grow past segment_bytes (a record larger than a

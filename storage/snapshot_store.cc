@@ -1,17 +1,23 @@
 #include "storage/snapshot_store.h"
 
-#include <xxhash.h>
-
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
+#include "encoding/checksummed_record.h"
+#include "encoding/little_endian.h"
+#include "encoding/membership_codec.h"
 #include "raft/assert.h"
-#include "storage/little_endian.h"
-#include "snapshot_meta_generated.h"
 
 namespace reef::storage {
+
+using encoding::checksum;
+using encoding::get_u32;
+using encoding::get_u64;
+using encoding::put_u32;
+using encoding::put_u64;
+
 namespace {
 
 constexpr char kMagic[8] = {'R', 'E', 'E', 'F', 'S', 'N', 'A', 'P'};
@@ -26,7 +32,8 @@ constexpr absl::string_view kFinalSuffix = ".snap";
 constexpr absl::string_view kTempSuffix = ".tmp";
 constexpr size_t kNumberDigits = 20;  // UINT64_MAX has 20 decimal digits
 
-uint64_t checksum(absl::string_view bytes) { return XXH3_64bits(bytes.data(), bytes.size()); }
+// Both headers (file and record) are sealed: bytes [0, 24) then their checksum.
+constexpr size_t kSealedHeaderBytes = 24;
 
 std::string encode_record(uint32_t type, uint64_t data_offset, absl::string_view payload) {
   REEF_ASSERT(payload.size() <= UINT32_MAX, "record payload of ", payload.size(), " bytes");
@@ -36,70 +43,9 @@ std::string encode_record(uint32_t type, uint64_t data_offset, absl::string_view
   put_u32(p + 4, static_cast<uint32_t>(payload.size()));
   put_u64(p + 8, data_offset);
   put_u64(p + 16, checksum(payload));
-  put_u64(p + 24, XXH3_64bits(p, 24));
+  encoding::seal(p, kSealedHeaderBytes);
   std::memcpy(p + kRecordHeaderBytes, payload.data(), payload.size());
   return out;
-}
-
-std::string encode_meta(const raft::SnapshotMeta& meta) {
-  flatbuffers::FlatBufferBuilder builder(256);
-  auto ids = [&builder](const std::vector<raft::NodeId>& nodes) {
-    std::vector<uint64_t> values;
-    values.reserve(nodes.size());
-    for (raft::NodeId id : nodes) values.push_back(id.value());
-    return builder.CreateVector(values);
-  };
-  const raft::Configuration& c = meta.configuration;
-  auto voters = ids(c.voters.voters());
-  auto outgoing = ids(c.outgoing_voters.voters());
-  auto learners = ids(c.learners);
-  auto root = fbs::CreateSnapshotMetaRecord(builder, meta.index.value(), meta.term.value(), voters, outgoing,
-                                            learners);
-  fbs::FinishSnapshotMetaRecordBuffer(builder, root);
-  return std::string(reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize());
-}
-
-// Node ids as stored: strictly ascending (so sorted and unique, as our types
-// keep them) and never 0, which MajorityConfig would treat as a bug.
-absl::StatusOr<std::vector<raft::NodeId>> decode_ids(const flatbuffers::Vector<uint64_t>* values,
-                                                     absl::string_view what) {
-  std::vector<raft::NodeId> out;
-  if (values == nullptr) return out;
-  out.reserve(values->size());
-  for (uint64_t value : *values) {
-    if (value == 0) return absl::InvalidArgumentError(absl::StrCat(what, " contain node id 0"));
-    if (!out.empty() && value <= out.back().value()) {
-      return absl::InvalidArgumentError(absl::StrCat(what, " are not strictly ascending"));
-    }
-    out.emplace_back(value);
-  }
-  return out;
-}
-
-absl::StatusOr<raft::SnapshotMeta> decode_meta(absl::string_view bytes) {
-  // Copied into heap memory so the verifier's alignment checks see the
-  // alignment the buffer was built with.
-  const std::vector<uint8_t> buffer(bytes.begin(), bytes.end());
-  flatbuffers::Verifier verifier(buffer.data(), buffer.size());
-  if (!fbs::VerifySnapshotMetaRecordBuffer(verifier)) {
-    return absl::InvalidArgumentError("not a valid SnapshotMetaRecord buffer");
-  }
-  const fbs::SnapshotMetaRecord* record = fbs::GetSnapshotMetaRecord(buffer.data());
-  absl::StatusOr<std::vector<raft::NodeId>> voters = decode_ids(record->voters(), "voters");
-  if (!voters.ok()) return voters.status();
-  absl::StatusOr<std::vector<raft::NodeId>> outgoing =
-      decode_ids(record->outgoing_voters(), "outgoing voters");
-  if (!outgoing.ok()) return outgoing.status();
-  absl::StatusOr<std::vector<raft::NodeId>> learners = decode_ids(record->learners(), "learners");
-  if (!learners.ok()) return learners.status();
-  raft::SnapshotMeta meta;
-  meta.index = raft::Index(record->index());
-  meta.term = raft::Term(record->term());
-  meta.configuration.voters = raft::MajorityConfig(std::move(*voters));
-  meta.configuration.outgoing_voters = raft::MajorityConfig(std::move(*outgoing));
-  meta.configuration.learners = std::move(*learners);
-  if (absl::Status s = meta.configuration.validate(); !s.ok()) return s;
-  return meta;
 }
 
 std::string padded(uint64_t value) {
@@ -185,14 +131,14 @@ absl::Status SnapshotReader::load_header_and_meta() {
   if (header->size() != kFileHeaderBytes) return data_loss(0, "short read of the header");
   const char* p = header->data();
   if (std::memcmp(p, kMagic, sizeof(kMagic)) != 0) return data_loss(0, "bad magic: not a snapshot file");
-  if (get_le(p + 24, 8) != XXH3_64bits(p, 24)) return data_loss(24, "header checksum mismatch");
-  const uint64_t version = get_le(p + 8, 4);
+  if (!encoding::seal_matches(p, kSealedHeaderBytes)) return data_loss(24, "header checksum mismatch");
+  const uint64_t version = get_u32(p + 8);
   if (version != SnapshotStore::kFormatVersion) {
     return absl::FailedPreconditionError(absl::StrCat(info_.path, ": snapshot format version ", version,
                                                       "; this build reads version ",
                                                       SnapshotStore::kFormatVersion));
   }
-  const uint64_t meta_bytes = get_le(p + 12, 4);
+  const uint64_t meta_bytes = get_u32(p + 12);
   if (meta_bytes == 0 || meta_bytes > kMaxMetaBytes) {
     return data_loss(12,
                      absl::StrCat("meta length ", meta_bytes, " out of range (limit ", kMaxMetaBytes, ")"));
@@ -201,12 +147,12 @@ absl::Status SnapshotReader::load_header_and_meta() {
     return data_loss(12, absl::StrCat("meta of ", meta_bytes, " bytes runs past the end of the file (",
                                       file_bytes_, " bytes)"));
   }
-  meta_checksum_ = get_le(p + 16, 8);
+  meta_checksum_ = get_u64(p + 16);
   absl::StatusOr<std::string> meta = file_->read_at(kFileHeaderBytes, meta_bytes);
   if (!meta.ok()) return meta.status();
   if (meta->size() != meta_bytes) return data_loss(kFileHeaderBytes, "short read of the meta");
   if (checksum(*meta) != meta_checksum_) return data_loss(kFileHeaderBytes, "meta checksum mismatch");
-  absl::StatusOr<raft::SnapshotMeta> decoded = decode_meta(*meta);
+  absl::StatusOr<raft::SnapshotMeta> decoded = encoding::decode_snapshot_file_meta(*meta);
   if (!decoded.ok()) return data_loss(kFileHeaderBytes, absl::StrCat("meta: ", decoded.status().message()));
   info_.meta = std::move(*decoded);
   records_begin_ = kFileHeaderBytes + meta_bytes;
@@ -230,11 +176,11 @@ absl::Status SnapshotReader::load_end_record() {
   if (payload->size() != kEndPayloadBytes) return data_loss(end_record_, "short read of the end record");
   if (checksum(*payload) != header->payload_checksum)
     return data_loss(end_record_, "end record checksum mismatch");
-  if (get_le(payload->data() + 8, 8) != meta_checksum_) {
+  if (get_u64(payload->data() + 8) != meta_checksum_) {
     return data_loss(end_record_, "end record belongs to a different snapshot (meta checksum differs)");
   }
   info_.data_bytes = header->data_offset;
-  info_.chunk_count = get_le(payload->data(), 8);
+  info_.chunk_count = get_u64(payload->data());
   // Every byte between the meta and the end record is a data record, so the
   // sizes must add up exactly; this catches a lost or duplicated range early.
   const uint64_t records_bytes = end_record_ - records_begin_;
@@ -256,12 +202,12 @@ absl::StatusOr<SnapshotReader::RecordHeader> SnapshotReader::read_record_header(
   if (!bytes.ok()) return bytes.status();
   if (bytes->size() != kRecordHeaderBytes) return data_loss(offset, "short read of a record header");
   const char* p = bytes->data();
-  if (get_le(p + 24, 8) != XXH3_64bits(p, 24)) return data_loss(offset, "record header checksum mismatch");
+  if (!encoding::seal_matches(p, kSealedHeaderBytes)) return data_loss(offset, "record header checksum mismatch");
   RecordHeader header;
-  header.type = static_cast<uint32_t>(get_le(p, 4));
-  header.length = static_cast<uint32_t>(get_le(p + 4, 4));
-  header.data_offset = get_le(p + 8, 8);
-  header.payload_checksum = get_le(p + 16, 8);
+  header.type = get_u32(p);
+  header.length = get_u32(p + 4);
+  header.data_offset = get_u64(p + 8);
+  header.payload_checksum = get_u64(p + 16);
   if (header.type == kRecordData) {
     if (header.length == 0 || header.length > options_.max_chunk_bytes) {
       return data_loss(offset, absl::StrCat("chunk length ", header.length, " out of range (limit ",
@@ -603,7 +549,7 @@ absl::StatusOr<std::unique_ptr<SnapshotWriter>> SnapshotStore::begin(const raft:
                                                       " is not newer than the latest at index ",
                                                       latest_->meta.index.value()));
   }
-  const std::string meta_bytes = encode_meta(meta);
+  const std::string meta_bytes = encoding::encode_snapshot_file_meta(meta);
   if (meta_bytes.size() > SnapshotReader::kMaxMetaBytes) {
     return absl::InvalidArgumentError(absl::StrCat("snapshot meta of ", meta_bytes.size(),
                                                    " bytes exceeds the limit of ",
@@ -616,7 +562,7 @@ absl::StatusOr<std::unique_ptr<SnapshotWriter>> SnapshotStore::begin(const raft:
   put_u32(p + 8, kFormatVersion);
   put_u32(p + 12, static_cast<uint32_t>(meta_bytes.size()));
   put_u64(p + 16, meta_checksum);
-  put_u64(p + 24, XXH3_64bits(p, 24));
+  encoding::seal(p, kSealedHeaderBytes);
   head += meta_bytes;
 
   const std::string temp_path =

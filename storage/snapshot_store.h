@@ -10,7 +10,7 @@
 //     12 meta_len         u32  bytes of meta, at most kMaxMetaBytes
 //     16 meta_checksum    u64  XXH3-64 of the meta bytes
 //     24 header_checksum  u64  XXH3-64 of bytes [0, 24)
-//   meta, meta_len bytes: FlatBuffers SnapshotMetaRecord (snapshot_meta.fbs,
+//   meta, meta_len bytes: FlatBuffers SnapshotFileMetaRecord (encoding/membership.fbs,
 //     identifier "RSNM"), verified before use: index, term, voters,
 //     outgoing voters, learners
 //   records, each a 32-byte header then `length` payload bytes
@@ -23,6 +23,9 @@
 //   the last record is the only end record; its payload is chunk_count u64
 //   and a copy of meta_checksum u64 (ties the tail to this file's header).
 //   Nothing follows it.
+//
+// Checksums and seals: encoding/checksummed_record.h; the meta codec:
+// encoding/membership_codec.h.
 //
 // Names: `snapshot-<index>-<term>.snap`, both numbers zero-padded to 20
 // digits, so the lexicographic order of names (FileSystem::list) is the order

@@ -1,13 +1,13 @@
 #include "transport/frame.h"
 
-#include <xxhash.h>
-
 #include <algorithm>
 #include <cstring>
 #include <utility>
 
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
+#include "encoding/checksummed_record.h"
+#include "encoding/little_endian.h"
 #include "raft/assert.h"
 
 namespace reef::transport {
@@ -19,39 +19,27 @@ constexpr size_t kReservedOffset = 6;
 constexpr size_t kLengthOffset = 8;
 constexpr size_t kPayloadChecksumOffset = 12;
 constexpr size_t kHeaderChecksumOffset = 20;
-static_assert(kHeaderChecksumOffset + 4 == kFrameHeaderBytes);
+// The header checks itself with the low 32 bits of its checksum.
+constexpr encoding::SealWidth kHeaderSeal = encoding::SealWidth::k32;
+static_assert(kHeaderChecksumOffset + static_cast<size_t>(kHeaderSeal) == kFrameHeaderBytes);
 
 // Payload buffers start at most this large and grow as bytes arrive, so an
 // announced length is never allocated up front.
 constexpr size_t kInitialPayloadReserve = 64 * 1024;
 
-void put_le(char* p, uint64_t value, int bytes) {
-  for (int i = 0; i < bytes; ++i) p[i] = static_cast<char>(value >> (8 * i));
-}
-
-uint64_t get_le(const char* p, int bytes) {
-  uint64_t value = 0;
-  for (int i = bytes - 1; i >= 0; --i) value = (value << 8) | static_cast<uint8_t>(p[i]);
-  return value;
-}
-
-uint32_t header_checksum(const char* header) {
-  return static_cast<uint32_t>(XXH3_64bits(header, kHeaderChecksumOffset));
-}
-
 }  // namespace
 
-uint64_t frame_checksum(absl::string_view payload) { return XXH3_64bits(payload.data(), payload.size()); }
+uint64_t frame_checksum(absl::string_view payload) { return encoding::checksum(payload); }
 
 std::string encode_frame_header(const FrameHeader& header) {
   std::string out(kFrameHeaderBytes, '\0');
   char* p = out.data();
   std::memcpy(p + kMagicOffset, kFrameMagic, sizeof(kFrameMagic));
-  put_le(p + kVersionOffset, header.version, 2);
-  put_le(p + kReservedOffset, 0, 2);
-  put_le(p + kLengthOffset, header.payload_bytes, 4);
-  put_le(p + kPayloadChecksumOffset, header.payload_checksum, 8);
-  put_le(p + kHeaderChecksumOffset, header_checksum(p), 4);
+  encoding::put_u16(p + kVersionOffset, header.version);
+  encoding::put_u16(p + kReservedOffset, 0);
+  encoding::put_u32(p + kLengthOffset, header.payload_bytes);
+  encoding::put_u64(p + kPayloadChecksumOffset, header.payload_checksum);
+  encoding::seal(p, kHeaderChecksumOffset, kHeaderSeal);
   return out;
 }
 
@@ -78,24 +66,23 @@ bool FrameReader::take_header() {
         "bad magic \"", absl::CHexEscape(absl::string_view(h + kMagicOffset, sizeof(kFrameMagic))),
         "\" (expected \"RFRM\": the peer does not speak the ReefDB node protocol)")));
   }
-  const uint64_t version = get_le(h + kVersionOffset, 2);
+  const uint16_t version = encoding::get_u16(h + kVersionOffset);
   if (version != kFrameFormatVersion) {
     return fail(absl::InvalidArgumentError(
         absl::StrCat("frame format version ", version, "; this node speaks version ", kFrameFormatVersion)));
   }
-  if (get_le(h + kHeaderChecksumOffset, 4) != header_checksum(h)) {
+  if (!encoding::seal_matches(h, kHeaderChecksumOffset, kHeaderSeal)) {
     return fail(absl::DataLossError("header checksum mismatch (damaged header)"));
   }
-  if (get_le(h + kReservedOffset, 2) != 0) {
+  if (encoding::get_u16(h + kReservedOffset) != 0) {
     return fail(absl::InvalidArgumentError("reserved header bytes are not zero"));
   }
-  const uint64_t length = get_le(h + kLengthOffset, 4);
+  const uint32_t length = encoding::get_u32(h + kLengthOffset);
   if (length > max_payload_bytes_) {
     return fail(absl::ResourceExhaustedError(absl::StrCat(
         "payload length ", length, " exceeds the max frame size of ", max_payload_bytes_, " bytes")));
   }
-  header_ = FrameHeader{static_cast<uint16_t>(version), static_cast<uint32_t>(length),
-                        get_le(h + kPayloadChecksumOffset, 8)};
+  header_ = FrameHeader{version, length, encoding::get_u64(h + kPayloadChecksumOffset)};
   payload_.reserve(std::min<size_t>(length, kInitialPayloadReserve));
   return true;
 }

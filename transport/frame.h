@@ -14,6 +14,9 @@
 //       20    4  low 32 bits of XXH3-64 of header bytes [0, 20)
 //       24    n  payload
 //
+// Fields, checksums and the header seal are written with the shared
+// encodings (encoding/little_endian.h, encoding/checksummed_record.h).
+//
 // The header checks itself so that a damaged length is refused at once,
 // instead of making the reader wait for (or buffer) bytes that never come.
 // Magic and version are judged before the header checksum so that a peer

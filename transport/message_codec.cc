@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "encoding/membership_codec.h"
 #include "raft/assert.h"
 #include "wire_generated.h"
 
@@ -17,7 +18,6 @@ using Builder = flatbuffers::FlatBufferBuilder;
 template <typename T>
 using Offset = flatbuffers::Offset<T>;
 using ByteVector = flatbuffers::Vector<uint8_t>;
-using IdVector = flatbuffers::Vector<uint64_t>;
 
 // Every Envelope we build is larger: root offset, identifier, vtable, table.
 constexpr size_t kMinEnvelopeBytes = 16;
@@ -26,22 +26,6 @@ constexpr size_t kMinEnvelopeBytes = 16;
 
 Offset<ByteVector> encode_bytes(Builder& b, const std::string& s) {
   return b.CreateVector(reinterpret_cast<const uint8_t*>(s.data()), s.size());
-}
-
-Offset<IdVector> encode_ids(Builder& b, const std::vector<raft::NodeId>& nodes) {
-  std::vector<uint64_t> values;
-  values.reserve(nodes.size());
-  for (raft::NodeId id : nodes) values.push_back(id.value());
-  return b.CreateVector(values);
-}
-
-Offset<fbs::SnapshotMetaRecord> encode_meta(Builder& b, const raft::SnapshotMeta& meta) {
-  const raft::Configuration& c = meta.configuration;
-  auto voters = encode_ids(b, c.voters.voters());
-  auto outgoing = encode_ids(b, c.outgoing_voters.voters());
-  auto learners = encode_ids(b, c.learners);
-  auto configuration = fbs::CreateConfigurationRecord(b, voters, outgoing, learners);
-  return fbs::CreateSnapshotMetaRecord(b, meta.index.value(), meta.term.value(), configuration);
 }
 
 Offset<fbs::LogEntryRecord> encode_entry(Builder& b, const raft::LogEntry& e) {
@@ -89,7 +73,7 @@ struct CoreBodyEncoder {
     return {fbs::CoreBody::HeartbeatResponse, fbs::CreateHeartbeatResponse(b, m.round).Union()};
   }
   Out operator()(const raft::InstallSnapshot& m) const {
-    auto meta = encode_meta(b, m.meta);
+    auto meta = encoding::encode_snapshot_meta(b, m.meta);
     return {fbs::CoreBody::InstallSnapshot, fbs::CreateInstallSnapshot(b, meta).Union()};
   }
   Out operator()(const raft::TimeoutNow&) const {
@@ -116,7 +100,7 @@ struct BodyEncoder {
     return {fbs::Body::CoreMessage, fbs::CreateCoreMessage(b, m.term.value(), body.type, body.value).Union()};
   }
   Out operator()(const raft::SnapshotChunk& m) const {
-    auto meta = encode_meta(b, m.meta);
+    auto meta = encoding::encode_snapshot_meta(b, m.meta);
     auto data = encode_bytes(b, m.data);
     return {fbs::Body::SnapshotChunk,
             fbs::CreateSnapshotChunk(b, m.term.value(), meta, m.offset, m.total_bytes, data, m.last).Union()};
@@ -164,8 +148,7 @@ class Decoder {
 
  private:
   absl::StatusOr<std::string> bytes(const ByteVector* vector, absl::string_view what);
-  absl::StatusOr<std::vector<raft::NodeId>> ids(const IdVector* vector, absl::string_view what);
-  absl::StatusOr<raft::SnapshotMeta> meta(const fbs::SnapshotMetaRecord* record);
+  absl::StatusOr<raft::SnapshotMeta> meta(const encoding::fbs::SnapshotMetaRecord* record);
   absl::StatusOr<raft::LogEntry> entry(const fbs::LogEntryRecord& record);
   absl::StatusOr<raft::Message> core_message(const fbs::CoreMessage& message);
   absl::StatusOr<raft::MessageBody> core_body(const fbs::CoreMessage& message);
@@ -186,48 +169,11 @@ absl::StatusOr<std::string> Decoder::bytes(const ByteVector* vector, absl::strin
   return std::string(reinterpret_cast<const char*>(vector->data()), vector->size());
 }
 
-// Read with memcpy: the verifier checks the alignment of a vector's length
-// field only, and a crafted buffer may put 64-bit elements off their
-// alignment, where the generated accessor's plain load is undefined.
-absl::StatusOr<std::vector<raft::NodeId>> Decoder::ids(const IdVector* vector, absl::string_view what) {
-  std::vector<raft::NodeId> out;
-  if (vector == nullptr) return out;
-  out.reserve(vector->size());
-  for (flatbuffers::uoffset_t i = 0; i < vector->size(); ++i) {
-    uint64_t value = 0;
-    std::memcpy(&value, vector->Data() + i * sizeof(uint64_t), sizeof(uint64_t));
-    value = flatbuffers::EndianScalar(value);
-    if (value == 0) return invalid(absl::StrCat(what, " contain node id 0"));
-    if (!out.empty() && value <= out.back().value()) {
-      return invalid(
-          absl::StrCat(what, " are not strictly ascending (", out.back().value(), " then ", value, ")"));
-    }
-    out.emplace_back(value);
-  }
-  return out;
-}
-
-absl::StatusOr<raft::SnapshotMeta> Decoder::meta(const fbs::SnapshotMetaRecord* record) {
-  // Both are `required` in the schema, so the verifier already refused a
-  // missing one; checked again because nothing here may dereference null.
-  if (record == nullptr) return invalid("snapshot meta missing");
-  const fbs::ConfigurationRecord* c = record->configuration();
-  if (c == nullptr) return invalid("snapshot meta without configuration");
-  absl::StatusOr<std::vector<raft::NodeId>> voters = ids(c->voters(), "voters");
-  if (!voters.ok()) return voters.status();
-  absl::StatusOr<std::vector<raft::NodeId>> outgoing = ids(c->outgoing_voters(), "outgoing voters");
-  if (!outgoing.ok()) return outgoing.status();
-  absl::StatusOr<std::vector<raft::NodeId>> learners = ids(c->learners(), "learners");
-  if (!learners.ok()) return learners.status();
-  raft::SnapshotMeta meta;
-  meta.index = raft::Index(record->index());
-  meta.term = raft::Term(record->term());
-  meta.configuration.voters = raft::MajorityConfig(std::move(*voters));
-  meta.configuration.outgoing_voters = raft::MajorityConfig(std::move(*outgoing));
-  meta.configuration.learners = std::move(*learners);
-  // A configuration the core would reject (a learner that also votes, ...)
-  // is refused here: input from outside never reaches an assertion.
-  if (absl::Status s = meta.configuration.validate(); !s.ok()) return invalid(s.message());
+// The shared membership codec judges the ids and the configuration; its
+// errors become wire-message errors here.
+absl::StatusOr<raft::SnapshotMeta> Decoder::meta(const encoding::fbs::SnapshotMetaRecord* record) {
+  absl::StatusOr<raft::SnapshotMeta> meta = encoding::decode_snapshot_meta(record);
+  if (!meta.ok()) return invalid(meta.status().message());
   return meta;
 }
 

@@ -50,12 +50,10 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
       [this, alive](raft::NodeMessage message) {
         if (alive.expired() || node_ == nullptr) return;  // still booting: Raft retransmits
         node_->on_message(std::move(message));
-        flush_soon();
       },
       [this, alive](raft::NodeId peer) {
         if (alive.expired() || node_ == nullptr) return;
         node_->on_peer_unreachable(peer);
-        flush_soon();
       });
   if (!transport.ok()) return transport.status();
   transport_ = *std::move(transport);
@@ -70,7 +68,6 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
       *storage_, loop_,
       [this](uint64_t id, absl::Status status) {
         node_->on_log_written(id, std::move(status));
-        flush_soon();
       },
       std::move(hooks));
 
@@ -81,9 +78,9 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   storage_->release_recovered_entries();
   if (!node.ok()) return node.status();
   node_ = *std::move(node);
+  node_->set_flush_hook([this] { post_flush(); });
   timed_state_machine_->finish_batch();  // the replay
   observer_.boot_finished();
-  flush_soon();
   schedule_tick();
   return absl::OkStatus();
 }
@@ -94,19 +91,17 @@ void ServerNode::schedule_tick() {
   tick_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& error) {
     if (error || alive.expired() || stopped_) return;
     node_->on_tick();
-    flush_soon();
     schedule_tick();
   });
 }
 
-// Events that are already queued on the loop run before the posted flush,
-// so a burst of them becomes one flush: one log write, one sync.
-void ServerNode::flush_soon() {
-  if (flush_posted_) return;
-  flush_posted_ = true;
+// The node's flush hook: the first event of a turn asks for a flush (every
+// later one finds it asked for, raft/node.h). Events that are already
+// queued on the loop run before the posted flush, so a burst of them
+// becomes one flush: one log write, one sync.
+void ServerNode::post_flush() {
   boost::asio::post(loop_, [this, alive = std::weak_ptr<bool>(alive_)] {
     if (alive.expired()) return;
-    flush_posted_ = false;
     node_->flush();
     timed_state_machine_->finish_batch();
   });
@@ -119,18 +114,14 @@ void ServerNode::export_measurements(NodeMetrics& metrics) const {
 
 void ServerNode::submit(raft::ClientRequest request, raft::ResponseCallback done) {
   node_->submit(std::move(request), std::move(done));
-  flush_soon();
 }
 
 void ServerNode::transfer_leadership(raft::NodeId target) {
   node_->transfer_leadership(target);
-  flush_soon();
 }
 
 absl::StatusOr<raft::SnapshotTaken> ServerNode::snapshot_now() {
-  absl::StatusOr<raft::SnapshotTaken> taken = node_->snapshot_now();
-  flush_soon();
-  return taken;
+  return node_->snapshot_now();
 }
 
 void ServerNode::stop() {

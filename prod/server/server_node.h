@@ -10,8 +10,9 @@
 //             proposals), a steady_timer ticking the core every tick_ms
 //
 // Every event (tick, message, log completion, client request) is handed to
-// the node on the loop; one flush is posted per burst of events, so what
-// arrived together is persisted together (group commit, raft/node.h).
+// the node on the loop; the node asks (its flush hook) for one flush per
+// burst of events, posted behind them, so what arrived together is
+// persisted together (group commit, raft/node.h).
 //
 // Boot follows the seed documents: NodeStorage::open recovers (and reports
 // what it repaired), the state machine is restored from the newest snapshot
@@ -90,7 +91,7 @@ class ServerNode {
   ServerNode(boost::asio::io_context& loop, uint32_t tick_ms);
   absl::Status boot(ServerNodeOptions options);
   void schedule_tick();
-  void flush_soon();
+  void post_flush();
 
   boost::asio::io_context& loop_;
   const uint32_t tick_ms_;
@@ -105,7 +106,6 @@ class ServerNode {
   std::unique_ptr<StorageThreadLog> log_;
   std::unique_ptr<raft::Node> node_;
   std::vector<std::string> recovery_notes_;
-  bool flush_posted_ = false;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

@@ -16,7 +16,7 @@
 //
 // raft/ itself is never modified for this: every injected bug lives in the
 // test driver, which is where such bugs would really be (durability order).
-// This binary links throwing_assertions.cc, so a core assertion tripped by
+// This binary links sim/throwing_assertions.cc, so a core assertion tripped by
 // an injected bug is reported like any other failing case.
 #include <gtest/gtest.h>
 #include <rapidcheck.h>
@@ -380,7 +380,7 @@ std::optional<std::string> violation_with(const Fault& fault, const Schedule& sc
   options.check_liveness = false;  // a broken driver may also stall; only safety is asked here
   try {
     return run_schedule(schedule, options).violation;
-  } catch (const std::logic_error& e) {  // a core assertion (throwing_assertions.cc)
+  } catch (const std::logic_error& e) {  // a core assertion (sim/throwing_assertions.cc)
     return absl::StrCat("core assertion: ", e.what());
   }
 }

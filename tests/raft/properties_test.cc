@@ -16,7 +16,7 @@
 // A failing case is shrunk to a short schedule and printed with its fuzzer
 // bytes ("bytes: ..."), ready to be saved into fuzz/corpus/raft_schedule/
 // and replayed. A core assertion failure is a failing case too: this binary
-// links tests/raft/support/throwing_assertions.cc.
+// links sim/throwing_assertions.cc.
 //
 // Default: 200 cases per property with a fixed seed; override with e.g.
 //   RC_PARAMS="max_success=5000 seed=7" build/bin/raft_properties_test

@@ -51,8 +51,7 @@ class WallClockTest : public ::testing::Test {
     SimNode* leader = cluster_->leader();
     ASSERT_NE(leader, nullptr);
     if (leader->id() == target) return;
-    leader->node()->transfer_leadership(target);
-    leader->node()->flush();
+    leader->run_turn("transfer", [&](raft::Node& node) { node.transfer_leadership(target); });
     ASSERT_TRUE(cluster_->run_until(
         [&] { return cluster_->leader() != nullptr && cluster_->leader()->id() == target; }, 5 * kSecondUs))
         << "leadership did not move to node " << target.value();

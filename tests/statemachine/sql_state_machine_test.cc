@@ -9,7 +9,6 @@
 #include "absl/strings/str_cat.h"
 #include "gmock/gmock.h"
 #include "gtest/gtest.h"
-#include "statemachine/command_builder.h"
 #include "statemachine/query_codec.h"
 #include "statemachine/snapshot_stream.h"
 #include "statemachine/sql_database.h"
@@ -540,37 +539,6 @@ TEST(SqlStateMachineTest, DamagedOrTruncatedSnapshotLeavesStateUnchanged) {
   { auto abandoned = *b.sm->begin_restore(); ASSERT_TRUE(abandoned->add_chunk(bytes).ok()); }
   EXPECT_EQ(b.hash(), before);
   EXPECT_EQ(b.sm->applied().index, raft::Index(1));
-}
-
-TEST(CommandBuilderTest, TypedCommandsWithHostileIdentifiers) {
-  Replica r;
-  const std::string table = "t\"; DROP TABLE victims; --";
-  const std::string column = "col'\"`[]";
-  std::vector<Statement> statements;
-  statements.push_back(sql("CREATE TABLE victims(x)"));
-  statements.push_back(*create_table(table, {ColumnDef{"id", ColumnType::kInteger, true},
-                                             ColumnDef{column, ColumnType::kText, false, true, false, text("it's")}}));
-  statements.push_back(*insert_row(table, {{"id", int64_t{1}}, {column, text("x'); DROP TABLE victims; --")}}));
-  statements.push_back(*insert_row(table, {{"id", int64_t{2}}}));
-  statements.push_back(*update_rows(table, {{column, text("y")}}, {{"id", CompareOp::kGe, int64_t{2}}}));
-  statements.push_back(*create_index("idx \"x\"", table, {column}, true));
-  statements.push_back(*add_column(table, ColumnDef{"n", ColumnType::kReal, false, false, false, -1.5}));
-  statements.push_back(*rename_column(table, "n", "n2"));
-  statements.push_back(*delete_rows(table, {{"id", CompareOp::kEq, int64_t{1}}}));
-  statements.push_back(*drop_index("idx \"x\""));
-  statements.push_back(*drop_column(table, "n2"));
-  auto response = r.run(statements);
-  ASSERT_TRUE(response.ok()) << response.message;
-  auto rows = r.sm->run_query(absl::StrCat("SELECT * FROM ", *quote_identifier(table)));
-  ASSERT_TRUE(rows.ok()) << rows.status();
-  EXPECT_EQ(rows->rows, (std::vector<Row>{{int64_t{2}, text("y")}}));
-  EXPECT_TRUE(r.sm->run_query("SELECT * FROM victims").ok());
-  EXPECT_TRUE(r.run({*drop_table(table)}).ok());
-  EXPECT_FALSE(quote_identifier("").ok());
-  EXPECT_FALSE(quote_identifier(std::string("a\0b", 3)).ok());
-  EXPECT_FALSE(quote_identifier("reef_sessions").ok());
-  EXPECT_FALSE(quote_identifier("SQLITE_master").ok());
-  EXPECT_FALSE(sql_literal(Value(0.0 / 0.0)).ok());
 }
 
 TEST(CommandBatchCodecTest, RoundTrip) {

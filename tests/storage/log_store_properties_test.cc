@@ -27,7 +27,7 @@
 //    with DATA_LOSS or cuts only the final record as a torn tail.
 //
 // A broken LogStore assertion is a failing case too (this binary links
-// tests/raft/support/throwing_assertions.cc), so RapidCheck shrinks it.
+// sim/throwing_assertions.cc), so RapidCheck shrinks it.
 //
 // Default: 200 cases per property (sequences of at most 12 operations on real
 // files) with a fixed seed; more with
@@ -50,9 +50,9 @@
 
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
+#include "encoding/little_endian.h"
 #include "raft/log_entry.h"
 #include "sim/sim_file_system.h"
-#include "storage/little_endian.h"
 #include "storage/log_store.h"
 #include "tests/raft/support/rapidcheck_defaults.h"
 #include "tests/storage/crash_point_file_system.h"
@@ -61,6 +61,7 @@
 namespace reef::storage {
 namespace {
 
+using encoding::get_u32;
 using raft::EntryType;
 using raft::Index;
 using raft::LogEntry;
@@ -296,7 +297,7 @@ std::vector<uint64_t> check_segments(FileSystem& fs, const LogStore& store, uint
     RC_ASSERT(data.size() >= LogStore::kRecordHeaderBytes);
     firsts.push_back(first);
     sizes.push_back(data.size());
-    first_records.push_back(LogStore::kRecordHeaderBytes + get_le(data.data() + 1, 4));
+    first_records.push_back(LogStore::kRecordHeaderBytes + get_u32(data.data() + 1));
   }
   if (!store.empty()) RC_ASSERT(firsts.front() == store.first_index().value());
   for (size_t i = 0; i < firsts.size(); ++i) {
@@ -699,7 +700,7 @@ SegmentLayout layout_of(const std::string& data) {
   uint64_t at = 0;
   while (at + LogStore::kRecordHeaderBytes <= data.size() && data[at] != '\0') {
     layout.offsets.push_back(at);
-    at += LogStore::kRecordHeaderBytes + get_le(data.data() + at + 1, 4);
+    at += LogStore::kRecordHeaderBytes + get_u32(data.data() + at + 1);
   }
   layout.records_end = at;
   return layout;

@@ -179,8 +179,8 @@ std::string install_snapshot_with(std::vector<uint64_t> voters, std::vector<uint
   flatbuffers::FlatBufferBuilder b;
   auto v = b.CreateVector(voters);
   auto l = b.CreateVector(learners);
-  auto configuration = fbs::CreateConfigurationRecord(b, v, 0, l);
-  auto meta = fbs::CreateSnapshotMetaRecord(b, 10, 2, configuration);
+  auto configuration = encoding::fbs::CreateConfigurationRecord(b, v, 0, l);
+  auto meta = encoding::fbs::CreateSnapshotMetaRecord(b, 10, 2, configuration);
   return core_envelope_with(b, fbs::CoreBody::InstallSnapshot, fbs::CreateInstallSnapshot(b, meta).Union());
 }
 

@@ -9,7 +9,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "sim/sim_cluster.h"
-#include "tests/sim/kv_state_machine.h"
+#include "tests/raft/driver/kv_state_machine.h"
 
 namespace reef::sim {
 namespace {
@@ -239,8 +239,7 @@ TEST_F(NodeDriverTest, FollowerAheadOfTheLeadersSnapshotTellsItsCommitInsteadOfI
   drop_acks = false;
   // The driver reports the peer unreachable: the leader probes from the
   // match it knows, which it compacted, so it ships the snapshot.
-  cluster_->node(leader).node()->on_peer_unreachable(ahead);
-  cluster_->node(leader).node()->flush();
+  cluster_->node(leader).run_turn("unreachable", [&](raft::Node& node) { node.on_peer_unreachable(ahead); });
   run_for(kSecondUs / 2);
   EXPECT_GE(cluster_->node(leader).node()->core().progress(ahead)->match(), written);
   const Index after = write("after=1");
