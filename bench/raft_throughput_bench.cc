@@ -45,8 +45,8 @@
 #include <vector>
 
 #include "benchmark/benchmark.h"
-#include "raft/assert.h"
-#include "raft/core.h"
+#include "raft/core/assert.h"
+#include "raft/core/core.h"
 
 namespace reef::bench {
 namespace {

@@ -33,7 +33,7 @@ RunConfig loaded(uint64_t seed, uint64_t seconds) {
   c.faults.disk_error_per_million = 300;
   c.faults.drift_max_ppm = 20'000;
   c.faults.set_targeted_crashes(50);
-  c.node.core.lease_reads = false;  // pauses are on (raft/config.h)
+  c.node.core.lease_reads = false;  // pauses are on (raft/core/config.h)
   c.network.loss_per_million = 10'000;
   c.network.duplicate_per_million = 5'000;
   return c;

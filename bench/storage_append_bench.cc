@@ -56,8 +56,8 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "prod/disk/posix_file_system.h"
-#include "raft/log_entry.h"
-#include "raft/types.h"
+#include "raft/core/log_entry.h"
+#include "raft/core/types.h"
 #include "storage/log_store.h"
 
 namespace reef::bench {

@@ -3,7 +3,7 @@
 #include <xxhash.h>
 
 #include "encoding/little_endian.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::encoding {
 namespace {

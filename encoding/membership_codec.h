@@ -21,8 +21,8 @@
 #include "absl/strings/string_view.h"
 #include "flatbuffers/flatbuffers.h"
 #include "membership_generated.h"
-#include "raft/membership.h"
-#include "raft/state.h"
+#include "raft/core/membership.h"
+#include "raft/core/state.h"
 
 namespace reef::encoding {
 

@@ -17,7 +17,7 @@
 #include <optional>
 #include <string>
 
-#include "raft/types.h"
+#include "raft/core/types.h"
 
 namespace reef::sim {
 

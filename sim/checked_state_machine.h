@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "raft/state_machine.h"
+#include "raft/ports/state_machine.h"
 #include "statemachine/sql_state_machine.h"
 
 namespace reef::sim {

@@ -15,7 +15,7 @@
 #include <set>
 #include <string>
 
-#include "raft/random.h"
+#include "raft/core/random.h"
 #include "sim/run_config.h"
 #include "sim/sim_cluster.h"
 

@@ -27,7 +27,7 @@
 #include <string>
 #include <vector>
 
-#include "raft/core.h"
+#include "raft/core/core.h"
 
 namespace reef::sim {
 

@@ -2,7 +2,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "raft/random.h"
+#include "raft/core/random.h"
 #include "sim/seed.h"
 
 namespace reef::sim {
@@ -48,7 +48,7 @@ void draw_faults(raft::Prng& rng, RunConfig& c) {
   const int pace = intensity(rng);
   f.interval_min_ms = pace == 2 ? 100 : 300;
   f.interval_max_ms = pace == 2 ? 800 : 2500;
-  // Leases assume bounded clock drift and no process pauses (raft/config.h);
+  // Leases assume bounded clock drift and no process pauses (raft/core/config.h);
   // a run with lease reads honours that, or it would report what the
   // documentation already says can happen.
   c.node.core.lease_reads = rng.chance(1, 3);

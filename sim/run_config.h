@@ -11,7 +11,7 @@
 #include <string>
 #include <vector>
 
-#include "raft/node.h"
+#include "raft/driver/node.h"
 #include "statemachine/sql_state_machine.h"
 #include "sim/sim_network.h"
 #include "sim/workload.h"

@@ -1,7 +1,7 @@
 #include "sim/scheduler.h"
 
-#include "raft/assert.h"
-#include "raft/random.h"
+#include "raft/core/assert.h"
+#include "raft/core/random.h"
 
 namespace reef::sim {
 

@@ -1,6 +1,6 @@
 #include "sim/seed.h"
 
-#include "raft/random.h"
+#include "raft/core/random.h"
 
 namespace reef::sim {
 

@@ -1,7 +1,7 @@
 #include "sim/sim_clock.h"
 
 #include "absl/numeric/int128.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::sim {
 

@@ -1,7 +1,7 @@
 // SimClock: one node's view of simulated time. Real clocks drift: each node's
 // runs fast or slow by a fixed rate (parts per million) from its own offset,
 // so "10 ms" on one node is not "10 ms" on another. Lease reads depend on a
-// bound on exactly this (raft/config.h); the simulator can respect the bound
+// bound on exactly this (raft/core/config.h); the simulator can respect the bound
 // or break it on purpose.
 //
 // The wall clock is the same crystal read as the time of day: it starts at
@@ -12,7 +12,7 @@
 
 #include <cstdint>
 
-#include "raft/clock.h"
+#include "raft/ports/clock.h"
 #include "sim/scheduler.h"
 
 namespace reef::sim {

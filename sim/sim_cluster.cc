@@ -1,6 +1,6 @@
 #include "sim/sim_cluster.h"
 
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 #include "sim/seed.h"
 
 namespace reef::sim {

@@ -7,7 +7,7 @@
 #include <memory>
 #include <vector>
 
-#include "raft/types.h"
+#include "raft/core/types.h"
 #include "sim/scheduler.h"
 #include "sim/sim_network.h"
 #include "sim/sim_node.h"

@@ -11,7 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_split.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::sim {
 

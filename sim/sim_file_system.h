@@ -44,7 +44,7 @@
 #include <vector>
 
 #include "absl/strings/string_view.h"
-#include "raft/random.h"
+#include "raft/core/random.h"
 #include "storage/file_system.h"
 
 namespace reef::sim {

@@ -24,9 +24,9 @@
 #include <utility>
 #include <vector>
 
-#include "raft/node_message.h"
-#include "raft/random.h"
-#include "raft/transport.h"
+#include "raft/ports/node_message.h"
+#include "raft/core/random.h"
+#include "raft/ports/transport.h"
 #include "sim/scheduler.h"
 #include "sim/sim_wire.h"
 

@@ -3,7 +3,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 #include "sim/seed.h"
 
 namespace reef::sim {
@@ -91,7 +91,7 @@ void SimNode::run_in_process(uint64_t generation, const char* what, absl::AnyInv
     return;
   }
   action();
-  // One event is one loop turn: the turn ends here (raft/node.h).
+  // One event is one loop turn: the turn ends here (raft/driver/node.h).
   if (up() && node_->needs_flush()) node_->flush();
 }
 

@@ -20,9 +20,9 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
-#include "raft/node.h"
-#include "raft/random.h"
-#include "raft/state_machine.h"
+#include "raft/driver/node.h"
+#include "raft/core/random.h"
+#include "raft/ports/state_machine.h"
 #include "sim/scheduler.h"
 #include "sim/sim_clock.h"
 #include "sim/sim_file_system.h"

@@ -10,7 +10,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "nlohmann/json.hpp"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 #include "sim/applied_time_checker.h"
 #include "sim/bugs.h"
 #include "sim/checked_state_machine.h"

@@ -5,7 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 #include "transport/message_codec.h"
 
 namespace reef::sim {

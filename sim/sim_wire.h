@@ -16,7 +16,7 @@
 #include <string>
 
 #include "absl/strings/string_view.h"
-#include "raft/node_message.h"
+#include "raft/ports/node_message.h"
 #include "transport/frame.h"
 
 namespace reef::sim {

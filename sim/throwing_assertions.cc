@@ -1,5 +1,5 @@
 // The throwing-assertion seam: this definition of reef::assertion_failed
-// takes the place of the aborting one in raft/assert.cc (the linker never
+// takes the place of the aborting one in raft/core/assert.cc (the linker never
 // pulls assert.o from libreef_raft.a once the symbol is defined here). A
 // failed REEF_ASSERT then throws std::logic_error instead of aborting, so
 // what was running can report it with everything it knows:
@@ -18,7 +18,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef {
 

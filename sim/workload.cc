@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 #include "statemachine/batch_response.h"
 #include "statemachine/command_batch.h"
 #include "statemachine/query_codec.h"

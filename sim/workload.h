@@ -24,8 +24,8 @@
 #include <string>
 #include <vector>
 
-#include "raft/node.h"
-#include "raft/random.h"
+#include "raft/driver/node.h"
+#include "raft/core/random.h"
 #include "sim/history.h"
 #include "sim/sim_cluster.h"
 

@@ -5,7 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::statemachine {
 namespace {

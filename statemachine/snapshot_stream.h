@@ -32,8 +32,8 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "encoding/checksummed_record.h"
-#include "raft/state.h"
-#include "raft/state_machine.h"
+#include "raft/core/state.h"
+#include "raft/ports/state_machine.h"
 #include "statemachine/command_batch.h"
 #include "statemachine/sql_database.h"
 

@@ -5,7 +5,7 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 #include "statemachine/query_codec.h"
 #include "statemachine/sessions.h"
 #include "statemachine/snapshot_stream.h"

@@ -25,7 +25,7 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "raft/state_machine.h"
+#include "raft/ports/state_machine.h"
 #include "statemachine/batch_response.h"
 #include "statemachine/command_batch.h"
 #include "statemachine/options.h"

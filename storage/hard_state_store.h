@@ -54,7 +54,7 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "raft/state.h"
+#include "raft/core/state.h"
 #include "storage/file_system.h"
 
 namespace reef::storage {

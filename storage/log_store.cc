@@ -10,7 +10,7 @@
 #include "encoding/checksummed_record.h"
 #include "encoding/little_endian.h"
 #include "log_record_generated.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::storage {
 

@@ -90,8 +90,8 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "raft/log_entry.h"
-#include "raft/types.h"
+#include "raft/core/log_entry.h"
+#include "raft/core/types.h"
 #include "storage/file_system.h"
 
 namespace reef::storage {

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "absl/status/status.h"
-#include "raft/durable_log.h"
+#include "raft/ports/durable_log.h"
 #include "storage/node_storage.h"
 
 namespace reef::storage {

@@ -8,7 +8,7 @@
 #include "encoding/checksummed_record.h"
 #include "encoding/little_endian.h"
 #include "encoding/membership_codec.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::storage {
 

@@ -70,7 +70,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "raft/state.h"
+#include "raft/core/state.h"
 #include "storage/file_system.h"
 
 namespace reef::storage {

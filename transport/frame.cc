@@ -8,7 +8,7 @@
 #include "absl/strings/str_cat.h"
 #include "encoding/checksummed_record.h"
 #include "encoding/little_endian.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::transport {
 namespace {

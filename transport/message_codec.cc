@@ -8,7 +8,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "encoding/membership_codec.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 #include "wire_generated.h"
 
 namespace reef::transport {

@@ -18,7 +18,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "raft/node_message.h"
+#include "raft/ports/node_message.h"
 
 namespace reef::transport {
 

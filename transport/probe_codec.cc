@@ -5,7 +5,7 @@
 
 #include "absl/strings/str_cat.h"
 #include "probe_generated.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::transport {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
-#include "raft/types.h"
+#include "raft/core/types.h"
 
 namespace reef::transport {
 

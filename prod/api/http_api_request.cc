@@ -1,7 +1,7 @@
 #include "prod/api/http_api_request.h"
 
 #include "absl/strings/str_cat.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 #include "statemachine/query_codec.h"
 
 namespace reef::prod::http {

@@ -28,7 +28,7 @@
 #include "absl/status/status.h"
 #include "prod/api/http_errors.h"
 #include "prod/api/http_query_options.h"
-#include "raft/node_message.h"
+#include "raft/ports/node_message.h"
 #include "statemachine/command_batch.h"
 #include "statemachine/value.h"
 

@@ -15,7 +15,7 @@
 #include <string_view>
 #include <utility>
 
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 #include "statemachine/batch_response.h"
 
 namespace reef::prod::http {

@@ -19,14 +19,14 @@
 #include <vector>
 
 #include "absl/status/statusor.h"
-#include "raft/node_freshness.h"
-#include "raft/node_message.h"
+#include "raft/driver/node_freshness.h"
+#include "raft/ports/node_message.h"
 #include "statemachine/command_batch.h"
 
 namespace reef::prod::http {
 
 // rqlite's read consistency levels, each served by the node request kind
-// of the same name (raft/node.h explains what each guarantees).
+// of the same name (raft/driver/node.h explains what each guarantees).
 enum class ReadLevel { kNone, kWeak, kLinearizable, kStrong };
 
 std::string_view read_level_name(ReadLevel level);

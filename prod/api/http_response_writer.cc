@@ -10,8 +10,8 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "prod/api/http_value_json.h"
-#include "raft/assert.h"
-#include "raft/node_freshness.h"
+#include "raft/core/assert.h"
+#include "raft/driver/node_freshness.h"
 #include "statemachine/batch_response.h"
 #include "statemachine/query_codec.h"
 

@@ -28,8 +28,8 @@
 #include "absl/container/btree_map.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "raft/node.h"
-#include "raft/types.h"
+#include "raft/driver/node.h"
+#include "raft/core/types.h"
 
 namespace reef::prod {
 
@@ -91,7 +91,7 @@ struct ServerConfig {
     bool pre_vote = true;
     bool check_quorum = true;
     // Lease reads trade a clock-rate assumption for reads without a
-    // heartbeat round (raft/config.h); off by default.
+    // heartbeat round (raft/core/config.h); off by default.
     bool lease_reads = false;
     uint32_t lease_clock_margin_ms = 200;
     // Flow control and message bounds; see raft::CoreConfig for each.

@@ -15,7 +15,7 @@
 #include <system_error>
 
 #include "absl/strings/str_cat.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::prod {
 namespace {

@@ -11,7 +11,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/match.h"
 #include "prod/disk/posix_file_system.h"
-#include "raft/log_entry.h"
+#include "raft/core/log_entry.h"
 #include "storage/file_system.h"
 #include "storage/hard_state_store.h"
 #include "storage/log_store.h"

@@ -11,7 +11,7 @@
 #include <utility>
 
 #include "absl/strings/match.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::prod {
 

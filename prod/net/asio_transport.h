@@ -9,7 +9,7 @@
 // method call of this class (they are posted or come from I/O completions),
 // so the node is never re-entered from its own send().
 //
-// Contract (raft/transport.h): send() never blocks and never fails loudly;
+// Contract (raft/ports/transport.h): send() never blocks and never fails loudly;
 // delivery is best effort. Concretely:
 //  - Per peer, frames queue up to max_peer_queue_messages messages and
 //    max_peer_queue_bytes bytes. When a message would pass either bound, it
@@ -57,8 +57,8 @@
 #include "prod/net/asio_transport_observer.h"
 #include "prod/net/asio_transport_options.h"
 #include "prod/net/asio_transport_stats.h"
-#include "raft/node_message.h"
-#include "raft/transport.h"
+#include "raft/ports/node_message.h"
+#include "raft/ports/transport.h"
 
 namespace reef::prod {
 

@@ -11,7 +11,7 @@
 #include <chrono>
 
 #include "absl/strings/string_view.h"
-#include "raft/types.h"
+#include "raft/core/types.h"
 
 namespace reef::prod {
 

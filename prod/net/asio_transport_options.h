@@ -9,7 +9,7 @@
 #include <string>
 
 #include "absl/status/status.h"
-#include "raft/types.h"
+#include "raft/core/types.h"
 
 namespace reef::prod {
 

@@ -40,7 +40,7 @@
 #include "absl/strings/string_view.h"
 #include "prod/net/asio_transport_shared.h"
 #include "prod/net/host_port.h"
-#include "raft/types.h"
+#include "raft/core/types.h"
 #include "transport/frame.h"
 #include "transport/probe_codec.h"
 

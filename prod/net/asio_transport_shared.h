@@ -11,8 +11,8 @@
 #include "prod/net/asio_transport_observer.h"
 #include "prod/net/asio_transport_options.h"
 #include "prod/net/asio_transport_stats.h"
-#include "raft/node_message.h"
-#include "raft/random.h"
+#include "raft/ports/node_message.h"
+#include "raft/core/random.h"
 
 namespace reef::prod {
 

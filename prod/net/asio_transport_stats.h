@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <map>
 
-#include "raft/types.h"
+#include "raft/core/types.h"
 
 namespace reef::prod {
 

@@ -15,7 +15,7 @@ struct LogWriteTiming {
   size_t writes = 0;    // raft::LogWrites carried out
   size_t entries = 0;   // log entries among them
   uint64_t groups = 0;  // syncs (groups the writes merged into)
-  bool ok = true;       // false: the node stops (raft/durable_log.h)
+  bool ok = true;       // false: the node stops (raft/ports/durable_log.h)
 };
 
 }  // namespace reef::prod

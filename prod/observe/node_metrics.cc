@@ -4,7 +4,7 @@
 #include <utility>
 
 #include "absl/strings/str_cat.h"
-#include "raft/state.h"
+#include "raft/core/state.h"
 
 namespace reef::prod {
 namespace {

@@ -30,8 +30,8 @@
 #include "prod/net/asio_transport_stats.h"
 #include "prod/observe/metrics.h"
 #include "prod/observe/node_observations.h"
-#include "raft/node.h"
-#include "raft/types.h"
+#include "raft/driver/node.h"
+#include "raft/core/types.h"
 
 namespace reef::prod {
 

@@ -16,7 +16,7 @@
 
 #include "absl/container/btree_map.h"
 #include "prod/observe/metrics.h"
-#include "raft/types.h"
+#include "raft/core/types.h"
 
 namespace reef::prod {
 

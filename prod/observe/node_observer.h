@@ -36,8 +36,8 @@
 #include "prod/observe/log_write_timing.h"
 #include "prod/observe/node_observations.h"
 #include "prod/observe/peer_log_throttle.h"
-#include "raft/state.h"
-#include "raft/types.h"
+#include "raft/core/state.h"
+#include "raft/core/types.h"
 
 namespace reef::prod {
 

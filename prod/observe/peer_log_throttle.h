@@ -23,7 +23,7 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/strings/string_view.h"
-#include "raft/types.h"
+#include "raft/core/types.h"
 
 namespace reef::prod {
 

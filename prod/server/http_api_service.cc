@@ -10,7 +10,7 @@
 #include "prod/api/http_query_options.h"
 #include "prod/api/http_request_parser.h"
 #include "prod/api/http_response_writer.h"
-#include "raft/state.h"
+#include "raft/core/state.h"
 
 namespace reef::prod {
 namespace {
@@ -179,7 +179,7 @@ http::HttpResponse HttpApiService::status_response() const {
   if (s.leader) {
     leader = {{"node_id", s.leader->value()}, {"api_addr", http_address_of(*s.leader).value_or("")}};
   }
-  // For a leader, contact with a quorum (raft/node_freshness.h); null: none
+  // For a leader, contact with a quorum (raft/driver/node_freshness.h); null: none
   // in this term. What `freshness` on level-none reads is compared with.
   nlohmann::json contact_age = nullptr;
   if (s.freshness.leader_contact_ms) {

@@ -7,7 +7,7 @@
 #include <chrono>
 #include <cstdint>
 
-#include "raft/clock.h"
+#include "raft/ports/clock.h"
 
 namespace reef::prod {
 

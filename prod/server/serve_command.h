@@ -15,7 +15,7 @@
 #include <string>
 #include <vector>
 
-#include "raft/node.h"
+#include "raft/driver/node.h"
 
 namespace reef::prod {
 
@@ -26,7 +26,7 @@ int run_serve_command(const std::vector<std::string>& args);
 
 // The same, with `adjust` applied to the node's configuration after it was
 // built from the settings. For test binaries only (tests/prod: a reefdb
-// with a deliberate bug, raft/injected_bugs.h); the reefdb command never
+// with a deliberate bug, raft/core/injected_bugs.h); the reefdb command never
 // passes one, so no setting can reach those switches.
 using NodeConfigAdjustment = std::function<void(raft::NodeConfig&)>;
 int run_serve_command(const std::vector<std::string>& args, const NodeConfigAdjustment& adjust);

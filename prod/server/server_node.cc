@@ -96,7 +96,7 @@ void ServerNode::schedule_tick() {
 }
 
 // The node's flush hook: the first event of a turn asks for a flush (every
-// later one finds it asked for, raft/node.h). Events that are already
+// later one finds it asked for, raft/driver/node.h). Events that are already
 // queued on the loop run before the posted flush, so a burst of them
 // becomes one flush: one log write, one sync.
 void ServerNode::post_flush() {

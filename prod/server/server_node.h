@@ -12,7 +12,7 @@
 // Every event (tick, message, log completion, client request) is handed to
 // the node on the loop; the node asks (its flush hook) for one flush per
 // burst of events, posted behind them, so what arrived together is
-// persisted together (group commit, raft/node.h).
+// persisted together (group commit, raft/driver/node.h).
 //
 // Boot follows the seed documents: NodeStorage::open recovers (and reports
 // what it repaired), the state machine is restored from the newest snapshot
@@ -43,7 +43,7 @@
 #include "prod/server/os_clock.h"
 #include "prod/server/storage_thread_log.h"
 #include "prod/server/timed_state_machine.h"
-#include "raft/node.h"
+#include "raft/driver/node.h"
 #include "statemachine/sql_state_machine.h"
 #include "storage/node_storage.h"
 

@@ -4,7 +4,7 @@
 // and one sync) and posts each completion back to the loop, where the
 // owner's callback hands it to Node::on_log_written. While the thread syncs,
 // the loop keeps receiving, replicating and queueing the next writes — the
-// pipelining the driver is built for (raft/node.h).
+// pipelining the driver is built for (raft/driver/node.h).
 //
 // Snapshot files are read and written on the caller's thread (the loop), as
 // the port says; they share NodeStorage with the log writes, so both take
@@ -35,7 +35,7 @@
 
 #include "absl/status/status.h"
 #include "prod/observe/log_write_timing.h"
-#include "raft/durable_log.h"
+#include "raft/ports/durable_log.h"
 #include "storage/node_log.h"
 #include "storage/node_storage.h"
 

@@ -4,7 +4,7 @@
 // raft/ may not read clocks, so the port is wrapped here in prod/ instead;
 // the driver cannot tell the difference.
 //
-// Same contract as the wrapped machine (raft/state_machine.h): every call is
+// Same contract as the wrapped machine (raft/ports/state_machine.h): every call is
 // forwarded unchanged, and timing adds nothing that could change a result.
 // Applies are gathered per loop turn: the owner calls finish_batch() after
 // each Node::flush() (and after boot, for the replay), which reports what
@@ -18,7 +18,7 @@
 #include <string_view>
 
 #include "prod/observe/node_observer.h"
-#include "raft/state_machine.h"
+#include "raft/ports/state_machine.h"
 
 namespace reef::prod {
 

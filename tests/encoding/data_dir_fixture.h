@@ -10,9 +10,9 @@
 
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
-#include "raft/log_entry.h"
-#include "raft/membership.h"
-#include "raft/state.h"
+#include "raft/core/log_entry.h"
+#include "raft/core/membership.h"
+#include "raft/core/state.h"
 #include "storage/file_system.h"
 #include "storage/node_storage.h"
 

@@ -31,7 +31,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 #include "tests/raft/support/cluster.h"
 #include "sim/raft_safety_checker.h"
 #include "tests/raft/support/rapidcheck_defaults.h"

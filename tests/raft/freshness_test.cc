@@ -1,9 +1,9 @@
-// Read freshness (raft/node_freshness.h): the rule that refuses level-none
+// Read freshness (raft/driver/node_freshness.h): the rule that refuses level-none
 // reads with a `freshness` bound, and the contact bookkeeping it reads.
 #include <gtest/gtest.h>
 
-#include "raft/core.h"
-#include "raft/node_freshness.h"
+#include "raft/core/core.h"
+#include "raft/driver/node_freshness.h"
 
 namespace reef::raft {
 namespace {

@@ -1,6 +1,6 @@
 // Unit tests of the leader's per-follower flow control (thesis §10.2.1):
 // the in-flight window and the probe / replicate / snapshot states.
-#include "raft/progress.h"
+#include "raft/core/progress.h"
 
 #include <gtest/gtest.h>
 

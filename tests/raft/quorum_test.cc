@@ -1,4 +1,4 @@
-// Quorum arithmetic (raft/quorum.h, raft/membership.h) against brute-force
+// Quorum arithmetic (raft/core/quorum.h, raft/core/membership.h) against brute-force
 // references that follow the definitions word for word:
 //
 //  - committed value: the largest v such that a majority of the incoming
@@ -9,7 +9,7 @@
 //
 // Learners are handed generous values and grants by the callbacks; the
 // references never look at them, so any influence they had would show.
-#include "raft/quorum.h"
+#include "raft/core/quorum.h"
 
 #include <gtest/gtest.h>
 #include <rapidcheck/gtest.h>
@@ -19,7 +19,7 @@
 #include <optional>
 #include <vector>
 
-#include "raft/membership.h"
+#include "raft/core/membership.h"
 #include "tests/raft/support/rapidcheck_defaults.h"
 
 namespace reef::raft::testing {

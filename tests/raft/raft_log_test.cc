@@ -3,7 +3,7 @@
 // conflict search behind fast back-tracking (§5.3), the election restriction
 // comparison (§3.6.1), slicing for flow control (§10.2), and compaction /
 // snapshot restore (§5.1, §5.3).
-#include "raft/raft_log.h"
+#include "raft/core/raft_log.h"
 
 #include <gtest/gtest.h>
 

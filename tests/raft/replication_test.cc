@@ -5,8 +5,8 @@
 // that duplicates and reorders.
 #include <gtest/gtest.h>
 
-#include "raft/assert.h"
-#include "raft/random.h"
+#include "raft/core/assert.h"
+#include "raft/core/random.h"
 #include "absl/strings/str_cat.h"
 #include "tests/raft/scenario_helpers.h"
 

@@ -24,7 +24,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "raft/random.h"
+#include "raft/core/random.h"
 #include "sim/history.h"
 #include "sim/linearizability_checker.h"
 #include "tests/raft/support/rapidcheck_defaults.h"

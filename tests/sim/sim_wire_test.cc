@@ -7,7 +7,7 @@
 #include <string>
 #include <utility>
 
-#include "raft/node_message.h"
+#include "raft/ports/node_message.h"
 #include "transport/frame.h"
 
 namespace reef::sim {

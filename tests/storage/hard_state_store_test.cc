@@ -14,7 +14,7 @@
 #include <string>
 #include <vector>
 
-#include "raft/random.h"
+#include "raft/core/random.h"
 #include "sim/sim_file_system.h"
 #include "tests/storage/crash_point_file_system.h"
 #include "tests/storage/hard_state_values.h"

@@ -4,7 +4,7 @@
 #include <cstdint>
 #include <optional>
 
-#include "raft/state.h"
+#include "raft/core/state.h"
 
 namespace reef::storage::testing {
 

@@ -51,7 +51,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "encoding/little_endian.h"
-#include "raft/log_entry.h"
+#include "raft/core/log_entry.h"
 #include "sim/sim_file_system.h"
 #include "storage/log_store.h"
 #include "tests/raft/support/rapidcheck_defaults.h"

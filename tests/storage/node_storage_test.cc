@@ -19,9 +19,9 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "raft/log_entry.h"
-#include "raft/membership.h"
-#include "raft/state.h"
+#include "raft/core/log_entry.h"
+#include "raft/core/membership.h"
+#include "raft/core/state.h"
 #include "sim/sim_file_system.h"
 #include "tests/storage/crash_point_file_system.h"
 #include "tests/storage/hard_state_values.h"

@@ -13,7 +13,7 @@
 
 #include "gtest/gtest.h"
 #include "prod/disk/posix_file_system.h"
-#include "raft/log_entry.h"
+#include "raft/core/log_entry.h"
 #include "storage/log_store.h"
 #include "storage/node_storage.h"
 

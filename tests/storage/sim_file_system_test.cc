@@ -17,7 +17,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
-#include "raft/random.h"
+#include "raft/core/random.h"
 
 namespace reef::sim {
 namespace {

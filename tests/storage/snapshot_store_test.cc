@@ -16,7 +16,7 @@
 #include <vector>
 
 #include "absl/strings/match.h"
-#include "raft/random.h"
+#include "raft/core/random.h"
 #include "sim/sim_file_system.h"
 #include "tests/storage/crash_point_file_system.h"
 #include "tests/storage/store_test_backends.h"

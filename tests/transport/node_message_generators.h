@@ -12,7 +12,7 @@
 #include <utility>
 #include <vector>
 
-#include "raft/node_message.h"
+#include "raft/ports/node_message.h"
 
 namespace reef::transport::testing {
 

@@ -11,7 +11,7 @@
 #include "absl/strings/escaping.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
-#include "raft/node_message.h"
+#include "raft/ports/node_message.h"
 
 namespace reef::transport::testing {
 

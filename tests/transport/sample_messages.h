@@ -6,7 +6,7 @@
 #include <string>
 #include <vector>
 
-#include "raft/node_message.h"
+#include "raft/ports/node_message.h"
 
 namespace reef::transport::testing {
 

@@ -7,7 +7,7 @@
 #include <string>
 
 #include "absl/strings/str_cat.h"
-#include "raft/node_message.h"
+#include "raft/ports/node_message.h"
 #include "tests/transport/sample_messages.h"
 #include "transport/frame.h"
 #include "transport/message_codec.h"

@@ -15,7 +15,7 @@
 #include "nlohmann/json.hpp"
 #include "prod/api/http_request_parser.h"
 #include "prod/api/http_response_writer.h"
-#include "raft/node_freshness.h"
+#include "raft/driver/node_freshness.h"
 #include "statemachine/sql_state_machine.h"
 
 namespace reef::prod::http {

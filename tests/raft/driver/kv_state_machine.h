@@ -15,7 +15,7 @@
 #include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
-#include "raft/state_machine.h"
+#include "raft/ports/state_machine.h"
 
 namespace reef::sim::testing {
 

@@ -186,7 +186,7 @@ TEST_F(NodeDriverTest, RestartedNodeReplaysItsLogFromDisk) {
 }
 
 // By default a commit that alone moved is made durable once per interval
-// (raft/config.h): boot replays up to the durable commit, and the rest
+// (raft/core/config.h): boot replays up to the durable commit, and the rest
 // arrives with the leader's next append or heartbeat.
 TEST_F(NodeDriverTest, RestartedNodeReplaysTheDurableCommitThenCatchesUp) {
   SimClusterOptions options = small_cluster();

@@ -1,5 +1,5 @@
 // RequestTable: what each wait hands back, in which order, and the ids.
-#include "raft/request_table.h"
+#include "raft/driver/request_table.h"
 
 #include <memory>
 #include <set>

@@ -7,8 +7,8 @@
 #include <vector>
 
 #include "gtest/gtest.h"
-#include "raft/snapshot_receiver.h"
-#include "raft/snapshot_sender.h"
+#include "raft/driver/snapshot_receiver.h"
+#include "raft/driver/snapshot_sender.h"
 
 namespace reef::raft {
 namespace {

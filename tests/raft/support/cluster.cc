@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "absl/strings/str_cat.h"
-#include "raft/assert.h"
+#include "raft/core/assert.h"
 
 namespace reef::raft::testing {
 

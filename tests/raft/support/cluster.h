@@ -29,13 +29,13 @@
 #include <string>
 #include <vector>
 
-#include "raft/core.h"
+#include "raft/core/core.h"
 #include "sim/raft_safety_checker.h"
 
 namespace reef::raft::testing {
 
 // Driver bugs the harness can commit on purpose. Each breaks one durability
-// promise of the output contract (raft/output.h) that Raft's safety rests on.
+// promise of the output contract (raft/core/output.h) that Raft's safety rests on.
 enum class InjectedBug {
   kNone,
   // restart() recovers the hard state without its vote: a node can vote

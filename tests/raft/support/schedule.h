@@ -34,7 +34,7 @@
 #include <string>
 #include <vector>
 
-#include "raft/random.h"
+#include "raft/core/random.h"
 #include "tests/raft/support/cluster.h"
 
 namespace reef::raft::testing {

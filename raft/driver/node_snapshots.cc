@@ -1,0 +1,119 @@
+// Node: taking snapshots (by policy and on request), and connecting the
+// transfers to followers (raft/driver/snapshot_sender.h) and from the leader
+// (raft/driver/snapshot_receiver.h) with the core. See node.h for the protocol.
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "raft/core/assert.h"
+#include "raft/driver/node.h"
+
+namespace reef::raft {
+
+void Node::maybe_take_snapshot() {
+  if (stopped() || applied_.index <= snapshot_index_) return;
+  if (entries_since_snapshot_ < config_.snapshot.entries && bytes_since_snapshot_ < config_.snapshot.bytes) return;
+  take_snapshot().IgnoreError();  // a failure stopped the node; stop_reason() says why
+}
+
+absl::StatusOr<SnapshotTaken> Node::snapshot_now() {
+  event_arrived();
+  if (stopped()) {
+    return absl::UnavailableError(absl::StrCat("node ", id().value(), " stopped: ", stop_reason_.message()));
+  }
+  if (applied_.index <= snapshot_index_) {
+    const SnapshotMeta& current = core_.log().snapshot();
+    REEF_ASSERT(current.index == snapshot_index_, "core snapshot ", current.index.value(), ", node snapshot ",
+                snapshot_index_.value());
+    return SnapshotTaken{current.index, current.term, /*already_current=*/true};
+  }
+  absl::StatusOr<SnapshotMeta> meta = take_snapshot();
+  if (!meta.ok()) return meta.status();
+  // A policy snapshot's compaction rides on the next log write, whenever
+  // that comes; an operator asked for this one now.
+  Output nothing;
+  persist(nothing);
+  return SnapshotTaken{meta->index, meta->term, /*already_current=*/false};
+}
+
+// Snapshots the state machine at the applied index, stores it, and
+// compacts the log up to it. Any failure stops the node.
+absl::StatusOr<SnapshotMeta> Node::take_snapshot() {
+  REEF_ASSERT(!stopped() && applied_.index > snapshot_index_, "nothing to snapshot at ", applied_.index.value());
+  absl::StatusOr<std::unique_ptr<StateMachineSnapshot>> snapshot =
+      ports_.state_machine->snapshot(core_.configuration());
+  if (!snapshot.ok()) {
+    stop(absl::Status(snapshot.status().code(),
+                      absl::StrCat("taking a snapshot: ", snapshot.status().message())));
+    return stop_reason_;
+  }
+  const SnapshotMeta meta = (*snapshot)->meta();
+  REEF_ASSERT(meta.index == applied_.index && meta.term == applied_.term, "snapshot at ", meta.index.value(),
+              " taken with applied ", applied_.index.value());
+  if (absl::Status s = write_snapshot(**snapshot); !s.ok()) {
+    // The disk failed us; what it holds now is unknown.
+    stop(absl::Status(s.code(), absl::StrCat("writing snapshot ", meta.index.value(), ": ", s.message())));
+    return stop_reason_;
+  }
+  snapshot_index_ = meta.index;
+  entries_since_snapshot_ = 0;
+  bytes_since_snapshot_ = 0;
+  // The next log write drops the covered segments; the core drops its
+  // in-memory prefix now (it may then send this snapshot to laggards).
+  snapshot_durable_ = meta;
+  core_.step(CompactTo{meta.index});
+  return meta;
+}
+
+absl::Status Node::write_snapshot(StateMachineSnapshot& snapshot) {
+  absl::StatusOr<std::unique_ptr<SnapshotSink>> sink = ports_.log->begin_snapshot(snapshot.meta());
+  if (!sink.ok()) return sink.status();
+  while (true) {
+    absl::StatusOr<std::optional<std::string>> chunk = snapshot.next_chunk(config_.snapshot_chunk_bytes);
+    if (!chunk.ok()) return chunk.status();
+    if (!chunk->has_value()) break;
+    if (absl::Status s = (*sink)->add_chunk(**chunk); !s.ok()) return s;
+  }
+  return (*sink)->finish();
+}
+
+// The transfers themselves are SnapshotSender's and SnapshotReceiver's; the
+// node hands them what arrives and tells the core how they end.
+
+void Node::start_snapshot_transfer(const Message& install) {
+  const SnapshotMeta& meta = std::get<InstallSnapshot>(install.body).meta;
+  report_transfer(sender_.start(install.to, install.term, meta));
+}
+
+void Node::handle_snapshot_ack(NodeId from, const SnapshotChunkAck& ack) { report_transfer(sender_.on_ack(from, ack)); }
+
+void Node::resend_stalled_snapshots() {
+  const std::optional<Term> leading_term = core_.is_leader() ? std::optional<Term>(core_.term()) : std::nullopt;
+  for (const TransferEnded& ended : sender_.resend_stalled(leading_term)) report_transfer(ended);
+}
+
+void Node::report_transfer(std::optional<TransferEnded> ended) {
+  if (ended && core_.is_leader()) core_.step(SnapshotStatus{ended->peer, ended->ok});
+}
+
+void Node::handle_snapshot_chunk(NodeId from, SnapshotChunk chunk) {
+  std::optional<Message> install = receiver_.on_chunk(from, std::move(chunk), core_.term(), applied_.index);
+  if (install) core_.step(std::move(*install));
+}
+
+void Node::install_received_snapshot(const SnapshotMeta& meta) {
+  absl::StatusOr<SnapshotReceiver::Installed> installed = receiver_.install(meta);
+  if (!installed.ok()) {
+    stop(installed.status());
+    return;
+  }
+  fail_proposals_through(meta.index, absl::UnavailableError("this node installed a snapshot from the leader; "
+                                                            "the outcome of the request is unknown"));
+  applied_ = AppliedPosition{meta.index, meta.term};
+  snapshot_index_ = meta.index;
+  entries_since_snapshot_ = 0;
+  bytes_since_snapshot_ = 0;
+  snapshot_durable_ = meta;
+  receiver_.acknowledge(*installed);
+}
+
+}  // namespace reef::raft
