@@ -125,9 +125,10 @@ absl::StatusOr<std::string> SqlStateMachine::prepare_proposal(std::string_view p
     }
   }
   const int64_t wall_ms = static_cast<int64_t>(std::min<uint64_t>(leader_wall_ms, INT64_MAX));
-  if (wall_ms + options_.clock_behind_report_ms < last_timestamp_ms_ && options_.on_leader_clock_behind) {
-    options_.on_leader_clock_behind(wall_ms, last_timestamp_ms_);
-  }
+  // wall_ms >= 0, so when last_timestamp_ms_ is ahead both are
+  // non-negative and the difference cannot overflow.
+  const bool far_behind = last_timestamp_ms_ > wall_ms && last_timestamp_ms_ - wall_ms > options_.clock_behind_report_ms;
+  if (far_behind && options_.on_leader_clock_behind) options_.on_leader_clock_behind(wall_ms, last_timestamp_ms_);
   batch->leader_timestamp_ms =
       options_.injected_bug_trust_leader_clock ? wall_ms : std::max(wall_ms, last_timestamp_ms_);
   return encode_command_batch(*batch);

@@ -122,9 +122,14 @@ class DevClusterProcessTest : public ::testing::Test {
     eventually([&] {
       std::optional<int> agreed;
       for (const int node : nodes) {
+        // Any part may be missing while the node boots or has no leader
+        // (a const json's operator[] asserts on a missing key).
         const nlohmann::json status = http_request(http_port(node), "GET", "/status").json();
-        if (!status.is_object() || !status["raft"]["leader"].is_object()) return false;
-        const int id = status["raft"]["leader"]["node_id"].get<int>();
+        const nlohmann::json::json_pointer leader_id("/raft/leader/node_id");
+        if (!status.is_object() || !status.contains(leader_id) || !status[leader_id].is_number_integer()) {
+          return false;
+        }
+        const int id = status[leader_id].get<int>();
         if (agreed && *agreed != id) return false;
         agreed = id;
       }
@@ -150,9 +155,9 @@ class DevClusterProcessTest : public ::testing::Test {
   std::optional<int64_t> local_count(int node) const {
     const nlohmann::json json =
         http_request(http_port(node), "GET", "/db/query?level=none&q=SELECT%20COUNT(*)%20FROM%20kv").json();
-    const nlohmann::json* values = json.is_object() ? &json["results"][0]["values"] : nullptr;
-    if (values == nullptr || !values->is_array() || values->empty()) return std::nullopt;
-    return (*values)[0][0].get<int64_t>();
+    const nlohmann::json::json_pointer count("/results/0/values/0/0");
+    if (!json.is_object() || !json.contains(count) || !json[count].is_number_integer()) return std::nullopt;
+    return json[count].get<int64_t>();
   }
 
   void type(const std::string& line) const {
