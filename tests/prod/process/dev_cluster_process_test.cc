@@ -75,6 +75,9 @@ class DevClusterProcessTest : public ::testing::Test {
                                          "--dir", cluster_dir(), "--base-port", std::to_string(base_port_)},
                                 .log_path = output_path(),
                                 .stdin_fd = pipe_fds[0],
+                                // A test that crashes takes the dev cluster
+                                // (and so its nodes) with it.
+                                .terminate_with_parent = true,
                                 .name = "dev-cluster"})
                        .value_or(-1);
     close(pipe_fds[0]);

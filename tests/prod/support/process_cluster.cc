@@ -156,6 +156,10 @@ void ProcessCluster::start(size_t node) {
   pids_[node - 1] = spawn_child({.path = binary_,
                                  .argv = std::move(argv),
                                  .log_path = log_of(node),
+                                 // A test that crashes leaves no node behind
+                                 // holding its ports (tests start nodes
+                                 // from their main thread).
+                                 .terminate_with_parent = true,
                                  .name = absl::StrCat("node ", node)})
                         .value_or(0);
 }
