@@ -33,7 +33,7 @@ void NodeObserver::log_written(const LogWriteTiming& timing) {
 
 void NodeObserver::leader_clock_behind(int64_t leader_wall_ms, int64_t applied_ms) {
   const Clock::time_point at = now();
-  if (clock_behind_logged_ && at - *clock_behind_logged_ < options_.peer_log_interval) {
+  if (clock_behind_logged_ && at - *clock_behind_logged_ < options_.clock_behind_log_interval) {
     ++clock_behind_unlogged_;
     return;
   }

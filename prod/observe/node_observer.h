@@ -59,6 +59,7 @@ class NodeObserver final : public AsioTransportObserver {
     std::chrono::milliseconds slow_log_write{100};
     std::chrono::milliseconds slow_apply{100};
     std::chrono::seconds peer_log_interval{10};
+    std::chrono::seconds clock_behind_log_interval{10};
     std::function<Clock::time_point()> now = [] { return Clock::now(); };  // tests pass their own
   };
 

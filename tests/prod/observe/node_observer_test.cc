@@ -225,6 +225,25 @@ TEST(NodeObserver, TransportEventsFeedRoundTripsAndThrottledLines) {
   EXPECT_THAT(text, HasSubstr("warning refused a connection from 127.0.0.1:4444: bad magic\n"));
 }
 
+// A leader whose clock is behind the data would otherwise log every write.
+TEST(NodeObserver, ALeaderClockBehindTheDataIsLoggedOncePerInterval) {
+  CapturedLog log;
+  ManualClock clock;
+  NodeObserver observer = observer_on(clock);
+  observer.leader_clock_behind(1'000'000, 1'002'500);
+  EXPECT_THAT(log.take(), HasSubstr("warning this host's wall clock is 2.500 s behind the time of the last applied "
+                                    "entry"));
+  clock.now += 5s;
+  observer.leader_clock_behind(1'005'000, 1'007'500);
+  observer.leader_clock_behind(1'005'001, 1'007'500);
+  EXPECT_THAT(log.take(), IsEmpty());
+  clock.now += 5s;
+  observer.leader_clock_behind(1'010'000, 1'011'000);
+  EXPECT_THAT(log.take(), HasSubstr("1.000 s behind the time of the last applied entry: new writes keep that time "
+                                    "(CURRENT_TIMESTAMP stands still) until the clock catches up; check NTP on this "
+                                    "host (2 more proposals since the last line)"));
+}
+
 TEST(NodeObserver, ObservationsReachTheMetrics) {
   ManualClock clock;
   NodeObserver observer = observer_on(clock);

@@ -190,13 +190,15 @@ std::optional<size_t> ProcessCluster::wait_for_leader(uint64_t timeout_ms) const
     bool all = true;
     for (size_t node = 1; node <= pids_.size() && all; ++node) {
       if (!running(node)) continue;
+      // Any part may be missing while a node starts or stops (a const
+      // json's operator[] asserts on a missing key).
       const nlohmann::json status = http(node, "GET", "/status").json();
-      const nlohmann::json* leader = status.is_object() ? &status["raft"]["leader"] : nullptr;
-      if (leader == nullptr || !leader->is_object()) {
+      const nlohmann::json::json_pointer leader_id("/raft/leader/node_id");
+      if (!status.is_object() || !status.contains(leader_id) || !status[leader_id].is_number_unsigned()) {
         all = false;
         break;
       }
-      const uint64_t id = (*leader)["node_id"].get<uint64_t>();
+      const uint64_t id = status[leader_id].get<uint64_t>();
       if (agreed && *agreed != id) all = false;
       agreed = id;
     }
@@ -213,7 +215,8 @@ bool ProcessCluster::wait_for_applied(uint64_t index, uint64_t timeout_ms) const
     for (size_t node = 1; node <= pids_.size() && all; ++node) {
       if (!running(node)) continue;
       const nlohmann::json status = http(node, "GET", "/status").json();
-      all = status.is_object() && status["raft"]["applied_index"].get<uint64_t>() >= index;
+      const nlohmann::json::json_pointer applied("/raft/applied_index");
+      all = status.is_object() && status.contains(applied) && status[applied].get<uint64_t>() >= index;
     }
     if (all) return true;
     sleep_ms(50);
