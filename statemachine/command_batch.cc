@@ -50,8 +50,15 @@ std::string encode_command_batch(const CommandBatch& batch) {
     auto sql = fbb.CreateString(statement.sql);
     statements.push_back(fbs::CreateStatement(fbb, sql, fbb.CreateVector(params)));
   }
-  auto root = fbs::CreateCommandBatch(fbb, batch.id.client_id, batch.id.sequence,
-                                      batch.leader_timestamp_ms, fbb.CreateVector(statements));
+  flatbuffers::Offset<fbs::NodeAddress> node_address = 0;
+  if (batch.node_address) {
+    node_address = fbs::CreateNodeAddress(fbb, batch.node_address->node_id,
+                                          fbb.CreateString(batch.node_address->raft_address),
+                                          fbb.CreateString(batch.node_address->http_address),
+                                          batch.node_address->wants_voter);
+  }
+  auto root = fbs::CreateCommandBatch(fbb, batch.id.client_id, batch.id.sequence, batch.leader_timestamp_ms,
+                                      fbb.CreateVector(statements), node_address);
   fbs::FinishCommandBatchBuffer(fbb, root);
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }
@@ -67,6 +74,11 @@ absl::StatusOr<CommandBatch> decode_command_batch(absl::string_view bytes) {
   CommandBatch out;
   out.id = CommandId{in->client_id(), in->sequence()};
   out.leader_timestamp_ms = in->leader_timestamp_ms();
+  if (const fbs::NodeAddress* address = in->node_address(); address != nullptr) {
+    out.node_address = NodeAddress{address->node_id(), address->raft_address() ? address->raft_address()->str() : "",
+                                   address->http_address() ? address->http_address()->str() : "",
+                                   address->wants_voter()};
+  }
   if (in->statements() == nullptr) return out;
   out.statements.reserve(in->statements()->size());
   for (flatbuffers::uoffset_t i = 0; i < in->statements()->size(); ++i) {

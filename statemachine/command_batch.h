@@ -5,6 +5,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -20,10 +21,23 @@ struct CommandId {
   friend bool operator==(const CommandId&, const CommandId&) = default;
 };
 
+// Where a cluster member listens (statemachine/node_addresses.h).
+struct NodeAddress {
+  uint64_t node_id = 0;
+  std::string raft_address;  // host:port
+  std::string http_address;  // host:port
+  // The operator wants it a voter: the leader promotes it once it caught up.
+  bool wants_voter = false;
+  friend bool operator==(const NodeAddress&, const NodeAddress&) = default;
+};
+
 struct CommandBatch {
   CommandId id;
   int64_t leader_timestamp_ms = 0;
   std::vector<Statement> statements;
+  // Set: the batch records this member's addresses instead of running SQL
+  // (it then has no statements).
+  std::optional<NodeAddress> node_address;
   friend bool operator==(const CommandBatch&, const CommandBatch&) = default;
 };
 

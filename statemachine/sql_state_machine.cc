@@ -6,6 +6,7 @@
 #include "absl/status/status.h"
 #include "absl/strings/str_cat.h"
 #include "raft/core/assert.h"
+#include "statemachine/node_addresses.h"
 #include "statemachine/query_codec.h"
 #include "statemachine/sessions.h"
 #include "statemachine/snapshot_stream.h"
@@ -183,6 +184,7 @@ absl::StatusOr<std::string> SqlStateMachine::apply_batch(raft::Index index, cons
   sqlite3_set_last_insert_rowid(db_->handle(), 0);
   BatchResponse response;
   response.id = batch.id;
+  if (batch.node_address) return apply_node_address(batch, lookup.exists, response);
   if (auto status = run_statements(batch, &response); !status.ok()) {
     abandon_transaction();
     return status;
@@ -196,6 +198,28 @@ absl::StatusOr<std::string> SqlStateMachine::apply_batch(raft::Index index, cons
   }
   return encode_batch_response(response);
 }
+
+// A batch of the server's own: the member's addresses, no SQL (a batch
+// that carries both is refused whole, identically on every replica).
+absl::StatusOr<std::string> SqlStateMachine::apply_node_address(const CommandBatch& batch, bool session_exists,
+                                                                BatchResponse& response) {
+  if (!batch.statements.empty()) {
+    abandon_transaction();
+    return invalid_batch_response("a batch recording a node address has no statements");
+  }
+  if (auto status = record_node_address(*db_, *batch.node_address); !status.ok()) {
+    abandon_transaction();
+    return status;
+  }
+  if (auto status = record_and_commit(batch, session_exists, &response); !status.ok()) {
+    abandon_transaction();
+    return status;
+  }
+  ++address_changes_;
+  return encode_batch_response(response);
+}
+
+absl::StatusOr<std::vector<NodeAddress>> SqlStateMachine::node_addresses() { return list_node_addresses(*db_); }
 
 absl::StatusOr<std::string> SqlStateMachine::apply_session_outcome(const CommandBatch& batch,
                                                                    const SessionLookup& lookup) {
@@ -419,6 +443,7 @@ absl::StatusOr<raft::SnapshotMeta> SqlStateMachine::install(StateSnapshotMeta me
   applied_ = raft::AppliedPosition{meta.raft.index, meta.raft.term};
   last_command_ = meta.last_command;
   last_timestamp_ms_ = meta.last_timestamp_ms;
+  ++address_changes_;  // the snapshot's address book replaced ours
   return meta.raft;
 }
 

@@ -105,6 +105,12 @@ class SqlStateMachine final : public raft::StateMachine {
   // in it and what reads see. Never decreases along the log.
   int64_t applied_time_ms() const { return last_timestamp_ms_; }
   uint64_t session_count() const;
+  // The replicated address book (node_addresses.h), ascending node id.
+  absl::StatusOr<std::vector<NodeAddress>> node_addresses();
+  // Grows whenever the address book may have changed (an address batch was
+  // applied, a snapshot installed): a host re-reads node_addresses() when
+  // this moved.
+  uint64_t address_changes() const { return address_changes_; }
 
   // Replaces the whole state (used by the restore object).
   absl::StatusOr<raft::SnapshotMeta> install(StateSnapshotMeta meta, DatabaseImages images);
@@ -113,6 +119,8 @@ class SqlStateMachine final : public raft::StateMachine {
   SqlStateMachine(SqlStateMachineOptions options, std::unique_ptr<Database> db, std::unique_ptr<Sessions> sessions);
 
   absl::StatusOr<std::string> apply_batch(raft::Index index, const CommandBatch& batch);
+  absl::StatusOr<std::string> apply_node_address(const CommandBatch& batch, bool session_exists,
+                                                 BatchResponse& response);
   absl::StatusOr<std::string> apply_session_outcome(const CommandBatch& batch, const SessionLookup& lookup);
   absl::Status run_statements(const CommandBatch& batch, BatchResponse* response);
   absl::Status run_statement(size_t index, const Statement& statement, size_t* response_bytes,
@@ -129,6 +137,7 @@ class SqlStateMachine final : public raft::StateMachine {
   raft::AppliedPosition applied_{};
   CommandId last_command_;
   int64_t last_timestamp_ms_ = 0;
+  uint64_t address_changes_ = 0;
 };
 
 }  // namespace reef::statemachine
