@@ -4,6 +4,7 @@
 //   reefdb dev-cluster [--nodes N] [--dir DIR]          a local cluster in one command
 //   reefdb sql [--host H:P]                             interactive SQL shell
 //   reefdb status [--host H:P]                          one node's view of the cluster
+//   reefdb node list|add|promote|demote|remove          the cluster's members
 //   reefdb storage verify|dump DIR                      inspect a data directory (read-only)
 #include <cstdio>
 #include <cstring>
@@ -13,6 +14,7 @@
 #include "prod/disk/storage_tool.h"
 #include "prod/server/dev_cluster_command.h"
 #include "prod/server/serve_command.h"
+#include "prod/shell/node_command.h"
 #include "prod/shell/sql_shell.h"
 #include "prod/shell/status_command.h"
 
@@ -26,13 +28,14 @@ constexpr char kUsage[] =
     "  dev-cluster   Start a local 3-node cluster in one command; Ctrl-C stops it.\n"
     "  sql           Interactive SQL shell against a node (follows leader changes).\n"
     "  status        Show one node's view of the cluster.\n"
+    "  node          list|add|promote|demote|remove: the cluster's members (docs/CLUSTER.md).\n"
     "  storage       verify|dump DIR: inspect a node's data directory without changing it.\n"
     "\n"
     "Quick start:\n"
     "  reefdb dev-cluster            # in one terminal\n"
     "  reefdb sql                    # in another: connects to 127.0.0.1:4001\n"
     "\n"
-    "Docs: README.md, docs/CLI.md, docs/HTTP_API.md, docs/CONFIGURATION.md\n";
+    "Docs: README.md, docs/CLI.md, docs/HTTP_API.md, docs/CONFIGURATION.md, docs/CLUSTER.md\n";
 
 int usage_error(const char* message) {
   std::fprintf(stderr, "reefdb: %s\n\n%s", message, kUsage);
@@ -54,5 +57,6 @@ int main(int argc, char** argv) {
   if (command == "storage") return reef::prod::run_storage_tool(argc - 1, argv + 1);
   if (command == "sql") return reef::prod::run_sql_shell(rest);
   if (command == "status") return reef::prod::run_status_command(rest);
+  if (command == "node") return reef::prod::run_node_command(rest);
   return usage_error(("unknown command '" + command + "'").c_str());
 }

@@ -9,6 +9,8 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
+#include "absl/strings/str_split.h"
+#include "absl/strings/strip.h"
 #include "prod/config/server_config_settings.h"
 #include "prod/config/server_config_values.h"
 #include "storage/log_store.h"
@@ -61,6 +63,7 @@ class Validator {
   void check_identity();
   void check_peers();
   void check_peer_addresses_unique();
+  void check_join();
   void check_addresses();
   void check_advertise(absl::string_view key, const std::optional<Endpoint>& advertise, const Endpoint* expected);
   void check_timing();
@@ -75,7 +78,7 @@ class Validator {
 void Validator::check_identity() {
   if (config_.node_id == 0) {
     fail("node_id", "is required (set node_id in the file, REEFDB_NODE_ID or --node-id; 0 is reserved)");
-  } else if (!config_.peers.empty() && this_peer() == nullptr) {
+  } else if (!config_.peers.empty() && this_peer() == nullptr && config_.join.empty()) {
     fail("node_id", absl::StrCat("node ", config_.node_id, " is not in peers (", format_value(config_.peers), ")"));
   }
   const std::string& name = config_.cluster_name;
@@ -88,6 +91,7 @@ void Validator::check_identity() {
 }
 
 void Validator::check_peers() {
+  if (!config_.join.empty()) return check_join();
   if (config_.peers.empty()) {
     fail("peers", "must list every member of the initial cluster, this node included");
     return;
@@ -104,6 +108,26 @@ void Validator::check_peers() {
     }
   }
   check_peer_addresses_unique();
+}
+
+// A joining node boots with no configuration and learns the cluster from
+// the member it asks; it must say where the others reach it.
+void Validator::check_join() {
+  if (!config_.peers.empty()) {
+    fail("join", "cannot be combined with peers (peers bootstraps a new cluster, join enters a running one)");
+  }
+  if (absl::StatusOr<std::vector<Endpoint>> addresses = join_addresses(config_); !addresses.ok()) {
+    fail("join", addresses.status().message());
+  }
+  const std::pair<absl::string_view, const std::optional<Endpoint>*> advertised[] = {
+      {"raft.advertise_address", &config_.raft.advertise_address},
+      {"http.advertise_address", &config_.http.advertise_address}};
+  for (const auto& [key, address] : advertised) {
+    if (!address->has_value()) {
+      fail(key, "is required with join (or a listen address that can be dialed): the cluster must know "
+                "where to reach this node");
+    }
+  }
 }
 
 void Validator::check_peer_addresses_unique() {
@@ -284,7 +308,30 @@ uint64_t cluster_id(absl::string_view cluster_name) {
   return hash;
 }
 
+absl::StatusOr<std::vector<Endpoint>> join_addresses(const ServerConfig& config) {
+  std::vector<Endpoint> addresses;
+  for (absl::string_view entry : absl::StrSplit(config.join, ',', absl::SkipWhitespace())) {
+    absl::StatusOr<Endpoint> address = parse_endpoint(absl::StripAsciiWhitespace(entry));
+    if (!address.ok()) return absl::InvalidArgumentError(absl::StrCat("\"", entry, "\": ", address.status().message()));
+    addresses.push_back(*std::move(address));
+  }
+  if (addresses.empty() && !config.join.empty()) return absl::InvalidArgumentError("lists no address");
+  return addresses;
+}
+
 void resolve_derived_settings(ServerConfig& config) {
+  if (!config.join.empty()) {
+    // A joining node has no peers entry: what it advertises defaults to
+    // where it listens, when that can be dialed.
+    if (config.raft.listen_address && !config.raft.listen_address->is_unspecified()) {
+      derive_address(config, config.raft.advertise_address, "raft.advertise_address", *config.raft.listen_address,
+                     "derived from raft.listen_address");
+    }
+    if (config.http.listen_address && !config.http.listen_address->is_unspecified()) {
+      derive_address(config, config.http.advertise_address, "http.advertise_address", *config.http.listen_address,
+                     "derived from http.listen_address");
+    }
+  }
   for (const PeerConfig& peer : config.peers) {
     if (peer.id.value() != config.node_id) continue;
     derive_address(config, config.raft.advertise_address, "raft.advertise_address", peer.raft_address,

@@ -74,6 +74,11 @@ struct ServerConfig {
   // Every member with its addresses, this node included. Compact form (env,
   // flags): "1=10.0.0.1:7001/10.0.0.1:8001,2=...".
   std::vector<PeerConfig> peers;
+  // Instead of peers: HTTP addresses of members of a running cluster
+  // ("h1:4001,h2:4001"); a node with a fresh data directory asks one of
+  // them to add it (docs/CLUSTER.md). Needs node_id and this node's
+  // advertise addresses (or dialable listen addresses).
+  std::string join;
 
   struct Raft {
     // Address the Raft listener binds to. Default: the advertise address.
@@ -159,6 +164,10 @@ inline constexpr uint64_t kFrameOverheadBytes = 64 << 10;
 // Stable 64-bit id of a cluster name (FNV-1a: the same on every build and
 // machine, unlike absl::Hash, which is seeded per process).
 uint64_t cluster_id(absl::string_view cluster_name);
+
+// The endpoints of `join` (empty when not joining). INVALID_ARGUMENT naming
+// the entry that does not parse.
+absl::StatusOr<std::vector<Endpoint>> join_addresses(const ServerConfig& config);
 
 // Fills what defaults to other settings: advertise addresses from this
 // node's peer entry, listen addresses from the advertise addresses. Leaves

@@ -34,7 +34,7 @@ std::string describe(const ServerConfig& config) {
       continue;
     }
     std::string value = format_setting(setting, config);
-    if (value.empty()) value = "(unset)";
+    if (value.empty()) value = setting.key == "join" ? "(not joining)" : "(unset)";
     absl::StrAppendFormat(&out, "  %-33s = %-24s (%s)\n", setting.key, value, source_of(config, setting.key));
   }
   return out;

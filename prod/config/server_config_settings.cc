@@ -23,6 +23,8 @@ const std::array kSettings = {
     Setting{"data_dir", "Directory for the Raft log, hard state and snapshots", REEF_FIELD(data_dir)},
     Setting{"log_level", "trace, debug, info, warn, error or off", REEF_FIELD(log_level)},
     Setting{"peers", "Initial cluster: id=raft-host:port/http-host:port,...", REEF_FIELD(peers)},
+    Setting{"join", "Join a running cluster through members' HTTP addresses: host:port,... (instead of peers)",
+            REEF_FIELD(join)},
     Setting{"raft.listen_address", "Raft listener bind address (default: raft advertise address)",
             REEF_FIELD(raft.listen_address)},
     Setting{"raft.advertise_address", "Raft address peers dial (default: this node's peers entry)",

@@ -1,4 +1,4 @@
-#include "prod/shell/http_client.h"
+#include "prod/http/http_client.h"
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>

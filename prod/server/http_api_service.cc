@@ -58,20 +58,21 @@ struct HttpApiService::Running {
   std::optional<raft::NodeId> leader_hint;
 };
 
-HttpApiService::HttpApiService(ServerNode& node, const ServerConfig& config) : node_(node), config_(config) {}
+HttpApiService::HttpApiService(ServerNode& node, const ServerConfig& config, MembershipAdmin& membership)
+    : node_(node), config_(config), membership_(node, membership) {}
 
 void HttpApiService::handle(http::HttpRequest request, Respond respond) {
   const std::string_view path = path_of(request.target);
   if (path.starts_with("/db/")) return run_api(std::move(request), std::move(respond));
+  if (membership_.handle(request, path, respond)) return;
   const bool get = request.method == "GET";
   if (path == "/status" && get) return respond(status_response());
-  if (path == "/nodes" && get) return respond(nodes_response());
   if (path == "/readyz" && get) return respond(readyz_response());
   if (path == "/metrics" && get) return respond(metrics_response());
   const bool post = request.method == "POST";
   if (path == "/admin/transfer-leader" && post) return respond(transfer_leader(request));
   if (path == "/admin/snapshot" && post) return respond(take_snapshot());
-  if (path == "/status" || path == "/nodes" || path == "/readyz" || path == "/metrics") {
+  if (path == "/status" || path == "/readyz" || path == "/metrics") {
     return respond(method_not_allowed("GET"));
   }
   if (path == "/admin/transfer-leader" || path == "/admin/snapshot") return respond(method_not_allowed("POST"));
@@ -167,10 +168,7 @@ void HttpApiService::finish(std::shared_ptr<Running> running) {
 }
 
 std::optional<std::string> HttpApiService::http_address_of(raft::NodeId id) const {
-  for (const PeerConfig& peer : config_.peers) {
-    if (peer.id == id) return absl::StrCat("http://", peer.http_address.to_string());
-  }
-  return std::nullopt;
+  return node_.addresses().http_url(id);
 }
 
 http::HttpResponse HttpApiService::status_response() const {
@@ -212,19 +210,6 @@ http::HttpResponse HttpApiService::status_response() const {
             {"recovery_notes", node_.recovery_notes()}});
 }
 
-http::HttpResponse HttpApiService::nodes_response() const {
-  const raft::NodeStatus s = node_.status();
-  nlohmann::json nodes = nlohmann::json::object();
-  for (const PeerConfig& peer : config_.peers) {
-    nodes[std::to_string(peer.id.value())] = {{"id", std::to_string(peer.id.value())},
-                                              {"api_addr", *http_address_of(peer.id)},
-                                              {"addr", peer.raft_address.to_string()},
-                                              {"voter", true},
-                                              {"leader", s.leader == peer.id}};
-  }
-  return json_response(200, nodes);
-}
-
 http::HttpResponse HttpApiService::readyz_response() const {
   const raft::NodeStatus s = node_.status();
   http::HttpResponse response;
@@ -259,8 +244,8 @@ http::HttpResponse HttpApiService::transfer_leader(const http::HttpRequest& requ
       if (key == "to" && !absl::SimpleAtoi(value, &to)) to = 0;
     }
   }
-  if (to == 0 || !http_address_of(raft::NodeId(to))) {
-    return error_response(http::ApiErrorCode::kBadParameter, "to: the id of a configured node is required");
+  if (to == 0 || !node_.core().configuration().is_voter(raft::NodeId(to))) {
+    return error_response(http::ApiErrorCode::kBadParameter, "to: the id of a voter is required");
   }
   const raft::NodeStatus s = node_.status();
   if (s.role != raft::Role::kLeader) {

@@ -9,14 +9,15 @@
 //       through ServerNode::submit in statement order (the next one starts
 //       when the previous one answered), then write_results()
 //   GET /status    this node's Raft state, addresses, transport counters (JSON)
-//   GET /nodes     every configured member with its addresses and leadership
+//   /nodes, /nodes/..., /join, /remove   membership (prod/server/membership_endpoints.h)
 //   GET /readyz    200 when this node knows a leader and runs, else 503
 //   GET /metrics   Prometheus text (reefdb_* names, prod/observe/node_metrics.h)
 //   POST /admin/transfer-leader?to=ID   hand leadership to node ID (leader only)
 //   POST /admin/snapshot   snapshot this node's state machine now and compact its log
 //
-// Leader hints from the node are node ids; the configured peers give their
-// HTTP addresses for "not leader" answers and redirects.
+// Leader hints from the node are node ids; the server's address book
+// (static peers, then the replicated one) gives their HTTP addresses for
+// "not leader" answers and redirects.
 #pragma once
 
 #include <chrono>
@@ -31,6 +32,8 @@
 #include "prod/config/server_config.h"
 #include "prod/observe/metrics.h"
 #include "prod/observe/node_metrics.h"
+#include "prod/server/membership_admin.h"
+#include "prod/server/membership_endpoints.h"
 #include "prod/server/server_node.h"
 
 namespace reef::prod {
@@ -39,8 +42,8 @@ class HttpApiService {
  public:
   using Respond = std::function<void(http::HttpResponse)>;
 
-  // `node` and `config` must outlive this.
-  HttpApiService(ServerNode& node, const ServerConfig& config);
+  // `node`, `config` and `membership` must outlive this.
+  HttpApiService(ServerNode& node, const ServerConfig& config, MembershipAdmin& membership);
 
   void handle(http::HttpRequest request, Respond respond);
   // Called by the HTTP server once per answered request.
@@ -56,7 +59,6 @@ class HttpApiService {
   void run_next_operation(std::shared_ptr<Running> running);
   void finish(std::shared_ptr<Running> running);
   http::HttpResponse status_response() const;
-  http::HttpResponse nodes_response() const;
   http::HttpResponse readyz_response() const;
   http::HttpResponse metrics_response();
   http::HttpResponse transfer_leader(const http::HttpRequest& request);
@@ -67,6 +69,7 @@ class HttpApiService {
   const ServerConfig& config_;
   MetricsRegistry registry_;
   NodeMetrics metrics_{registry_};
+  MembershipEndpoints membership_;
 };
 
 }  // namespace reef::prod

@@ -1,14 +1,17 @@
 #include "prod/server/serve_command.h"
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cstdio>
 #include <memory>
 #include <optional>
 #include <random>
+#include <thread>
 #include <utility>
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/signal_set.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <spdlog/spdlog.h>
@@ -17,7 +20,11 @@
 #include "prod/config/server_config.h"
 #include "prod/config/server_config_sources.h"
 #include "prod/http/http_server.h"
+#include "prod/server/address_registrar.h"
 #include "prod/server/http_api_service.h"
+#include "prod/server/join_client.h"
+#include "prod/server/learner_promoter.h"
+#include "prod/server/membership_admin.h"
 #include "prod/server/server_node.h"
 
 namespace reef::prod {
@@ -52,7 +59,16 @@ ServerNodeOptions node_options(const ServerConfig& config, raft::NodeConfig node
   std::vector<raft::NodeId> voters;
   for (const PeerConfig& peer : config.peers) voters.push_back(peer.id);
   std::sort(voters.begin(), voters.end());
+  // A joining node starts with no configuration: it learns it from the
+  // leader's log or snapshot once it was added, and cannot campaign before.
   options.initial_configuration.voters = raft::MajorityConfig(voters);
+  for (const PeerConfig& peer : config.peers) {
+    options.address_seeds[peer.id] = MemberAddresses{peer.raft_address.to_string(), peer.http_address.to_string()};
+  }
+  if (!config.join.empty()) {
+    options.address_seeds[raft::NodeId(config.node_id)] =
+        MemberAddresses{config.raft.advertise_address->to_string(), config.http.advertise_address->to_string()};
+  }
   options.transport.self = raft::NodeId(config.node_id);
   options.transport.cluster_id = cluster_id(config.cluster_name);
   options.transport.listen_address = config.raft.listen_address->to_string();
@@ -87,7 +103,10 @@ class Server {
     if (!node.ok()) return node.status();
     node_ = *std::move(node);
     for (const std::string& note : node_->recovery_notes()) spdlog::warn("recovery: {}", note);
-    service_ = std::make_unique<HttpApiService>(*node_, config_);
+    membership_ = std::make_unique<MembershipAdmin>(*node_, config_.requests.timeout_ms);
+    promoter_ = std::make_unique<LearnerPromoter>(*node_, *membership_);
+    registrar_ = std::make_unique<AddressRegistrar>(*node_, *membership_);
+    service_ = std::make_unique<HttpApiService>(*node_, config_, *membership_);
     HttpServerOptions http_options;
     http_options.listen_address = config_.http.listen_address->to_string();
     http_options.max_body_bytes = config_.limits.max_http_body_bytes;
@@ -108,12 +127,61 @@ class Server {
       if (!error) begin_shutdown(signal);
     });
     watch();
+    if (!config_.join.empty()) start_join();
     return absl::OkStatus();
+  }
+
+  ~Server() {
+    cancel_join_ = true;
+    if (join_thread_.joinable()) join_thread_.join();
   }
 
   int exit_status() const { return exit_status_; }
 
  private:
+  // --join: a node whose data directory holds no Raft state asks a member
+  // to add it, on a thread (the loop meanwhile takes the leader's first
+  // entries); one that already took part in the cluster just starts.
+  void start_join() {
+    if (!node_->booted_fresh()) {
+      spdlog::info("join: {} already holds this node's cluster state; starting as the member it is",
+                   config_.data_dir);
+      return;
+    }
+    JoinRequest request;
+    request.node_id = config_.node_id;
+    request.raft_address = config_.raft.advertise_address->to_string();
+    request.http_address = config_.http.advertise_address->to_string();
+    const absl::StatusOr<std::vector<Endpoint>> members = join_addresses(config_);  // validated at load
+    if (members.ok()) {
+      for (const Endpoint& member : *members) request.members.push_back(member.to_string());
+    }
+    spdlog::info("join: asking {} to add node {} (raft {}, http {})", config_.join, request.node_id,
+                 request.raft_address, request.http_address);
+    join_thread_ = std::thread([this, request = std::move(request)] {
+      JoinAnswer added;
+      absl::Status status = join_cluster(request, cancel_join_, added);
+      boost::asio::post(loop_, [this, status = std::move(status), added = std::move(added)] {
+        joined(status, added);
+      });
+    });
+  }
+
+  void joined(const absl::Status& status, const JoinAnswer& added) {
+    if (status.ok()) {
+      std::map<raft::NodeId, MemberAddresses> members;
+      for (const auto& [id, addresses] : added.members) {
+        members[raft::NodeId(id)] = MemberAddresses{addresses.first, addresses.second};
+      }
+      node_->learn_addresses(members);
+      return spdlog::info("join: added as a learner ({}); promoted to voter once caught up", added.configuration);
+    }
+    if (shutting_down_ || status.code() == absl::StatusCode::kCancelled) return;
+    spdlog::critical("join: {}", std::string(status.message()));
+    exit_status_ = kExitFailed;
+    finish_shutdown();
+  }
+
   // Logs what an operator wants to see in the log: elections won and lost,
   // leader changes, and the node stopping itself.
   void watch() {
@@ -131,6 +199,9 @@ class Server {
       last_leader_ = s.leader;
       last_term_ = s.term;
     }
+    registrar_->check();
+    promoter_->check();
+    note_removal();
     if (s.stopped && !shutting_down_) {
       spdlog::critical("the node stopped itself after a disk error; restart it to recover from what is durable");
       exit_status_ = kExitFailed;
@@ -141,6 +212,19 @@ class Server {
     watch_timer_.async_wait([this](const boost::system::error_code& error) {
       if (!error) watch();
     });
+  }
+
+  // A node that applies its own removal says so once: it keeps running
+  // (answering reads of what it has) but takes no part any more.
+  void note_removal() {
+    const raft::Configuration& configuration = node_->core().configuration();
+    const bool member = configuration.is_member(node_->id());
+    if (was_member_ && !member && !configuration.empty()) {
+      spdlog::warn("this node was removed from the cluster ({}); it no longer votes or receives entries: stop it "
+                   "(docs/CLUSTER.md#what-a-removed-node-does)",
+                   configuration.describe());
+    }
+    was_member_ = member;
   }
 
   void begin_shutdown(int signal) {
@@ -182,14 +266,20 @@ class Server {
   boost::asio::steady_timer watch_timer_;
   boost::asio::steady_timer stop_timer_;
   std::unique_ptr<ServerNode> node_;
+  std::unique_ptr<MembershipAdmin> membership_;
+  std::unique_ptr<LearnerPromoter> promoter_;
+  std::unique_ptr<AddressRegistrar> registrar_;
   std::unique_ptr<HttpApiService> service_;
   std::unique_ptr<HttpServer> http_;
   std::optional<raft::Role> last_role_;
   std::optional<raft::NodeId> last_leader_;
   raft::Term last_term_;
   bool shutting_down_ = false;
+  bool was_member_ = false;
   std::chrono::steady_clock::time_point shutdown_deadline_;
   int exit_status_ = kExitOk;
+  std::atomic<bool> cancel_join_ = false;
+  std::thread join_thread_;
 };
 
 }  // namespace

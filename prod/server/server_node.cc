@@ -4,6 +4,7 @@
 #include <utility>
 
 #include <boost/asio/post.hpp>
+#include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
 
@@ -73,13 +74,18 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
 
   timed_state_machine_ = std::make_unique<TimedStateMachine>(*state_machine_, observer_);
   raft::NodePorts ports{log_.get(), transport_.get(), timed_state_machine_.get(), &clock_};
+  raft::RecoveredState recovered = storage_->recovered_state(options.initial_configuration);
+  booted_fresh_ = recovered.hard_state.term == raft::Term(0) && recovered.entries.empty() &&
+                  recovered.snapshot.index == raft::Index(0);
+  for (auto& [id, addresses] : options.address_seeds) addresses_.seed(id, std::move(addresses));
   absl::StatusOr<std::unique_ptr<raft::Node>> node =
-      raft::Node::boot(std::move(options.node), ports, storage_->recovered_state(options.initial_configuration));
+      raft::Node::boot(std::move(options.node), ports, std::move(recovered));
   storage_->release_recovered_entries();
   if (!node.ok()) return node.status();
   node_ = *std::move(node);
   node_->set_flush_hook([this] { post_flush(); });
   timed_state_machine_->finish_batch();  // the replay
+  refresh_addresses();
   observer_.boot_finished();
   schedule_tick();
   return absl::OkStatus();
@@ -104,7 +110,40 @@ void ServerNode::post_flush() {
     if (alive.expired()) return;
     node_->flush();
     timed_state_machine_->finish_batch();
+    refresh_addresses();
   });
+}
+
+void ServerNode::learn_addresses(const std::map<raft::NodeId, MemberAddresses>& seeds) {
+  for (const auto& [id, addresses] : seeds) {
+    if (id == node_->id() || addresses_.replicated(id) || addresses.raft_address.empty()) continue;
+    addresses_.seed(id, addresses);
+    if (absl::Status set = transport_->set_peer(id, addresses.raft_address); !set.ok()) {
+      spdlog::warn("node {}: raft address {}: {}", id.value(), addresses.raft_address, set.ToString());
+    }
+  }
+}
+
+// After apply: when an address batch or a snapshot may have changed the
+// replicated address book, re-read it and point the transport at the
+// members whose Raft address moved or became known.
+void ServerNode::refresh_addresses() {
+  if (state_machine_->address_changes() == address_changes_seen_) return;
+  address_changes_seen_ = state_machine_->address_changes();
+  absl::StatusOr<std::vector<statemachine::NodeAddress>> rows = state_machine_->node_addresses();
+  if (!rows.ok()) {
+    spdlog::error("reading the replicated address book: {}", rows.status().ToString());
+    return;
+  }
+  for (raft::NodeId id : addresses_.update_from(*rows)) {
+    if (id == node_->id()) continue;
+    const std::optional<MemberAddresses> found = addresses_.find(id);
+    if (absl::Status set = transport_->set_peer(id, found->raft_address); !set.ok()) {
+      spdlog::warn("node {}: raft address {}: {}", id.value(), found->raft_address, set.ToString());
+    } else {
+      spdlog::info("node {} is at raft {} / http {}", id.value(), found->raft_address, found->http_address);
+    }
+  }
 }
 
 void ServerNode::export_measurements(NodeMetrics& metrics) const {

@@ -27,6 +27,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,7 @@
 #include "prod/net/asio_transport.h"
 #include "prod/observe/node_metrics.h"
 #include "prod/observe/node_observer.h"
+#include "prod/server/address_book.h"
 #include "prod/server/os_clock.h"
 #include "prod/server/storage_thread_log.h"
 #include "prod/server/timed_state_machine.h"
@@ -53,7 +55,10 @@ struct ServerNodeOptions {
   raft::NodeConfig node;  // core.id and core.seed set by the caller
   std::string data_dir;
   uint32_t tick_ms = 100;
-  raft::Configuration initial_configuration;  // the configured cluster
+  raft::Configuration initial_configuration;  // the configured cluster (empty: waits to be added)
+  // The members' addresses as configured (static peers); the replicated
+  // address book adds to and overrides them (prod/server/address_book.h).
+  std::map<raft::NodeId, MemberAddresses> address_seeds;
   AsioTransportOptions transport;
 };
 
@@ -77,6 +82,16 @@ class ServerNode {
   void stop();
 
   raft::NodeStatus status() const { return node_->status(); }
+  // The core's view (configuration, leader-side progress), on the loop.
+  const raft::Core& core() const { return node_->core(); }
+  raft::NodeId id() const { return node_->id(); }
+  // The data directory held no Raft state at boot (no term, entry or
+  // snapshot): a node that never took part in a cluster.
+  bool booted_fresh() const { return booted_fresh_; }
+  const AddressBook& addresses() const { return addresses_; }
+  // Addresses learned outside the log (a joiner hears the members' from the
+  // node that added it, before it can apply their rows): seeded and dialed.
+  void learn_addresses(const std::map<raft::NodeId, MemberAddresses>& seeds);
   const raft::Clock& clock() const { return clock_; }
   uint16_t raft_port() const { return transport_->listen_port(); }
   const AsioTransportStats& transport_stats() const { return transport_->stats(); }
@@ -92,6 +107,7 @@ class ServerNode {
   absl::Status boot(ServerNodeOptions options);
   void schedule_tick();
   void post_flush();
+  void refresh_addresses();
 
   boost::asio::io_context& loop_;
   const uint32_t tick_ms_;
@@ -106,6 +122,9 @@ class ServerNode {
   std::unique_ptr<StorageThreadLog> log_;
   std::unique_ptr<raft::Node> node_;
   std::vector<std::string> recovery_notes_;
+  AddressBook addresses_;
+  uint64_t address_changes_seen_ = 0;
+  bool booted_fresh_ = false;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

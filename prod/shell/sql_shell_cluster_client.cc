@@ -25,7 +25,7 @@ std::string host_port_of_url(std::string_view url) {
 }
 
 std::optional<std::string> leader_address_of(const http::HttpResponse& response) {
-  if (response.status == 301) {
+  if (response.status == 301 || response.status == 307) {
     const std::optional<std::string> location = header_value(response, "Location");
     if (location && !location->empty()) return host_port_of_url(*location);
     return std::nullopt;

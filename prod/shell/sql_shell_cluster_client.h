@@ -23,7 +23,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "prod/api/http_message.h"
-#include "prod/shell/http_client.h"
+#include "prod/http/http_client.h"
 
 namespace reef::prod {
 

@@ -6,6 +6,7 @@
 #include <ostream>
 #include <vector>
 
+#include "absl/strings/numbers.h"
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_split.h"
 #include "absl/strings/strip.h"
@@ -22,6 +23,7 @@ constexpr std::string_view kHelp = R"(.consistency [LEVEL]  show or set the read
 .indexes [TABLE]      list the indexes (of TABLE)
 .nodes                list the cluster's nodes
 .quit                 leave the shell
+.remove ID            remove node ID from the cluster (docs/CLUSTER.md)
 .schema [TABLE]       show the CREATE statements (of TABLE)
 .status               show the status of the node the shell talks to
 .tables               list the tables and views
@@ -50,6 +52,8 @@ SqlShell::Next SqlShell::run_dot_command(std::string_view line) {
     command_status();
   } else if (command == ".nodes") {
     command_nodes();
+  } else if (command == ".remove") {
+    command_remove(args);
   } else if (command == ".consistency") {
     command_consistency(args);
   } else if (command == ".timer") {
@@ -151,6 +155,18 @@ void SqlShell::command_nodes() {
   if (!nodes.ok()) return report_error(nodes.status().message());
   cluster_.learn_nodes(nodes->dump());
   out_ << format_nodes(*nodes);
+}
+
+// Sent to whichever node the shell talks to; the cluster client follows
+// the redirect to the leader.
+void SqlShell::command_remove(const std::vector<std::string>& args) {
+  uint64_t id = 0;
+  if (args.size() != 1 || !absl::SimpleAtoi(args[0], &id) || id == 0) return report_error("usage: .remove ID");
+  absl::StatusOr<http::HttpResponse> answer = cluster_.request("DELETE", absl::StrCat("/nodes/", id));
+  if (!answer.ok()) return report_error(answer.status().message());
+  if (answer->status != 200) return report_error(describe_error_response(answer->status, answer->body));
+  const nlohmann::json body = nlohmann::json::parse(answer->body, nullptr, false);
+  out_ << "node " << id << " removed: " << (body.is_object() ? body.value("configuration", "?") : "?") << "\n";
 }
 
 void SqlShell::command_consistency(const std::vector<std::string>& args) {

@@ -154,9 +154,12 @@ std::string format_nodes(const nlohmann::json& nodes) {
     auto field = [&node = *node](const char* name) {
       return node.is_object() && node.contains(name) ? format_cell(node[name]) : "";
     };
-    rows.push_back({id, field("api_addr"), field("addr"), field("voter"), field("leader")});
+    // role, reachable, match and lag: ReefDB's additions (a follower
+    // leaves match and lag to the leader, and they show empty).
+    rows.push_back({id, field("api_addr"), field("addr"), field("voter"), field("role"), field("leader"),
+                    field("reachable"), field("match_index"), field("lag")});
   }
-  return format_table({"id", "api_addr", "addr", "voter", "leader"}, rows);
+  return format_table({"id", "api_addr", "addr", "voter", "role", "leader", "reachable", "match", "lag"}, rows);
 }
 
 }  // namespace reef::prod

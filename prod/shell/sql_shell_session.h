@@ -23,7 +23,7 @@
 #include "absl/status/statusor.h"
 #include "absl/strings/string_view.h"
 #include "nlohmann/json.hpp"
-#include "prod/shell/http_client.h"
+#include "prod/http/http_client.h"
 #include "prod/shell/sql_shell_cluster_client.h"
 #include "prod/shell/sql_shell_history.h"
 #include "statemachine/statement_classifier.h"
@@ -72,6 +72,7 @@ class SqlShell {
   void command_indexes(const std::vector<std::string>& args);
   void command_status();
   void command_nodes();
+  void command_remove(const std::vector<std::string>& args);
   void command_consistency(const std::vector<std::string>& args);
   void command_timer(const std::vector<std::string>& args);
   void command_history();

@@ -8,7 +8,7 @@
 #include <string>
 #include <vector>
 
-#include "prod/shell/http_client.h"
+#include "prod/http/http_client.h"
 
 namespace reef::prod {
 

@@ -1,8 +1,8 @@
-// prod/shell/http_client.h against a real HttpServer on 127.0.0.1 (ephemeral
+// prod/http/http_client.h against a real HttpServer on 127.0.0.1 (ephemeral
 // port) running on a background thread: round trips, connection reuse,
 // reconnecting after the server closed an idle connection, and the errors
 // (refused, timeout, bad address).
-#include "prod/shell/http_client.h"
+#include "prod/http/http_client.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

@@ -1,0 +1,91 @@
+#include "prod/server/membership_admin.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "statemachine/batch_response.h"
+#include "statemachine/command_batch.h"
+
+namespace reef::prod {
+
+uint64_t MembershipAdmin::deadline() const { return node_.clock().now_ms() + timeout_ms_; }
+
+void MembershipAdmin::add(raft::NodeId id, MemberAddresses addresses, Done done) {
+  if (id == raft::NodeId(0)) return done(absl::InvalidArgumentError("node id 0 is reserved"));
+  if (addresses.raft_address.empty()) {
+    return done(absl::InvalidArgumentError(absl::StrCat("node ", id.value(), ": a raft address is required")));
+  }
+  const raft::Configuration& configuration = node_.core().configuration();
+  if (configuration.is_member(id)) {
+    return done(absl::AlreadyExistsError(absl::StrCat(
+        "node ", id.value(), " is already a member (", configuration.describe(),
+        "); a node with a fresh data directory cannot take an existing id: remove node ", id.value(),
+        " first and join under a new id (see ", kReplaceRunbook, ")")));
+  }
+  // The learner promoter turns a wanted voter into one once it caught up.
+  record_then_change(id, std::move(addresses), raft::MembershipOp::kAddLearner, std::move(done));
+}
+
+void MembershipAdmin::promote(raft::NodeId id, Done done) {
+  std::optional<MemberAddresses> addresses = node_.addresses().find(id);
+  if (!node_.core().configuration().is_member(id) || !addresses) {
+    return done(absl::NotFoundError(absl::StrCat("node ", id.value(), " is not a member (",
+                                                 node_.core().configuration().describe(), ")")));
+  }
+  addresses->wants_voter = true;
+  record_then_change(id, *std::move(addresses), raft::MembershipOp::kAddVoter, std::move(done));
+}
+
+void MembershipAdmin::demote(raft::NodeId id, Done done) {
+  std::optional<MemberAddresses> addresses = node_.addresses().find(id);
+  if (!node_.core().configuration().is_member(id) || !addresses) {
+    return done(absl::NotFoundError(absl::StrCat("node ", id.value(), " is not a member (",
+                                                 node_.core().configuration().describe(), ")")));
+  }
+  addresses->wants_voter = false;
+  record_then_change(id, *std::move(addresses), raft::MembershipOp::kAddLearner, std::move(done));
+}
+
+void MembershipAdmin::remove(raft::NodeId id, Done done) {
+  change({raft::MembershipChange{raft::MembershipOp::kRemove, id}}, std::move(done));
+}
+
+void MembershipAdmin::change(std::vector<raft::MembershipChange> steps, Done done) {
+  raft::ClientRequest request;
+  request.kind = raft::RequestKind::kMembershipChange;
+  request.membership = std::move(steps);
+  request.deadline_ms = deadline();
+  node_.submit(std::move(request), [done = std::move(done)](raft::ClientResponse response) {
+    if (!response.status.ok()) return done(std::move(response.status));
+    done(std::move(response.response));
+  });
+}
+
+void MembershipAdmin::record_then_change(raft::NodeId id, MemberAddresses addresses, raft::MembershipOp op,
+                                         Done done) {
+  record_address(id, addresses, [this, id, op, done = std::move(done)](absl::Status recorded) mutable {
+    if (!recorded.ok()) return done(std::move(recorded));
+    change({raft::MembershipChange{op, id}}, std::move(done));
+  });
+}
+
+// Proposes the address batch and waits until it is applied on this node.
+void MembershipAdmin::record_address(raft::NodeId id, const MemberAddresses& addresses,
+                             std::function<void(absl::Status)> then) {
+  statemachine::CommandBatch batch;
+  batch.node_address =
+      statemachine::NodeAddress{id.value(), addresses.raft_address, addresses.http_address, addresses.wants_voter};
+  raft::ClientRequest request;
+  request.kind = raft::RequestKind::kWrite;
+  request.payload = statemachine::encode_command_batch(batch);
+  request.deadline_ms = deadline();
+  node_.submit(std::move(request), [then = std::move(then)](raft::ClientResponse response) {
+    if (!response.status.ok()) return then(std::move(response.status));
+    absl::StatusOr<statemachine::BatchResponse> applied = statemachine::decode_batch_response(response.response);
+    if (!applied.ok()) return then(applied.status());
+    if (!applied->ok()) return then(absl::InternalError(absl::StrCat("recording the address: ", applied->message)));
+    then(absl::OkStatus());
+  });
+}
+
+}  // namespace reef::prod
