@@ -16,6 +16,14 @@ void MembershipAdmin::add(raft::NodeId id, MemberAddresses addresses, Done done)
     return done(absl::InvalidArgumentError(absl::StrCat("node ", id.value(), ": a raft address is required")));
   }
   const raft::Configuration& configuration = node_.core().configuration();
+  if (configuration.is_learner(id) && !configuration.is_voter(id)) {
+    // Added already (`reefdb node add` before the node's first start, or a
+    // joiner that restarted before it held anything): the same node at the
+    // same address is welcome. A learner never counts toward a quorum, so
+    // even one that lost its directory cannot take back an acknowledgement.
+    const std::optional<MemberAddresses> known = node_.addresses().find(id);
+    if (known && known->raft_address == addresses.raft_address) return done(configuration.describe());
+  }
   if (configuration.is_member(id)) {
     return done(absl::AlreadyExistsError(absl::StrCat(
         "node ", id.value(), " is already a member (", configuration.describe(),

@@ -44,9 +44,11 @@ class MembershipAdmin {
 
   // Adds a node that is not a member as a learner at `addresses`; with
   // addresses.wants_voter the learner promoter makes it a voter once it
-  // caught up. ALREADY_EXISTS (pointing to the runbook) when the id is a
-  // member: a node that comes back with a fresh directory under an old id
-  // could take back acknowledgements its old log gave.
+  // caught up. A learner already added at the same raft address is a
+  // no-op (answered with the configuration): `reefdb node add` followed by
+  // the node's `--join`. ALREADY_EXISTS (pointing to the runbook) for any
+  // other member: a voter that comes back with a fresh directory under its
+  // old id could take back acknowledgements its old log gave.
   void add(raft::NodeId id, MemberAddresses addresses, Done done);
   // Voter now (promote) or learner now (demote); the wish is recorded first.
   void promote(raft::NodeId id, Done done);
