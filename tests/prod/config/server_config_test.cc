@@ -384,3 +384,55 @@ TEST(ServerConfigIdentity, ClusterIdIsStableFnv1a) {
 
 }  // namespace
 }  // namespace reef::prod
+
+// --- join ---------------------------------------------------------------------
+
+namespace reef::prod {
+namespace {
+
+ServerConfig joining_config() {
+  ServerConfig config;
+  config.node_id = 4;
+  config.join = "10.0.0.1:4001, 10.0.0.2:4001";
+  config.raft.listen_address = Endpoint{"10.0.0.4", 4002};
+  config.http.listen_address = Endpoint{"10.0.0.4", 4001};
+  resolve_derived_settings(config);
+  return config;
+}
+
+TEST(ServerConfigJoin, JoinReplacesPeersAndAdvertisesTheListenAddresses) {
+  const ServerConfig config = joining_config();
+  ASSERT_TRUE(validate(config).ok()) << validate(config);
+  EXPECT_EQ(config.raft.advertise_address, (Endpoint{"10.0.0.4", 4002}));
+  EXPECT_EQ(config.http.advertise_address, (Endpoint{"10.0.0.4", 4001}));
+  absl::StatusOr<std::vector<Endpoint>> members = join_addresses(config);
+  ASSERT_TRUE(members.ok());
+  EXPECT_EQ(*members, (std::vector<Endpoint>{{"10.0.0.1", 4001}, {"10.0.0.2", 4001}}));
+  EXPECT_TRUE(to_node_config(config, 1).ok());
+}
+
+TEST(ServerConfigJoin, JoinNeedsAnIdReachableAddressesAndNoPeers) {
+  ServerConfig no_id = joining_config();
+  no_id.node_id = 0;
+  EXPECT_THAT(validation_error(no_id), HasSubstr("node_id: is required"));
+
+  ServerConfig wildcard;
+  wildcard.node_id = 4;
+  wildcard.join = "10.0.0.1:4001";
+  wildcard.raft.listen_address = Endpoint{"0.0.0.0", 4002};
+  resolve_derived_settings(wildcard);
+  const std::string error = validation_error(wildcard);
+  EXPECT_THAT(error, HasSubstr("raft.advertise_address: is required with join"));
+  EXPECT_THAT(error, HasSubstr("http.advertise_address: is required with join"));
+
+  ServerConfig both = three_node_config();
+  both.join = "10.0.0.2:8001";
+  EXPECT_THAT(validation_error(both), HasSubstr("join: cannot be combined with peers"));
+
+  ServerConfig garbage = joining_config();
+  garbage.join = "10.0.0.1:4001,nonsense";
+  EXPECT_THAT(validation_error(garbage), HasSubstr("join: \"nonsense\""));
+}
+
+}  // namespace
+}  // namespace reef::prod

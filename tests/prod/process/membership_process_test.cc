@@ -348,5 +348,78 @@ TEST_F(MembershipProcessTest, GrowsReplacesAndShrinksWithoutLosingAnAcknowledged
   EXPECT_TRUE(wait_for_voters(6, {5, 6, 7}, 2000));
 }
 
+// The membership endpoints' answers as a client meets them: redirects from
+// a follower, rqlite's bodies, bad input, and the CLI's exit statuses.
+TEST_F(MembershipProcessTest, EndpointsRedirectRefuseBadInputAndExplainErrors) {
+  std::string out;
+  start_seed(1);
+  ASSERT_TRUE(wait_for_voters(1, {1}));
+  start_joiner(2, http_of(1), data_of(2));
+  ASSERT_TRUE(wait_for_voters(1, {1, 2}));
+  const uint16_t leader = nodes_[1].http;
+  const uint16_t follower = nodes_[2].http;
+
+  // A follower sends changes to the leader: 307 for ReefDB's, 301 for rqlite's.
+  HttpReply reply = http_request(follower, "POST", "/nodes/2/demote");
+  EXPECT_EQ(reply.status, 307);
+  EXPECT_EQ(reply.location, absl::StrCat("http://", http_of(1), "/nodes/2/demote"));
+  reply = http_request(follower, "POST", "/join", R"({"id": "9", "addr": "127.0.0.1:1"})");
+  EXPECT_EQ(reply.status, 301);
+  EXPECT_EQ(reply.location, absl::StrCat("http://", http_of(1), "/join"));
+
+  // A follower's /nodes: its own match index, the leader reachable, the
+  // rest left to the leader.
+  nlohmann::json nodes = http_request(follower, "GET", "/nodes").json();
+  ASSERT_TRUE(nodes.is_object()) << nodes;
+  EXPECT_TRUE(nodes["2"]["match_index"].is_number());
+  EXPECT_TRUE(nodes["1"]["match_index"].is_null());
+  EXPECT_EQ(nodes["1"]["reachable"], true);
+  EXPECT_EQ(nodes["1"]["leader"], true);
+  nodes = http_request(leader, "GET", "/nodes").json();
+  EXPECT_EQ(nodes["2"]["role"], "voter");
+  EXPECT_EQ(nodes["2"]["reachable"], true);
+  EXPECT_EQ(nodes["2"]["api_addr"], absl::StrCat("http://", http_of(2)));
+  EXPECT_EQ(nodes["2"]["addr"], raft_of(2));
+  EXPECT_TRUE(nodes["2"]["lag"].is_number());
+
+  // Bad input: 400 with what is wrong.
+  reply = http_request(leader, "POST", "/join", R"({"id": "node-a", "addr": "127.0.0.1:1"})");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_THAT(reply.body, HasSubstr("positive integers"));
+  EXPECT_EQ(http_request(leader, "POST", "/join", "not json").status, 400);
+  reply = http_request(leader, "POST", "/join", R"({"id": "9"})");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_THAT(reply.body, HasSubstr("addr"));
+  reply = http_request(leader, "POST", "/nodes/9/add?role=boss", R"({"addr": "127.0.0.1:1"})");
+  EXPECT_EQ(reply.status, 400);
+  EXPECT_THAT(reply.body, HasSubstr("role must be voter or learner"));
+  EXPECT_EQ(http_request(leader, "GET", "/nodes/9/promote").status, 405);
+
+  // The core's refusals.
+  reply = http_request(leader, "DELETE", "/nodes/9");
+  EXPECT_EQ(reply.status, 404);
+  EXPECT_THAT(reply.body, HasSubstr("not_a_member"));
+  reply = http_request(leader, "POST", "/nodes/2/promote");
+  EXPECT_EQ(reply.status, 409);
+  EXPECT_THAT(reply.body, HasSubstr("membership is already"));
+
+  // The CLI: usage errors exit 2, refusals 1 with the cluster's words.
+  EXPECT_EQ(cli({"remove"}, out), 2);
+  EXPECT_THAT(out, HasSubstr("needs a node id"));
+  EXPECT_EQ(cli({"remove", "9", "--host", http_of(2)}, out), 1);
+  EXPECT_THAT(out, HasSubstr("not a member"));
+  ASSERT_EQ(cli({"demote", "2", "--host", http_of(2)}, out), 0) << out;  // through the follower
+  EXPECT_THAT(out, HasSubstr("learners=[2]"));
+  ASSERT_EQ(cli({"list", "--host", http_of(1)}, out), 0) << out;
+  EXPECT_THAT(out, HasSubstr("learner"));
+
+  // rqlite's remove; the demoted learner is not promoted back meanwhile.
+  sleep_ms(500);
+  EXPECT_EQ(http_request(leader, "GET", "/nodes").json()["2"]["role"], "learner");
+  reply = http_request(leader, "DELETE", "/remove", R"({"id": "2"})");
+  EXPECT_EQ(reply.status, 200) << reply.body;
+  EXPECT_THAT(reply.body, HasSubstr("voters=[1]"));
+}
+
 }  // namespace
 }  // namespace reef::prod::testing
