@@ -55,7 +55,7 @@ std::string encode_command_batch(const CommandBatch& batch) {
     node_address = fbs::CreateNodeAddress(fbb, batch.node_address->node_id,
                                           fbb.CreateString(batch.node_address->raft_address),
                                           fbb.CreateString(batch.node_address->http_address),
-                                          batch.node_address->wants_voter);
+                                          batch.node_address->wants_voter, batch.node_address->removed);
   }
   auto root = fbs::CreateCommandBatch(fbb, batch.id.client_id, batch.id.sequence, batch.leader_timestamp_ms,
                                       fbb.CreateVector(statements), node_address);
@@ -77,7 +77,7 @@ absl::StatusOr<CommandBatch> decode_command_batch(absl::string_view bytes) {
   if (const fbs::NodeAddress* address = in->node_address(); address != nullptr) {
     out.node_address = NodeAddress{address->node_id(), address->raft_address() ? address->raft_address()->str() : "",
                                    address->http_address() ? address->http_address()->str() : "",
-                                   address->wants_voter()};
+                                   address->wants_voter(), address->removed()};
   }
   if (in->statements() == nullptr) return out;
   out.statements.reserve(in->statements()->size());

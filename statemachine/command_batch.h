@@ -28,6 +28,8 @@ struct NodeAddress {
   std::string http_address;  // host:port
   // The operator wants it a voter: the leader promotes it once it caught up.
   bool wants_voter = false;
+  // Removed from the cluster (or being removed): the id is not reused.
+  bool removed = false;
   friend bool operator==(const NodeAddress&, const NodeAddress&) = default;
 };
 

@@ -11,7 +11,7 @@ namespace {
 constexpr const char* kCreateNodes =
     "CREATE TABLE IF NOT EXISTS reef_internal.reef_nodes("
     "node_id INTEGER PRIMARY KEY, raft_address TEXT NOT NULL, http_address TEXT NOT NULL, "
-    "wants_voter INTEGER NOT NULL)";
+    "wants_voter INTEGER NOT NULL, removed INTEGER NOT NULL)";
 
 absl::StatusOr<bool> table_exists(Database& db) {
   auto stmt = db.internal_statement(
@@ -34,9 +34,9 @@ std::string text_column(sqlite3_stmt* stmt, int column) {
 absl::Status record_node_address(Database& db, const NodeAddress& address) {
   if (absl::Status created = db.exec_internal(kCreateNodes); !created.ok()) return created;
   auto stmt = db.internal_statement(
-      "INSERT INTO reef_internal.reef_nodes(node_id, raft_address, http_address, wants_voter) "
-      "VALUES (?1, ?2, ?3, ?4) ON CONFLICT(node_id) DO UPDATE SET raft_address = excluded.raft_address, "
-      "http_address = excluded.http_address, wants_voter = excluded.wants_voter");
+      "INSERT INTO reef_internal.reef_nodes(node_id, raft_address, http_address, wants_voter, removed) "
+      "VALUES (?1, ?2, ?3, ?4, ?5) ON CONFLICT(node_id) DO UPDATE SET raft_address = excluded.raft_address, "
+      "http_address = excluded.http_address, wants_voter = excluded.wants_voter, removed = excluded.removed");
   if (!stmt.ok()) return stmt.status();
   StatementResetter reset(*stmt);
   sqlite3_bind_int64(*stmt, 1, std::bit_cast<int64_t>(address.node_id));
@@ -45,6 +45,7 @@ absl::Status record_node_address(Database& db, const NodeAddress& address) {
   sqlite3_bind_text(*stmt, 3, address.http_address.data(), static_cast<int>(address.http_address.size()),
                     SQLITE_STATIC);
   sqlite3_bind_int64(*stmt, 4, address.wants_voter ? 1 : 0);
+  sqlite3_bind_int64(*stmt, 5, address.removed ? 1 : 0);
   if (sqlite3_step(*stmt) != SQLITE_DONE) {
     return absl::InternalError(absl::StrCat("node addresses: record: ", sqlite_error(db.handle())));
   }
@@ -57,13 +58,14 @@ absl::StatusOr<std::vector<NodeAddress>> list_node_addresses(Database& db) {
   std::vector<NodeAddress> addresses;
   if (!*exists) return addresses;
   auto stmt = db.internal_statement(
-      "SELECT node_id, raft_address, http_address, wants_voter FROM reef_internal.reef_nodes ORDER BY node_id");
+      "SELECT node_id, raft_address, http_address, wants_voter, removed FROM reef_internal.reef_nodes ORDER BY node_id");
   if (!stmt.ok()) return stmt.status();
   StatementResetter reset(*stmt);
   int rc = SQLITE_OK;
   while ((rc = sqlite3_step(*stmt)) == SQLITE_ROW) {
     addresses.push_back(NodeAddress{std::bit_cast<uint64_t>(sqlite3_column_int64(*stmt, 0)), text_column(*stmt, 1),
-                                    text_column(*stmt, 2), sqlite3_column_int64(*stmt, 3) != 0});
+                                    text_column(*stmt, 2), sqlite3_column_int64(*stmt, 3) != 0,
+                                    sqlite3_column_int64(*stmt, 4) != 0});
   }
   if (rc != SQLITE_DONE) {
     return absl::InternalError(absl::StrCat("node addresses: list: ", sqlite_error(db.handle())));

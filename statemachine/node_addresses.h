@@ -5,7 +5,8 @@
 //   reef_internal.reef_nodes(node_id INTEGER PRIMARY KEY,  -- u64 stored bit-cast
 //                            raft_address TEXT NOT NULL,   -- host:port peers dial
 //                            http_address TEXT NOT NULL,   -- host:port clients use
-//                            wants_voter INTEGER NOT NULL) -- promote once caught up
+//                            wants_voter INTEGER NOT NULL, -- promote once caught up
+//                            removed INTEGER NOT NULL)     -- id retired, never added again
 //
 // A CommandBatch with a node_address (command_batch.h) writes one row, in
 // the batch's transaction; the server proposes it before asking for the

@@ -15,7 +15,7 @@ std::vector<raft::NodeId> AddressBook::update_from(const std::vector<statemachin
   const std::map<raft::NodeId, MemberAddresses> before = merged_;
   replicated_.clear();
   for (const statemachine::NodeAddress& row : rows) {
-    replicated_[raft::NodeId(row.node_id)] = MemberAddresses{row.raft_address, row.http_address, row.wants_voter};
+    replicated_[raft::NodeId(row.node_id)] = MemberAddresses{row.raft_address, row.http_address, row.wants_voter, row.removed};
   }
   merge();
   std::vector<raft::NodeId> changed;

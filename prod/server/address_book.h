@@ -28,6 +28,8 @@ struct MemberAddresses {
   // The operator asked for this node as a voter: the leader promotes it
   // once it is a learner that caught up (prod/server/learner_promoter.h).
   bool wants_voter = false;
+  // Removed from the cluster: the id is retired (docs/CLUSTER.md).
+  bool removed = false;
   friend bool operator==(const MemberAddresses&, const MemberAddresses&) = default;
 };
 

@@ -2,6 +2,8 @@
 
 #include <utility>
 
+#include <spdlog/spdlog.h>
+
 #include "absl/strings/str_cat.h"
 #include "statemachine/batch_response.h"
 #include "statemachine/command_batch.h"
@@ -23,6 +25,11 @@ void MembershipAdmin::add(raft::NodeId id, MemberAddresses addresses, Done done)
     // even one that lost its directory cannot take back an acknowledgement.
     const std::optional<MemberAddresses> known = node_.addresses().find(id);
     if (known && known->raft_address == addresses.raft_address) return done(configuration.describe());
+  }
+  if (const std::optional<MemberAddresses> known = node_.addresses().find(id); known && known->removed) {
+    return done(absl::AlreadyExistsError(absl::StrCat(
+        "node ", id.value(), " was removed from this cluster and its id is retired: a late message of the old "
+        "node could be taken for the new one's; join under a new id (see ", kReplaceRunbook, ")")));
   }
   if (configuration.is_member(id)) {
     return done(absl::AlreadyExistsError(absl::StrCat(
@@ -58,7 +65,37 @@ void MembershipAdmin::remove(raft::NodeId id, Done done) {
   change({raft::MembershipChange{raft::MembershipOp::kRemove, id}}, std::move(done));
 }
 
+// Removals first retire their ids in the address book (one entry each),
+// then the change runs. A change refused after that leaves a retired id
+// on a member: harmless, that id was going anyway and is never reused.
 void MembershipAdmin::change(std::vector<raft::MembershipChange> steps, Done done) {
+  std::vector<raft::NodeId> retiring;
+  for (const raft::MembershipChange& step : steps) {
+    if (step.op == raft::MembershipOp::kRemove && node_.core().configuration().is_member(step.node)) {
+      retiring.push_back(step.node);
+    }
+  }
+  retire_then_change(std::move(retiring), std::move(steps), std::move(done));
+}
+
+void MembershipAdmin::retire_then_change(std::vector<raft::NodeId> retiring, std::vector<raft::MembershipChange> steps,
+                                         Done done) {
+  if (retiring.empty()) return run_change(std::move(steps), std::move(done));
+  const raft::NodeId id = retiring.back();
+  retiring.pop_back();
+  MemberAddresses retired = node_.addresses().find(id).value_or(MemberAddresses{});
+  retired.wants_voter = false;
+  retired.removed = true;
+  spdlog::info("retiring node {}'s id before removing it", id.value());
+  record_address(id, retired,
+                 [this, retiring = std::move(retiring), steps = std::move(steps), done = std::move(done)](
+                     absl::Status recorded) mutable {
+                   if (!recorded.ok()) return done(std::move(recorded));
+                   retire_then_change(std::move(retiring), std::move(steps), std::move(done));
+                 });
+}
+
+void MembershipAdmin::run_change(std::vector<raft::MembershipChange> steps, Done done) {
   raft::ClientRequest request;
   request.kind = raft::RequestKind::kMembershipChange;
   request.membership = std::move(steps);
@@ -73,7 +110,7 @@ void MembershipAdmin::record_then_change(raft::NodeId id, MemberAddresses addres
                                          Done done) {
   record_address(id, addresses, [this, id, op, done = std::move(done)](absl::Status recorded) mutable {
     if (!recorded.ok()) return done(std::move(recorded));
-    change({raft::MembershipChange{op, id}}, std::move(done));
+    run_change({raft::MembershipChange{op, id}}, std::move(done));
   });
 }
 
@@ -81,8 +118,8 @@ void MembershipAdmin::record_then_change(raft::NodeId id, MemberAddresses addres
 void MembershipAdmin::record_address(raft::NodeId id, const MemberAddresses& addresses,
                              std::function<void(absl::Status)> then) {
   statemachine::CommandBatch batch;
-  batch.node_address =
-      statemachine::NodeAddress{id.value(), addresses.raft_address, addresses.http_address, addresses.wants_voter};
+  batch.node_address = statemachine::NodeAddress{id.value(), addresses.raft_address, addresses.http_address,
+                                                 addresses.wants_voter, addresses.removed};
   raft::ClientRequest request;
   request.kind = raft::RequestKind::kWrite;
   request.payload = statemachine::encode_command_batch(batch);

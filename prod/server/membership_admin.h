@@ -48,11 +48,14 @@ class MembershipAdmin {
   // no-op (answered with the configuration): `reefdb node add` followed by
   // the node's `--join`. ALREADY_EXISTS (pointing to the runbook) for any
   // other member: a voter that comes back with a fresh directory under its
-  // old id could take back acknowledgements its old log gave.
+  // old id could take back acknowledgements its old log gave. ALREADY_EXISTS
+  // too for a removed id: ids are retired, never reused (a late message of
+  // the old node must not count as the new one's).
   void add(raft::NodeId id, MemberAddresses addresses, Done done);
   // Voter now (promote) or learner now (demote); the wish is recorded first.
   void promote(raft::NodeId id, Done done);
   void demote(raft::NodeId id, Done done);
+  // Retires the id in the address book first, then removes the node.
   void remove(raft::NodeId id, Done done);
   // Several steps in one change (joint consensus when needed), e.g. replace
   // a dead voter by a caught-up learner; no address is recorded.
@@ -63,6 +66,8 @@ class MembershipAdmin {
 
  private:
   void record_then_change(raft::NodeId id, MemberAddresses addresses, raft::MembershipOp op, Done done);
+  void retire_then_change(std::vector<raft::NodeId> retiring, std::vector<raft::MembershipChange> steps, Done done);
+  void run_change(std::vector<raft::MembershipChange> steps, Done done);
   uint64_t deadline() const;
 
   ServerNode& node_;

@@ -221,7 +221,13 @@ void MembershipEndpoints::change(const http::HttpRequest& request, Respond respo
     } else {
       return respond(bad_request(absl::StrCat("op ", item["op"].dump(), ": use add-voter, add-learner or remove")));
     }
-    if (parsed != raft::MembershipOp::kRemove && !node_.addresses().find(*id)) {
+    const std::optional<MemberAddresses> known = node_.addresses().find(*id);
+    if (parsed != raft::MembershipOp::kRemove && known && known->removed) {
+      return respond(error(409, "already_member", absl::StrCat("node ", id->value(),
+                                                               " was removed and its id is retired; use a new id (see ",
+                                                               kReplaceRunbook, ")")));
+    }
+    if (parsed != raft::MembershipOp::kRemove && !known) {
       return respond(bad_request(absl::StrCat("node ", id->value(),
                                               ": no address known; add it first (POST /nodes/", id->value(),
                                               "/add?role=learner)")));

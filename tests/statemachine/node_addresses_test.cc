@@ -30,7 +30,8 @@ std::vector<NodeAddress> book(Replica& replica) {
 }
 
 TEST(NodeAddressesTest, BatchRoundTripsThroughTheCodec) {
-  const CommandBatch batch = address_batch(4, "10.0.0.4:4002", "10.0.0.4:4001", true);
+  CommandBatch batch = address_batch(4, "10.0.0.4:4002", "10.0.0.4:4001", true);
+  batch.node_address->removed = true;
   auto decoded = decode_command_batch(encode_command_batch(batch));
   ASSERT_TRUE(decoded.ok()) << decoded.status();
   EXPECT_EQ(*decoded, batch);
@@ -48,10 +49,12 @@ TEST(NodeAddressesTest, AppliedBatchesUpsertRowsAndCountChanges) {
   const uint64_t before = replica.sm->address_changes();
   ASSERT_TRUE(replica.apply(address_batch(2, "h2:4002", "h2:4001", true)).ok());
   ASSERT_TRUE(replica.apply(address_batch(1, "h1:4002", "h1:4001", false)).ok());
-  ASSERT_TRUE(replica.apply(address_batch(2, "h2b:4002", "h2b:4001", false)).ok());
+  CommandBatch retire = address_batch(2, "h2b:4002", "h2b:4001", false);
+  retire.node_address->removed = true;
+  ASSERT_TRUE(replica.apply(retire).ok());
   EXPECT_EQ(replica.sm->address_changes(), before + 3);
-  EXPECT_EQ(book(replica), (std::vector<NodeAddress>{{1, "h1:4002", "h1:4001", false},
-                                                     {2, "h2b:4002", "h2b:4001", false}}));
+  EXPECT_EQ(book(replica), (std::vector<NodeAddress>{{1, "h1:4002", "h1:4001", false, false},
+                                                     {2, "h2b:4002", "h2b:4001", false, true}}));
 }
 
 TEST(NodeAddressesTest, BatchWithStatementsAndAnAddressIsRefusedWhole) {

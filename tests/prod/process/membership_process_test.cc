@@ -163,6 +163,34 @@ class MembershipProcessTest : public ::testing::Test {
     return false;
   }
 
+  // Starts a node with a fresh directory under `id` (on ports and a log of
+  // its own) that asks `join`; it must exit 1 pointing to the runbook.
+  void expect_refused(uint64_t id, const std::string& join) {
+    const std::vector<uint16_t> ports = free_ports(2);
+    const std::string log = absl::StrCat(dir_, "/impostor-", id, ".log");
+    std::vector<std::string> argv = {REEFDB_BINARY, "serve", "--node-id", std::to_string(id), "--data-dir",
+                                     data_of(id, "-fresh"), "--join", join, "--raft-listen-address",
+                                     absl::StrCat("127.0.0.1:", ports[1]), "--http-listen-address",
+                                     absl::StrCat("127.0.0.1:", ports[0])};
+    argv.insert(argv.end(), kTimings.begin(), kTimings.end());
+    const absl::StatusOr<pid_t> impostor = spawn_child(
+        {.path = REEFDB_BINARY, .argv = argv, .log_path = log, .terminate_with_parent = true, .name = "impostor"});
+    ASSERT_TRUE(impostor.ok());
+    int status = 0;
+    pid_t waited = 0;
+    for (int i = 0; i < 300 && waited == 0; ++i) {
+      waited = waitpid(*impostor, &status, WNOHANG);
+      if (waited == 0) sleep_ms(50);
+    }
+    if (waited == 0) {  // still running after 15 s: it was let in
+      ::kill(*impostor, SIGKILL);
+      waitpid(*impostor, nullptr, 0);
+      FAIL() << "node " << id << " with a fresh directory was not refused:\n" << read_file(log);
+    }
+    EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << read_file(log);
+    EXPECT_THAT(read_file(log), HasSubstr("docs/CLUSTER.md#replacing-a-dead-machine"));
+  }
+
   std::string dir_;
   std::map<uint64_t, Node> nodes_;
   int cli_runs_ = 0;
@@ -320,31 +348,10 @@ TEST_F(MembershipProcessTest, GrowsReplacesAndShrinksWithoutLosingAnAcknowledged
     for (int value : acknowledged) ASSERT_TRUE(found.contains(value)) << "node " << id << " lost write " << value;
   }
 
-  // A fresh directory under a voter's id is refused with the runbook (on
-  // ports and a log of its own: the real node 6 keeps running).
-  const std::vector<uint16_t> ports = free_ports(2);
-  const std::string impostor_log = absl::StrCat(dir_, "/impostor.log");
-  std::vector<std::string> argv = {REEFDB_BINARY, "serve", "--node-id", "6", "--data-dir", data_of(6, "-fresh"),
-                                   "--join", http_of(5), "--raft-listen-address",
-                                   absl::StrCat("127.0.0.1:", ports[1]), "--http-listen-address",
-                                   absl::StrCat("127.0.0.1:", ports[0])};
-  argv.insert(argv.end(), kTimings.begin(), kTimings.end());
-  const absl::StatusOr<pid_t> impostor = spawn_child(
-      {.path = REEFDB_BINARY, .argv = argv, .log_path = impostor_log, .terminate_with_parent = true, .name = "impostor"});
-  ASSERT_TRUE(impostor.ok());
-  int status = 0;
-  pid_t waited = 0;
-  for (int i = 0; i < 300 && waited == 0; ++i) {
-    waited = waitpid(*impostor, &status, WNOHANG);
-    if (waited == 0) sleep_ms(50);
-  }
-  if (waited == 0) {  // still running after 15 s: it was let in
-    ::kill(*impostor, SIGKILL);
-    waitpid(*impostor, nullptr, 0);
-    FAIL() << "the impostor was not refused:\n" << read_file(impostor_log);
-  }
-  EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 1) << read_file(impostor_log);
-  EXPECT_THAT(read_file(impostor_log), HasSubstr("docs/CLUSTER.md#replacing-a-dead-machine"));
+  // A fresh directory under a voter's id, and under the id of the dead
+  // node that was removed, is refused with the runbook.
+  expect_refused(6, http_of(5));
+  expect_refused(*first_leader, http_of(7));
   EXPECT_TRUE(wait_for_voters(6, {5, 6, 7}, 2000));
 }
 
@@ -419,6 +426,10 @@ TEST_F(MembershipProcessTest, EndpointsRedirectRefuseBadInputAndExplainErrors) {
   reply = http_request(leader, "DELETE", "/remove", R"({"id": "2"})");
   EXPECT_EQ(reply.status, 200) << reply.body;
   EXPECT_THAT(reply.body, HasSubstr("voters=[1]"));
+  // A removed id is retired: it cannot join again.
+  reply = http_request(leader, "POST", "/join", absl::StrCat(R"({"id": "2", "addr": ")", raft_of(2), R"("})"));
+  EXPECT_EQ(reply.status, 409);
+  EXPECT_THAT(reply.body, HasSubstr("retired"));
 }
 
 }  // namespace
