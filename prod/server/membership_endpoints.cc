@@ -26,6 +26,12 @@ http::HttpResponse error(int status, absl::string_view code, absl::string_view m
   return json_response(status, {{"error", std::string(message)}, {"code", std::string(code)}});
 }
 
+http::HttpResponse method_not_allowed(const char* allow) {
+  http::HttpResponse response = error(405, "method_not_allowed", absl::StrCat("use ", allow));
+  response.headers.emplace_back("Allow", allow);
+  return response;
+}
+
 http::HttpResponse bad_request(absl::string_view message) { return error(400, "bad_request", message); }
 
 // A failed change, by what the node or the core said.
@@ -94,26 +100,33 @@ const char* role_of(const raft::Configuration& configuration, raft::NodeId id) {
 
 bool MembershipEndpoints::handle(const http::HttpRequest& request, std::string_view whole_path, Respond& respond) {
   const absl::string_view path(whole_path.data(), whole_path.size());
-  const std::string& method = request.method;
-  if (path == "/nodes") {
-    if (method != "GET") return respond(error(405, "method_not_allowed", "use GET")), true;
-    return respond(nodes()), true;
+  if (absl::StartsWith(path, "/nodes/") && path != "/nodes/change") {
+    node_action(request, path.substr(7), std::move(respond));
+    return true;
   }
-  if (path == "/join") {
-    if (method != "POST") return respond(error(405, "method_not_allowed", "use POST")), true;
-    return join(request, std::move(respond)), true;
+  // The fixed paths, each with its one method.
+  struct Route {
+    absl::string_view path;
+    const char* method;
+    void (MembershipEndpoints::*run)(const http::HttpRequest&, Respond);
+  };
+  static constexpr Route kRoutes[] = {{"/nodes", "GET", &MembershipEndpoints::list},
+                                      {"/join", "POST", &MembershipEndpoints::join},
+                                      {"/remove", "DELETE", &MembershipEndpoints::remove},
+                                      {"/nodes/change", "POST", &MembershipEndpoints::change}};
+  for (const Route& route : kRoutes) {
+    if (path != route.path) continue;
+    if (request.method != route.method) {
+      respond(method_not_allowed(route.method));
+    } else {
+      (this->*route.run)(request, std::move(respond));
+    }
+    return true;
   }
-  if (path == "/remove") {
-    if (method != "DELETE") return respond(error(405, "method_not_allowed", "use DELETE")), true;
-    return remove(request, std::move(respond)), true;
-  }
-  if (path == "/nodes/change") {
-    if (method != "POST") return respond(error(405, "method_not_allowed", "use POST")), true;
-    return change(request, std::move(respond)), true;
-  }
-  if (absl::StartsWith(path, "/nodes/")) return node_action(request, path.substr(7), std::move(respond)), true;
   return false;
 }
+
+void MembershipEndpoints::list(const http::HttpRequest&, Respond respond) { respond(nodes()); }
 
 // /nodes/{id}, /nodes/{id}/add, /nodes/{id}/promote, /nodes/{id}/demote.
 void MembershipEndpoints::node_action(const http::HttpRequest& request, absl::string_view rest, Respond respond) {
@@ -124,7 +137,7 @@ void MembershipEndpoints::node_action(const http::HttpRequest& request, absl::st
   const bool known = parts.size() <= 2 && (action.empty() || action == "add" || action == "promote" || action == "demote");
   if (!known) return respond(error(404, "not_found", absl::StrCat("no such endpoint: /nodes/", rest)));
   const char* method = action.empty() ? "DELETE" : "POST";
-  if (request.method != method) return respond(error(405, "method_not_allowed", absl::StrCat("use ", method)));
+  if (request.method != method) return respond(method_not_allowed(method));
   if (auto redirect = not_leader(request, 307)) return respond(*std::move(redirect));
   if (action.empty()) return admin_.remove(*id, answer(std::move(respond)));
   if (action == "promote") return admin_.promote(*id, answer(std::move(respond)));

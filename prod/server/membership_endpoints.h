@@ -51,6 +51,7 @@ class MembershipEndpoints {
   http::HttpResponse nodes() const;
 
  private:
+  void list(const http::HttpRequest& request, Respond respond);
   void node_action(const http::HttpRequest& request, absl::string_view rest, Respond respond);
   void add(raft::NodeId id, const http::HttpRequest& request, absl::string_view role, Respond respond);
   void join(const http::HttpRequest& request, Respond respond);
