@@ -200,6 +200,8 @@ http::HttpResponse HttpApiService::status_response() const {
               {"log_syncs", node_.log_syncs()},
               {"pending_requests", s.pending_requests},
               {"last_leader_contact_ms_ago", contact_age},
+              {"configuration", node_.core().configuration().describe()},
+              {"membership_change_in_flight", node_.core().membership_change_in_flight()},
               {"stopped", s.stopped}}},
             {"transport",
              {{"raft_port", node_.raft_port()},

@@ -129,6 +129,21 @@ class MembershipProcessTest : public ::testing::Test {
     return WIFEXITED(status) ? WEXITSTATUS(status) : -1;
   }
 
+  // cli() again while the cluster answers "retry" (no leader yet after a
+  // kill, a change still in flight, a new leader not ready).
+  int cli_retrying(const std::vector<std::string>& args, std::string& output) {
+    int status = 1;
+    for (int attempt = 0; attempt < 30; ++attempt) {
+      status = cli(args, output);
+      const bool transient = output.find("no_leader") != std::string::npos ||
+                             output.find("membership_change_in_progress") != std::string::npos ||
+                             output.find("unavailable") != std::string::npos;
+      if (status != 1 || !transient) return status;
+      sleep_ms(200);
+    }
+    return status;
+  }
+
   nlohmann::json nodes_seen_by(uint64_t id) { return http_request(nodes_[id].http, "GET", "/nodes").json(); }
 
   // The leader as `asked` sees it, once it leads: its id.
@@ -157,7 +172,11 @@ class MembershipProcessTest : public ::testing::Test {
           seen.insert(std::stoull(id));
         }
       }
-      if (only_voters && led && seen == voters) return true;
+      // Shown once appended; settled once committed (and a joint one left).
+      const nlohmann::json status = http_request(nodes_[asked].http, "GET", "/status").json();
+      const nlohmann::json::json_pointer in_flight("/raft/membership_change_in_flight");
+      const bool settled = status.is_object() && status.contains(in_flight) && status[in_flight] == false;
+      if (only_voters && led && settled && seen == voters) return true;
       sleep_ms(50);
     }
     return false;
@@ -277,10 +296,11 @@ TEST_F(MembershipProcessTest, GrowsReplacesAndShrinksWithoutLosingAnAcknowledged
 
   // Replace the dead machine: remove it, add a fresh node under a new id
   // through `reefdb node`, start it.
-  ASSERT_EQ(cli({"remove", std::to_string(*first_leader), "--host", http_of(alive[0])}, out), 0) << out;
+  ASSERT_EQ(cli_retrying({"remove", std::to_string(*first_leader), "--host", http_of(alive[0])}, out), 0) << out;
   EXPECT_THAT(out, HasSubstr("configuration: voters=["));
   allocate(4);
-  ASSERT_EQ(cli({"add", "4", "--raft-addr", raft_of(4), "--http-addr", http_of(4), "--host", http_of(alive[1])}, out),
+  ASSERT_EQ(cli_retrying({"add", "4", "--raft-addr", raft_of(4), "--http-addr", http_of(4), "--host", http_of(alive[1])},
+                         out),
             0)
       << out;
   start_joiner(4, http_of(alive[0]), data_of(4));
@@ -292,7 +312,7 @@ TEST_F(MembershipProcessTest, GrowsReplacesAndShrinksWithoutLosingAnAcknowledged
   ASSERT_TRUE(leader.has_value());
   const uint64_t removed = *leader == alive[0] ? alive[1] : alive[0];
   const uint64_t kept = *leader;
-  ASSERT_EQ(cli({"remove", std::to_string(removed), "--host", http_of(4)}, out), 0) << out;
+  ASSERT_EQ(cli_retrying({"remove", std::to_string(removed), "--host", http_of(4)}, out), 0) << out;
   writer.set_targets({nodes_[kept].http, nodes_[4].http});
   stop(removed, SIGTERM);
   ASSERT_TRUE(wait_for_voters(4, {kept, 4}));
@@ -415,7 +435,7 @@ TEST_F(MembershipProcessTest, EndpointsRedirectRefuseBadInputAndExplainErrors) {
   EXPECT_THAT(out, HasSubstr("needs a node id"));
   EXPECT_EQ(cli({"remove", "9", "--host", http_of(2)}, out), 1);
   EXPECT_THAT(out, HasSubstr("not a member"));
-  ASSERT_EQ(cli({"demote", "2", "--host", http_of(2)}, out), 0) << out;  // through the follower
+  ASSERT_EQ(cli_retrying({"demote", "2", "--host", http_of(2)}, out), 0) << out;  // through the follower
   EXPECT_THAT(out, HasSubstr("learners=[2]"));
   ASSERT_EQ(cli({"list", "--host", http_of(1)}, out), 0) << out;
   EXPECT_THAT(out, HasSubstr("learner"));
