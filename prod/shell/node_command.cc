@@ -17,16 +17,20 @@ constexpr std::string_view kUsage = R"(usage: reefdb node COMMAND [ID] [FLAGS]
 
 Lists and changes the members of a ReefDB cluster (docs/CLUSTER.md).
 
-  list                       every member: addresses, role, reachability, and on
-                             the leader how far each one is behind (match, lag)
-  add ID --raft-addr H:P     add node ID; it must then be started with its data
-         [--http-addr H:P]   directory and that address (or use `reefdb serve
-         [--role voter|learner]  --join`, which does this itself). A voter is
-                             added as a learner and promoted once it caught up.
-  promote ID                 make learner ID a voter now
-  demote ID                  make voter ID a learner
-  remove ID                  remove node ID (a dead one too: see
-                             docs/CLUSTER.md#replacing-a-dead-machine)
+  list
+      every member: addresses, role, reachability and, asked of the leader,
+      how far each one is behind (match, lag)
+  add ID --raft-addr HOST:PORT [--http-addr HOST:PORT] [--role voter|learner]
+      add node ID at those addresses, then start it with `reefdb serve --join`
+      (which can also add it by itself). It enters as a learner; a voter
+      (the default role) is promoted once it caught up
+  promote ID
+      make learner ID a voter now
+  demote ID
+      make voter ID a learner (it stays one)
+  remove ID
+      remove node ID, a dead one too; its id is retired
+      (docs/CLUSTER.md#replacing-a-dead-machine)
 
 Flags:
   --host HOST:PORT  any member's HTTP address (default 127.0.0.1:4001); changes
