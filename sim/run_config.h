@@ -46,6 +46,12 @@ struct FaultPlan {
   // Of the partitions, this per mille isolate the current leader.
   uint32_t isolate_leader_per_mille = 200;
   uint64_t targeted_downtime_max_ms = 60;
+  // Membership changes (sim/membership_faults.h): one every [min, max] ms,
+  // with at most this many nodes in existence at once.
+  bool membership = false;
+  uint64_t membership_interval_min_ms = 800;
+  uint64_t membership_interval_max_ms = 3000;
+  size_t membership_max_nodes = 7;
 
   void set_targeted_crashes(uint32_t per_mille) {
     crash_after_vote_per_mille = crash_while_appending_per_mille = crash_after_commit_per_mille = per_mille;
