@@ -94,7 +94,16 @@ std::optional<MembershipFaults::Draw> MembershipFaults::draw(const Configuration
     }
     return pick(rest, std::nullopt);
   };
-  switch (rng_.below(10)) {
+  const MembershipMix& m = config_.faults.membership_mix;
+  const uint32_t weights[] = {m.add_learner, m.add_voter,    m.promote, m.demote, m.remove_voter,
+                              m.remove_learner, m.replace, m.swap,    m.grow,   m.shrink};
+  uint64_t total = 0;
+  for (uint32_t w : weights) total += w;
+  if (total == 0) return std::nullopt;
+  uint64_t roll = rng_.below(total);
+  size_t kind = 0;
+  while (roll >= weights[kind]) roll -= weights[kind++];
+  switch (kind) {
     case 0:
       if (std::optional<NodeId> d = fresh_node(c, taken)) {
         return Draw{"add-learner", {{MembershipOp::kAddLearner, *d}}};
