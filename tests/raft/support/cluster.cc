@@ -81,6 +81,12 @@ void Cluster::add_node(NodeId id) {
   node.core.emplace(*std::move(core));
   nodes_.emplace(id, std::move(node));
   ids_.push_back(id);
+  // Added while the network is partitioned: on its own until the heal.
+  if (!group_.empty()) {
+    int last = 0;
+    for (const auto& [member, group] : group_) last = std::max(last, group);
+    group_[id] = last + 1;
+  }
 }
 
 ProposalResult Cluster::change_membership(NodeId leader, std::vector<MembershipChange> changes) {
