@@ -63,15 +63,16 @@ void Core::refresh_configuration() {
   if (is_leader()) track_members();
 }
 
-// Leader: one Progress per member other than itself, new members probed
-// from the end of the log (a fresh node's rejection walks it back).
+// Leader: one Progress per member other than itself. A new member is
+// probed with the last entry (the configuration that added it), so the
+// probe goes out with the change; a fresh node's rejection walks it back.
 void Core::track_members() {
   Leader& leader = leader_state();
   absl::erase_if(leader.progress, [&](const auto& p) { return !configuration_.is_member(p.first); });
   for (NodeId member : configuration_.members()) {
     if (member == config_.id || leader.progress.contains(member)) continue;
-    leader.progress.emplace(member, Progress(log_.last_index().next(), config_.max_inflight_messages,
-                                             config_.max_inflight_bytes));
+    leader.progress.emplace(member, Progress(std::max(log_.last_index(), log_.first_index()),
+                                             config_.max_inflight_messages, config_.max_inflight_bytes));
   }
   if (leader.transferee && !configuration_.is_voter(*leader.transferee)) {
     abort_transfer(leader, absl::AbortedError(absl::StrCat("node ", leader.transferee->value(),
@@ -117,9 +118,12 @@ void Core::append_configuration(Configuration next) {
 }
 
 // Runs after every step: what a leader does once its configuration entry
-// commits.
+// commits. Like a requested change, it waits for an entry of the leader's own term
+// to commit: a new leader that learned the joint entry committed leaves it
+// only once its own no-op commits, so every configuration entry of a term
+// follows a commit in that term.
 void Core::maybe_finish_membership_change() {
-  if (!is_leader() || latest_configuration_index() > log_.committed()) return;
+  if (!is_leader() || latest_configuration_index() > log_.committed() || !committed_in_current_term()) return;
   const Configuration& latest = latest_configuration();
   if (latest.is_joint()) {
     append_configuration(leave_joint(latest));

@@ -17,7 +17,8 @@ const char* injected_bug_name(InjectedBug bug) {
   return "?";
 }
 
-Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
+Cluster::Cluster(ClusterOptions options)
+    : options_(std::move(options)), checker_(options_.membership_rule_checks) {
   std::vector<NodeId> voters;
   std::vector<NodeId> learners;
   for (size_t i = 1; i <= options_.voters + options_.learners; ++i) {
