@@ -27,7 +27,10 @@ ServerNode::~ServerNode() {
 }
 
 absl::Status ServerNode::boot(ServerNodeOptions options) {
-  absl::StatusOr<std::unique_ptr<storage::NodeStorage>> storage = storage::NodeStorage::open(fs_, options.data_dir);
+  storage::NodeStorageOptions storage_options;
+  storage_options.identity = options.identity;
+  absl::StatusOr<std::unique_ptr<storage::NodeStorage>> storage =
+      storage::NodeStorage::open(fs_, options.data_dir, std::move(storage_options));
   if (!storage.ok()) {
     return absl::Status(storage.status().code(),
                         absl::StrCat("recovering ", options.data_dir, ": ", storage.status().message()));

@@ -54,6 +54,9 @@ struct ServerNodeOptions {
   std::string data_dir;
   uint32_t tick_ms = 100;
   raft::Configuration initial_configuration;  // the configured cluster
+  // Who this node is; its data directory must agree (storage/node_identity.h).
+  // The transport carries the directory's incarnation.
+  storage::IdentityClaim identity;
   AsioTransportOptions transport;
 };
 
