@@ -207,6 +207,10 @@ bool PeerLink::handle_replies(uint64_t generation) {
       // The observer may have stopped the transport or closed this link.
       if (shared_->stopped || generation != generation_) return false;
     }
+    if (reply->refused && shared_->on_refused_by_peer) {
+      shared_->on_refused_by_peer(peer_);
+      if (shared_->stopped || generation != generation_) return false;
+    }
   }
   return true;
 }
@@ -245,7 +249,8 @@ void PeerLink::send_probe() {
   const uint64_t sequence = next_probe_sequence_++;
   probe_waiting_ = transport::encode_frame(
       transport::encode_probe(shared_->options.cluster_id,
-                              transport::Probe{shared_->options.self, peer_, sequence, /*reply=*/false}));
+                              transport::Probe{shared_->options.self, peer_, sequence, /*reply=*/false,
+                                               shared_->options.incarnation}));
   probe_outstanding_ = OutstandingProbe{sequence, {}};
   write_next();
 }

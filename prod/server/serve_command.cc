@@ -150,6 +150,12 @@ class Server {
       last_leader_ = s.leader;
       last_term_ = s.term;
     }
+    if (node_->refused_by_peer() && !shutting_down_) {
+      // PeerIdentityGuard logged why and what to do.
+      exit_status_ = kExitFailed;
+      finish_shutdown();
+      return;
+    }
     if (s.stopped && !shutting_down_) {
       spdlog::critical("the node stopped itself after a disk error; restart it to recover from what is durable");
       exit_status_ = kExitFailed;

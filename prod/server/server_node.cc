@@ -37,6 +37,11 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   }
   storage_ = *std::move(storage);
   recovery_notes_ = storage_->recovery().notes;
+  absl::StatusOr<std::unique_ptr<storage::PeerIncarnations>> peers =
+      storage::PeerIncarnations::open(fs_, options.data_dir);
+  if (!peers.ok()) return peers.status();
+  peer_identity_ = std::make_unique<PeerIdentityGuard>(*std::move(peers), options.data_dir);
+  options.transport.incarnation = storage_->identity()->incarnation;
 
   statemachine::SqlStateMachineOptions sql_options;
   sql_options.on_leader_clock_behind = [this](int64_t leader_wall_ms, int64_t applied_ms) {
@@ -61,6 +66,16 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   if (!transport.ok()) return transport.status();
   transport_ = *std::move(transport);
   transport_->set_observer(&observer_);
+  transport_->set_sender_check(
+      [this](raft::NodeId peer, uint64_t incarnation) { return peer_identity_->admit(peer, incarnation); });
+  transport_->set_refused_handler([this, alive](raft::NodeId peer) {
+    if (alive.expired()) return;
+    peer_identity_->refused_by(peer);
+    // Not from inside the transport's handler: stop() closes its connections.
+    boost::asio::post(loop_, [this, alive] {
+      if (!alive.expired()) stop();
+    });
+  });
 
   StorageThreadLogHooks hooks;
   hooks.on_turn = [this](const LogWriteTiming& timing) { observer_.log_written(timing); };
