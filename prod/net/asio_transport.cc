@@ -83,6 +83,11 @@ void AsioTransport::send(raft::NodeMessage message) {
   link->second->enqueue(transport::encode_frame(payload));
 }
 
+void AsioTransport::connect_idle_peers() {
+  if (shared_->stopped) return;
+  for (auto& [peer, link] : links_) link->connect_if_idle();
+}
+
 void AsioTransport::set_sender_check(SenderCheck check) { shared_->sender_check = std::move(check); }
 
 void AsioTransport::set_refused_handler(RefusedHandler on_refused) {

@@ -89,6 +89,11 @@ class AsioTransport final : public raft::Transport {
   absl::Status set_peer(raft::NodeId peer, absl::string_view address);
   // Forgets a peer; what was queued for it is dropped (dropped.closed).
   void remove_peer(raft::NodeId peer);
+  // Opens a connection to every peer that has none and is not backing off
+  // (peers are otherwise connected on the first message to them), so that
+  // probes carry this node's incarnation to every peer, messages or not.
+  // The owner calls it now and then: a link whose peer was down goes idle.
+  void connect_idle_peers();
 
   // The port actually bound (useful with port 0 in listen_address).
   uint16_t listen_port() const;

@@ -50,6 +50,10 @@ void PeerLink::enqueue(std::string frame) {
   }
 }
 
+void PeerLink::connect_if_idle() {
+  if (state_ == State::kIdle) connect();
+}
+
 void PeerLink::set_address(HostPort address) {
   if (state_ == State::kClosed || address == address_) return;
   address_ = std::move(address);
@@ -197,6 +201,12 @@ bool PeerLink::handle_replies(uint64_t generation) {
       fail(absl::StrCat("refused a reply from ", address_.to_string(), ": ", valid.message()));
       return false;
     }
+    // The answerer's incarnation is checked as a sender's is, so that a node
+    // learns its peers' incarnations on its own connections too (a
+    // follower may never receive a message from another follower). Only
+    // the bookkeeping matters here: pongs carry nothing to drop.
+    (void)shared_->admits(reply->from, reply->incarnation);
+    if (shared_->stopped || generation != generation_) return false;
     const auto round_trip = std::chrono::steady_clock::now() - probe_outstanding_->written;
     probe_outstanding_.reset();
     ++shared_->stats.probe_replies;

@@ -1,5 +1,6 @@
 #include "prod/server/server_node.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -99,6 +100,7 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   node_->set_flush_hook([this] { post_flush(); });
   timed_state_machine_->finish_batch();  // the replay
   observer_.boot_finished();
+  transport_->connect_idle_peers();
   schedule_tick();
   return absl::OkStatus();
 }
@@ -109,6 +111,9 @@ void ServerNode::schedule_tick() {
   tick_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& error) {
     if (error || alive.expired() || stopped_) return;
     node_->on_tick();
+    // About once a second: peers this node has no reason to message (a
+    // follower's fellow followers) still get its probes and incarnation.
+    if (++ticks_ % std::max<uint64_t>(1, kConnectPeersEveryMs / tick_ms_) == 0) transport_->connect_idle_peers();
     schedule_tick();
   });
 }

@@ -124,6 +124,8 @@ class ServerNode {
   std::unique_ptr<StorageThreadLog> log_;
   std::unique_ptr<raft::Node> node_;
   std::vector<std::string> recovery_notes_;
+  static constexpr uint64_t kConnectPeersEveryMs = 1000;
+  uint64_t ticks_ = 0;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };
