@@ -177,6 +177,8 @@ inline constexpr char kDefaultHost[] = "127.0.0.1";
 // Explicit settings are left alone; what was filled is recorded in sources.
 // Call before resolve_derived_settings().
 void apply_bootstrap_defaults(ServerConfig& config, std::optional<uint64_t> remembered_node_id);
+// True if apply_bootstrap_defaults() made `peers` this node alone.
+bool peers_default_to_single_node(const ServerConfig& config);
 
 // Fills what defaults to other settings: advertise addresses from this
 // node's peer entry, listen addresses from the advertise addresses. Leaves

@@ -19,6 +19,11 @@ Endpoint dialable_address(const std::optional<Endpoint>& advertise, const std::o
 
 }  // namespace
 
+bool peers_default_to_single_node(const ServerConfig& config) {
+  auto source = config.sources.find("peers");
+  return source != config.sources.end() && source->second == kSingleNodeSource;
+}
+
 void apply_bootstrap_defaults(ServerConfig& config, std::optional<uint64_t> remembered_node_id) {
   if (config.node_id == 0 && remembered_node_id) {
     config.node_id = *remembered_node_id;

@@ -14,12 +14,14 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "prod/config/server_config.h"
 #include "prod/config/server_config_sources.h"
 #include "prod/http/http_server.h"
 #include "prod/server/http_api_service.h"
 #include "prod/server/server_node.h"
 #include "storage/node_identity.h"
+#include "storage/peer_incarnations.h"
 
 namespace reef::prod {
 namespace {
@@ -59,6 +61,26 @@ spdlog::level::level_enum spdlog_level(LogLevel level) {
     case LogLevel::kOff: return spdlog::level::off;
   }
   return spdlog::level::info;
+}
+
+// A directory that has talked to other members (it remembers their
+// incarnations) must not be restarted as a cluster of one just because
+// --peers was forgotten: it would elect itself and diverge from the others.
+absl::Status check_single_node_directory(const ServerConfig& config) {
+  PosixFileSystem fs;
+  absl::StatusOr<std::unique_ptr<storage::PeerIncarnations>> peers =
+      storage::PeerIncarnations::open(fs, config.data_dir);
+  if (!peers.ok()) return absl::OkStatus();  // the node's boot reports the damage
+  std::vector<std::string> others;
+  for (const auto& [peer, incarnation] : (*peers)->remembered()) {
+    if (peer.value() != config.node_id) others.push_back(absl::StrCat(peer.value()));
+  }
+  if (others.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "no peers given, but data directory ", config.data_dir, " belongs to a cluster with other members (nodes ",
+      absl::StrJoin(others, ", "), ", remembered in ", config.data_dir, "/",
+      storage::PeerIncarnations::kFileName,
+      "); started alone it would elect itself and diverge from them. Give the cluster's --peers"));
 }
 
 ServerNodeOptions node_options(const ServerConfig& config, raft::NodeConfig node, uint64_t seed) {
@@ -247,6 +269,12 @@ int run_serve_command(const std::vector<std::string>& args, const NodeConfigAdju
   if (!config.ok()) {
     std::fprintf(stderr, "reefdb serve: bad configuration:\n%s\n", std::string(config.status().message()).c_str());
     return kExitUsage;
+  }
+  if (peers_default_to_single_node(*config)) {
+    if (absl::Status s = check_single_node_directory(*config); !s.ok()) {
+      std::fprintf(stderr, "reefdb serve: %s\n", std::string(s.message()).c_str());
+      return kExitUsage;
+    }
   }
   spdlog::set_level(spdlog_level(config->log_level));
   spdlog::set_pattern(absl::StrCat("%Y-%m-%dT%H:%M:%S.%e %^%l%$ node=", config->node_id, " %v"));

@@ -226,6 +226,21 @@ TEST_F(IdentityProcessTest, AWipedNodeIsRefusedAndTheClusterKeepsEveryAcknowledg
   cluster.start(3);
   EXPECT_EQ(cluster.wait_for_exit(3, 30'000), 1) << file_contents(cluster.log_of(3));
   EXPECT_THAT(file_contents(cluster.log_of(3)), HasSubstr("node 2 refuses this node"));
+
+  // Node 2's directory restarted without --peers would be a cluster of one
+  // and diverge: refused, since it remembers other members.
+  cluster.kill(2, SIGKILL);
+  const std::string alone_log = absl::StrCat(dir_, "/alone.log");
+  const pid_t alone = spawn_child({.path = REEFDB_BINARY,
+                                   .argv = {REEFDB_BINARY, "serve", "--data-dir", cluster.data_dir(2),
+                                            "--cluster-name", "prod-test"},
+                                   .log_path = alone_log,
+                                   .terminate_with_parent = true,
+                                   .name = "node 2 alone"})
+                          .value_or(0);
+  ASSERT_NE(alone, 0);
+  EXPECT_EQ(wait_for_exit(alone, 20'000), 2) << file_contents(alone_log);
+  EXPECT_THAT(file_contents(alone_log), HasSubstr("belongs to a cluster with other members (nodes 1, 3"));
 }
 
 }  // namespace
