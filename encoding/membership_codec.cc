@@ -77,10 +77,41 @@ absl::StatusOr<raft::Configuration> decode_configuration_vectors(const IdVector*
   return configuration;
 }
 
+flatbuffers::Offset<fbs::ConfigurationRecord> encode_configuration(flatbuffers::FlatBufferBuilder& builder,
+                                                                   const raft::Configuration& configuration) {
+  const ConfigurationVectors v = encode_configuration_vectors(builder, configuration);
+  return fbs::CreateConfigurationRecord(builder, v.voters, v.outgoing_voters, v.learners);
+}
+
+absl::StatusOr<raft::Configuration> decode_configuration(const fbs::ConfigurationRecord* record) {
+  if (record == nullptr) return absl::InvalidArgumentError("configuration missing");
+  return decode_configuration_vectors(record->voters(), record->outgoing_voters(), record->learners());
+}
+
+absl::StatusOr<raft::EntryType> decode_entry_type(uint8_t type, const fbs::ConfigurationRecord* configuration) {
+  if (type > static_cast<uint8_t>(raft::EntryType::kConfiguration)) {
+    return absl::InvalidArgumentError(absl::StrCat("unknown entry type ", type));
+  }
+  const auto entry_type = static_cast<raft::EntryType>(type);
+  if ((entry_type == raft::EntryType::kConfiguration) != (configuration != nullptr)) {
+    return absl::InvalidArgumentError(entry_type == raft::EntryType::kConfiguration
+                                          ? "configuration entry without a configuration"
+                                          : "a configuration on an entry that is not a configuration entry");
+  }
+  return entry_type;
+}
+
+absl::Status decode_entry_configuration(const fbs::ConfigurationRecord* record, raft::LogEntry& entry) {
+  if (entry.type != raft::EntryType::kConfiguration) return absl::OkStatus();
+  absl::StatusOr<raft::Configuration> configuration = decode_configuration(record);
+  if (!configuration.ok()) return configuration.status();
+  entry.configuration = *std::move(configuration);
+  return absl::OkStatus();
+}
+
 flatbuffers::Offset<fbs::SnapshotMetaRecord> encode_snapshot_meta(flatbuffers::FlatBufferBuilder& builder,
                                                                   const raft::SnapshotMeta& meta) {
-  const ConfigurationVectors v = encode_configuration_vectors(builder, meta.configuration);
-  auto configuration = fbs::CreateConfigurationRecord(builder, v.voters, v.outgoing_voters, v.learners);
+  auto configuration = encode_configuration(builder, meta.configuration);
   return fbs::CreateSnapshotMetaRecord(builder, meta.index.value(), meta.term.value(), configuration);
 }
 

@@ -21,6 +21,7 @@
 #include "absl/strings/string_view.h"
 #include "flatbuffers/flatbuffers.h"
 #include "membership_generated.h"
+#include "raft/core/log_entry.h"
 #include "raft/core/membership.h"
 #include "raft/core/state.h"
 
@@ -41,6 +42,21 @@ ConfigurationVectors encode_configuration_vectors(flatbuffers::FlatBufferBuilder
 absl::StatusOr<raft::Configuration> decode_configuration_vectors(const IdVector* voters,
                                                                  const IdVector* outgoing_voters,
                                                                  const IdVector* learners);
+
+// A configuration as a table inside another (a log entry on disk and on
+// the wire).
+flatbuffers::Offset<fbs::ConfigurationRecord> encode_configuration(flatbuffers::FlatBufferBuilder& builder,
+                                                                   const raft::Configuration& configuration);
+// `record` must have passed the Verifier (as part of its buffer).
+absl::StatusOr<raft::Configuration> decode_configuration(const fbs::ConfigurationRecord* record);
+
+// A log entry's type byte and optional configuration table, as the log on
+// disk and the wire both carry them: the type must be one the core knows,
+// and a configuration entry carries a configuration that no other entry
+// has. Nothing else of the entry differs between the two formats' checks.
+absl::StatusOr<raft::EntryType> decode_entry_type(uint8_t type, const fbs::ConfigurationRecord* configuration);
+// Sets entry.configuration from `record` when entry.type is kConfiguration.
+absl::Status decode_entry_configuration(const fbs::ConfigurationRecord* record, raft::LogEntry& entry);
 
 // Snapshot meta as a table inside another (the wire).
 flatbuffers::Offset<fbs::SnapshotMetaRecord> encode_snapshot_meta(flatbuffers::FlatBufferBuilder& builder,

@@ -32,10 +32,11 @@ void RaftSafetyChecker::observe_sent(const Message& m) {
 }
 
 void RaftSafetyChecker::observe_applied(NodeId node, const LogEntry& entry, Term node_term) {
-  auto [it, inserted] = committed_.try_emplace(entry.index, Committed{entry.term, entry.payload, node_term});
+  auto [it, inserted] =
+      committed_.try_emplace(entry.index, Committed{entry.term, entry.payload, entry.configuration, node_term});
   if (inserted) return;
   Committed& c = it->second;
-  if (c.term != entry.term || c.payload != entry.payload) {
+  if (c.term != entry.term || c.payload != entry.payload || c.configuration != entry.configuration) {
     fail(absl::StrCat("state machine safety: node ", node.value(), " applied (index ", entry.index.value(),
                       ", term ", entry.term.value(), ") but (term ", c.term.value(),
                       ") was applied elsewhere"));
@@ -94,7 +95,8 @@ void RaftSafetyChecker::check_leader_completeness(const Core& leader) {
     if (c.commit_term >= leader.term()) continue;
     if (index <= log.snapshot().index) continue;  // covered by its snapshot
     std::optional<Term> have = log.term_at(index);
-    if (!have || *have != c.term || log.at(index).payload != c.payload) {
+    if (!have || *have != c.term || log.at(index).payload != c.payload ||
+        log.at(index).configuration != c.configuration) {
       fail(absl::StrCat("leader completeness: leader ", leader.id().value(), " of term ",
                         leader.term().value(), " lacks entry ", index.value(), " committed in term ",
                         c.commit_term.value()));

@@ -57,6 +57,7 @@ class RaftSafetyChecker {
   struct Committed {
     Term term;
     std::string payload;
+    std::optional<raft::Configuration> configuration;  // of a configuration entry
     Term commit_term;  // earliest term in which a node saw it committed
   };
   void fail(std::string what);

@@ -9,6 +9,7 @@
 #include "absl/strings/str_cat.h"
 #include "encoding/checksummed_record.h"
 #include "encoding/little_endian.h"
+#include "encoding/membership_codec.h"
 #include "log_record_generated.h"
 #include "raft/core/assert.h"
 
@@ -44,8 +45,10 @@ void encode_record(flatbuffers::FlatBufferBuilder& builder, const raft::LogEntry
   builder.Clear();
   auto payload =
       builder.CreateVector(reinterpret_cast<const uint8_t*>(entry.payload.data()), entry.payload.size());
+  flatbuffers::Offset<encoding::fbs::ConfigurationRecord> configuration;
+  if (entry.configuration) configuration = encoding::encode_configuration(builder, *entry.configuration);
   auto root = fbs::CreateEntry(builder, entry.term.value(), entry.index.value(),
-                               static_cast<uint8_t>(entry.type), payload);
+                               static_cast<uint8_t>(entry.type), payload, configuration);
   fbs::FinishEntryBuffer(builder, root);
   const absl::string_view body(reinterpret_cast<const char*>(builder.GetBufferPointer()), builder.GetSize());
   REEF_ASSERT(body.size() <= UINT32_MAX, "record body of ", body.size(), " bytes");
@@ -72,8 +75,9 @@ struct Parsed {
   raft::EntryType type = raft::EntryType::kNormal;
 };
 
-// Decodes a body whose checksum matched. `payload` may be null.
-Parsed decode_body(absl::string_view body, std::string* payload) {
+// Decodes a body whose checksum matched; fills `entry`'s payload and
+// configuration unless it is null.
+Parsed decode_body(absl::string_view body, raft::LogEntry* entry_out) {
   Parsed parsed;
   // Copied into heap memory so the verifier's alignment checks see the
   // alignment the buffer was built with.
@@ -85,21 +89,32 @@ Parsed decode_body(absl::string_view body, std::string* payload) {
     return parsed;
   }
   const fbs::Entry* entry = fbs::GetEntry(buffer.data());
-  if (entry->type() > static_cast<uint8_t>(raft::EntryType::kNoop)) {
+  absl::StatusOr<raft::EntryType> type = encoding::decode_entry_type(entry->type(), entry->configuration());
+  if (!type.ok()) {
     parsed.kind = Parsed::kInvalid;
-    parsed.reason = absl::StrCat("unknown entry type ", entry->type());
+    parsed.reason = std::string(type.status().message());
     return parsed;
   }
-  parsed.kind = Parsed::kValid;
   parsed.term = entry->term();
   parsed.index = entry->index();
-  parsed.type = static_cast<raft::EntryType>(entry->type());
-  if (payload != nullptr) {
-    payload->clear();
+  parsed.type = *type;
+  // The configuration is checked on every decode, the scan at open too, so
+  // a malformed one is found when the log is opened, not when it is read.
+  raft::LogEntry scratch;
+  raft::LogEntry& out = entry_out != nullptr ? *entry_out : scratch;
+  out.type = *type;
+  if (absl::Status s = encoding::decode_entry_configuration(entry->configuration(), out); !s.ok()) {
+    parsed.kind = Parsed::kInvalid;
+    parsed.reason = absl::StrCat("configuration entry ", entry->index(), ": ", s.message());
+    return parsed;
+  }
+  if (entry_out != nullptr) {
+    entry_out->payload.clear();
     if (entry->payload() != nullptr) {
-      payload->assign(reinterpret_cast<const char*>(entry->payload()->data()), entry->payload()->size());
+      entry_out->payload.assign(reinterpret_cast<const char*>(entry->payload()->data()), entry->payload()->size());
     }
   }
+  parsed.kind = Parsed::kValid;
   return parsed;
 }
 
@@ -449,9 +464,10 @@ absl::Status LogStore::append(const std::vector<raft::LogEntry>& entries) {
                                                      entry.payload.size(), " bytes exceeds max_entry_bytes ",
                                                      options_.max_entry_bytes));
     }
-    if (entry.type != raft::EntryType::kNormal && entry.type != raft::EntryType::kNoop) {
+    if (entry.type > raft::EntryType::kConfiguration ||
+        (entry.type == raft::EntryType::kConfiguration) != entry.configuration.has_value()) {
       return absl::InvalidArgumentError(
-          absl::StrCat("append: index ", entry.index.value(), " has unknown type"));
+          absl::StrCat("append: index ", entry.index.value(), " has an unknown type or a misplaced configuration"));
     }
   }
 
@@ -634,13 +650,12 @@ absl::StatusOr<std::vector<raft::LogEntry>> LogStore::read(raft::Index from, raf
       const absl::string_view body = record.substr(kRecordHeaderBytes);
       if (checksum(body) != get_u64(record.data() + 5)) return damaged("record checksum mismatch");
       raft::LogEntry entry;
-      Parsed parsed = decode_body(body, &entry.payload);
+      Parsed parsed = decode_body(body, &entry);
       if (parsed.kind != Parsed::kValid) return damaged(parsed.reason);
       if (parsed.index != index || parsed.term != segment.terms[k])
         return damaged("record index or term changed");
       entry.index = raft::Index(parsed.index);
       entry.term = raft::Term(parsed.term);
-      entry.type = parsed.type;
       out.push_back(std::move(entry));
     }
   }

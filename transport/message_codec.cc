@@ -30,7 +30,10 @@ Offset<ByteVector> encode_bytes(Builder& b, const std::string& s) {
 
 Offset<fbs::LogEntryRecord> encode_entry(Builder& b, const raft::LogEntry& e) {
   auto payload = encode_bytes(b, e.payload);
-  return fbs::CreateLogEntryRecord(b, e.term.value(), e.index.value(), static_cast<uint8_t>(e.type), payload);
+  Offset<encoding::fbs::ConfigurationRecord> configuration;
+  if (e.configuration) configuration = encoding::encode_configuration(b, *e.configuration);
+  return fbs::CreateLogEntryRecord(b, e.term.value(), e.index.value(), static_cast<uint8_t>(e.type), payload,
+                                   configuration);
 }
 
 // Each overload builds one union member and names its type.
@@ -113,9 +116,17 @@ struct BodyEncoder {
   }
   Out operator()(const raft::ForwardedRequest& m) const {
     auto payload = encode_bytes(b, m.payload);
+    Offset<flatbuffers::Vector<Offset<fbs::MembershipChangeRecord>>> membership;
+    if (!m.membership.empty()) {
+      std::vector<Offset<fbs::MembershipChangeRecord>> changes;
+      for (const raft::MembershipChange& c : m.membership) {
+        changes.push_back(fbs::CreateMembershipChangeRecord(b, static_cast<uint8_t>(c.op), c.node.value()));
+      }
+      membership = b.CreateVector(changes);
+    }
     return {fbs::Body::ForwardedRequest,
             fbs::CreateForwardedRequest(b, m.request_id, static_cast<uint8_t>(m.kind), payload,
-                                        m.min_applied.value())
+                                        m.min_applied.value(), membership)
                 .Union()};
   }
   Out operator()(const raft::ForwardedReply& m) const {
@@ -178,13 +189,15 @@ absl::StatusOr<raft::SnapshotMeta> Decoder::meta(const encoding::fbs::SnapshotMe
 }
 
 absl::StatusOr<raft::LogEntry> Decoder::entry(const fbs::LogEntryRecord& record) {
-  if (record.type() > static_cast<uint8_t>(raft::EntryType::kNoop)) {
-    return invalid(absl::StrCat("log entry ", record.index(), " has unknown type ", record.type()));
-  }
+  absl::StatusOr<raft::EntryType> type = encoding::decode_entry_type(record.type(), record.configuration());
+  if (!type.ok()) return invalid(absl::StrCat("log entry ", record.index(), ": ", type.status().message()));
   absl::StatusOr<std::string> payload = bytes(record.payload(), "log entry payload");
   if (!payload.ok()) return payload.status();
-  return raft::LogEntry{raft::Term(record.term()), raft::Index(record.index()),
-                        static_cast<raft::EntryType>(record.type()), std::move(*payload)};
+  raft::LogEntry entry{raft::Term(record.term()), raft::Index(record.index()), *type, std::move(*payload)};
+  if (absl::Status s = encoding::decode_entry_configuration(record.configuration(), entry); !s.ok()) {
+    return invalid(absl::StrCat("log entry ", record.index(), ": ", s.message()));
+  }
+  return entry;
 }
 
 absl::StatusOr<raft::MessageBody> Decoder::append_entries(const fbs::AppendEntries& m) {
@@ -294,13 +307,22 @@ absl::StatusOr<raft::SnapshotChunk> Decoder::snapshot_chunk(const fbs::SnapshotC
 }
 
 absl::StatusOr<raft::ForwardedRequest> Decoder::forwarded_request(const fbs::ForwardedRequest& m) {
-  if (m.kind() > static_cast<uint8_t>(raft::RequestKind::kReadNone)) {
+  if (m.kind() > static_cast<uint8_t>(raft::RequestKind::kMembershipChange)) {
     return invalid(absl::StrCat("forwarded request of unknown kind ", m.kind()));
   }
   absl::StatusOr<std::string> payload = bytes(m.payload(), "forwarded request payload");
   if (!payload.ok()) return payload.status();
+  std::vector<raft::MembershipChange> membership;
+  if (m.membership() != nullptr) {
+    for (const fbs::MembershipChangeRecord* c : *m.membership()) {
+      if (c == nullptr || c->op() > static_cast<uint8_t>(raft::MembershipOp::kRemove)) {
+        return invalid("forwarded membership change with an unknown operation");
+      }
+      membership.push_back({static_cast<raft::MembershipOp>(c->op()), raft::NodeId(c->node())});
+    }
+  }
   return raft::ForwardedRequest{m.request_id(), static_cast<raft::RequestKind>(m.kind()), std::move(*payload),
-                                raft::Index(m.min_applied())};
+                                raft::Index(m.min_applied()), std::move(membership)};
 }
 
 absl::StatusOr<raft::ForwardedReply> Decoder::forwarded_reply(const fbs::ForwardedReply& m) {

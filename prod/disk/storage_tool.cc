@@ -58,6 +58,7 @@ const char* type_name(raft::EntryType type) {
   switch (type) {
     case raft::EntryType::kNormal: return "normal";
     case raft::EntryType::kNoop: return "noop";
+    case raft::EntryType::kConfiguration: return "configuration";
   }
   return "unknown";
 }
@@ -241,10 +242,11 @@ int dump(storage::FileSystem& fs, const std::string& dir) {
       return kExitDamaged;
     }
     for (const raft::LogEntry& entry : *entries) {
-      std::printf("index=%llu term=%llu type=%s payload_bytes=%zu\n",
+      std::printf("index=%llu term=%llu type=%s payload_bytes=%zu%s\n",
                   static_cast<unsigned long long>(entry.index.value()),
                   static_cast<unsigned long long>(entry.term.value()), type_name(entry.type),
-                  entry.payload.size());
+                  entry.payload.size(),
+                  entry.configuration ? (" " + entry.configuration->describe()).c_str() : "");
     }
     from = to;
   }

@@ -39,7 +39,10 @@ bool is_not_leader(const absl::Status& status) {
 
 absl::StatusOr<Core> Core::create(CoreConfig config, RecoveredState recovered) {
   if (absl::Status s = config.validate(); !s.ok()) return s;
-  if (absl::Status s = recovered.snapshot.configuration.validate(); !s.ok()) {
+  // An empty configuration at index 0 is a node that waits to be added to
+  // a cluster: it learns its configuration from the leader's log.
+  const bool awaiting_membership = recovered.snapshot.configuration.empty() && recovered.snapshot.index == Index(0);
+  if (absl::Status s = recovered.snapshot.configuration.validate(); !s.ok() && !awaiting_membership) {
     return absl::InvalidArgumentError(absl::StrCat("recovered configuration: ", s.message()));
   }
   Index expected = recovered.snapshot.index.next();
@@ -47,6 +50,10 @@ absl::StatusOr<Core> Core::create(CoreConfig config, RecoveredState recovered) {
   for (const LogEntry& e : recovered.entries) {
     if (e.index != expected || e.term < previous_term || e.term > recovered.hard_state.term) {
       return absl::DataLossError(absl::StrCat("recovered log is inconsistent at index ", e.index.value()));
+    }
+    if ((e.type == EntryType::kConfiguration) != e.configuration.has_value() ||
+        (e.configuration && !e.configuration->validate().ok())) {
+      return absl::DataLossError(absl::StrCat("recovered configuration entry ", e.index.value(), " is malformed"));
     }
     expected = expected.next();
     previous_term = e.term;
@@ -62,10 +69,10 @@ Core::Core(CoreConfig config, RecoveredState recovered)
       prng_(config_.seed),
       log_(recovered.snapshot, std::move(recovered.entries), recovered.hard_state.commit,
            recovered.applied.value_or(recovered.snapshot.index)),
-      configuration_(recovered.snapshot.configuration),
       term_(recovered.hard_state.term),
       vote_(recovered.hard_state.vote),
       role_(Follower{}) {
+  reload_configurations(log_.first_index());
   reset_election_timer();
   emitted_hard_state_ = hard_state();
   emitted_soft_state_ = SoftState{Role::kFollower, std::nullopt, term_};
@@ -110,8 +117,11 @@ void Core::step(Input input) {
                  [&](const SnapshotStatus& s) { handle_snapshot_status(s); },
                  [&](const PeerUnreachable& u) { handle_peer_unreachable(u); },
                  [&](const CompactTo& c) { handle_compact(c); },
+                 [&](const ChangeMembership& c) { handle_change_membership(c); },
              },
              input);
+  if (config_.bugs.configuration_on_commit) refresh_configuration();
+  maybe_finish_membership_change();
   emit_committed_entries();
   maybe_emit_state();
 }
@@ -193,7 +203,8 @@ void Core::handle_persisted(const Persisted& p) {
 void Core::handle_compact(const CompactTo& c) {
   REEF_ASSERT(c.index <= log_.applied(), "compact to ", c.index.value(), " beyond applied ",
               log_.applied().value());
-  log_.compact(c.index, configuration_);
+  log_.compact(c.index, configuration_at(c.index));
+  std::erase_if(configuration_entries_, [&](const ConfigurationEntry& e) { return e.index <= c.index; });
 }
 
 void Core::send(NodeId to, MessageBody body) { send_with_term(to, term_, std::move(body)); }
@@ -218,6 +229,7 @@ void Core::note_log_changed(Index from) {
   REEF_ASSERT(entries.empty() || entries.back().index.next() == from, "output entries not contiguous");
   log_.copy_to(from, log_.last_index(), entries);
   withdraw_acks_from(from);
+  reload_configurations(from);
 }
 
 void Core::withdraw_acks_from(Index from) {
@@ -287,6 +299,18 @@ absl::Status Core::check_invariants() const {
     if (e.index != i) return fail("entry at position ", i.value(), " has index ", e.index.value());
     if (e.term < previous) return fail("term decreases at index ", i.value());
     previous = e.term;
+  }
+  if (!config_.bugs.configuration_on_commit && !(configuration_ == latest_configuration())) {
+    return fail("configuration in force ", configuration_.describe(), " is not the latest in the log ",
+                latest_configuration().describe());
+  }
+  Index previous_configuration = log_.snapshot().index;
+  for (const ConfigurationEntry& c : configuration_entries_) {
+    if (c.index <= previous_configuration || c.index > log_.last_index() ||
+        log_.at(c.index).type != EntryType::kConfiguration) {
+      return fail("configuration entry list names index ", c.index.value(), ", not a configuration entry");
+    }
+    previous_configuration = c.index;
   }
   if (log_.last_term() > term_) return fail("log has term ", log_.last_term().value(), " > current ", term_.value());
   switch (role()) {

@@ -54,7 +54,18 @@ class Core {
   Role role() const;
   bool is_leader() const { return std::holds_alternative<Leader>(role_); }
   const RaftLog& log() const { return log_; }
+  // The configuration in force: the latest in the log, committed or not
+  // (thesis §4.1). Empty on a node that waits to be added to a cluster.
   const Configuration& configuration() const { return configuration_; }
+  // The configuration in force once the log up to `index` (>= the snapshot
+  // index) is applied: what a snapshot at `index` records.
+  const Configuration& configuration_at(Index index) const;
+  // Index of the entry that set the latest configuration (the snapshot's
+  // index when no configuration entry follows it).
+  Index latest_configuration_index() const;
+  // A change is in flight until its entry commits and, when joint, until
+  // the joint configuration is left; the leader refuses another meanwhile.
+  bool membership_change_in_flight() const;
   HardState hard_state() const { return HardState{term_, vote_, log_.committed()}; }
   // Leader only; nullptr otherwise or for unknown peers.
   const Progress* progress(NodeId peer) const;
@@ -102,6 +113,10 @@ class Core {
     uint64_t lease_expiry_tick = 0;
   };
   using RoleState = std::variant<Follower, Candidate, Leader>;
+  struct ConfigurationEntry {
+    Index index;
+    Configuration configuration;
+  };
 
   Core(CoreConfig config, RecoveredState recovered);
 
@@ -161,6 +176,16 @@ class Core {
   bool committed_in_current_term() const;
   bool lease_valid() const;
 
+  // core_membership.cc
+  const Configuration& latest_configuration() const;
+  void reload_configurations(Index from);
+  void refresh_configuration();
+  void track_members();
+  void handle_change_membership(const ChangeMembership& c);
+  void append_configuration(Configuration next);
+  void maybe_finish_membership_change();
+  void step_down_after_removal();
+
   // core_transfer.cc
   void handle_transfer(const TransferLeadership& t);
   void send_timeout_now(Leader& leader);
@@ -171,7 +196,13 @@ class Core {
   CoreConfig config_;
   Prng prng_;
   RaftLog log_;
-  Configuration configuration_;
+  // Configuration entries of the uncompacted log, ascending index; the
+  // snapshot records the configuration at its index.
+  std::vector<ConfigurationEntry> configuration_entries_;
+  Configuration configuration_;  // in force (see configuration())
+  // What quorums are counted over: configuration_, except under the
+  // injected bug joint_quorum_only_incoming.
+  Configuration quorum_configuration_;
   Term term_;
   std::optional<NodeId> vote_;
   std::optional<NodeId> leader_;

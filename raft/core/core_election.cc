@@ -141,7 +141,7 @@ void Core::handle_vote_response(const Message& m, const VoteResponse& vr) {
 
 void Core::tally_votes() {
   auto& candidate = std::get<Candidate>(role_);
-  const VoteResult result = configuration_.vote_result([&](NodeId id) -> std::optional<bool> {
+  const VoteResult result = quorum_configuration_.vote_result([&](NodeId id) -> std::optional<bool> {
     auto it = candidate.votes.find(id);
     if (it == candidate.votes.end()) return std::nullopt;
     return it->second;

@@ -62,7 +62,7 @@ void Core::handle_read_index(ReadId id, NodeId requester) {
     leader->reads_awaiting_commit.push_back(PendingRead{id, requester, Index(0), 0});
     return;
   }
-  const bool alone = configuration_.vote_result([&](NodeId n) -> std::optional<bool> {
+  const bool alone = quorum_configuration_.vote_result([&](NodeId n) -> std::optional<bool> {
     return n == config_.id ? std::optional<bool>(true) : std::nullopt;
   }) == VoteResult::kWon;
   if (alone || lease_valid() || config_.bugs.read_index_without_quorum) {
@@ -121,7 +121,7 @@ void Core::handle_heartbeat_response(const Message& m, const HeartbeatResponse& 
 
 void Core::maybe_confirm_reads() {
   Leader& leader = leader_state();
-  const uint64_t confirmed = configuration_.committed_value([&](NodeId id) -> std::optional<uint64_t> {
+  const uint64_t confirmed = quorum_configuration_.committed_value([&](NodeId id) -> std::optional<uint64_t> {
     if (id == config_.id) return next_read_round_ - 1;
     auto it = leader.progress.find(id);
     if (it == leader.progress.end()) return std::nullopt;

@@ -25,7 +25,7 @@ void Core::tick_leader() {
     if (config_.check_quorum) {
       // Thesis §6.2: a leader cut off from a quorum steps down so clients
       // can find the real one.
-      const VoteResult active = configuration_.vote_result([&](NodeId id) -> std::optional<bool> {
+      const VoteResult active = quorum_configuration_.vote_result([&](NodeId id) -> std::optional<bool> {
         if (id == config_.id) return true;
         auto it = leader.progress.find(id);
         return it != leader.progress.end() && it->second.recent_active;
@@ -119,7 +119,7 @@ bool Core::maybe_commit() {
   const Index quorum_index =
       config_.bugs.commit_without_quorum
           ? log_.persisted()
-          : Index(configuration_.committed_value([&](NodeId id) -> std::optional<uint64_t> {
+          : Index(quorum_configuration_.committed_value([&](NodeId id) -> std::optional<uint64_t> {
               if (id == config_.id) return log_.persisted().value();
               auto it = leader.progress.find(id);
               if (it == leader.progress.end()) return std::nullopt;
@@ -262,7 +262,8 @@ void Core::handle_install_snapshot(const Message& m, const InstallSnapshot& is) 
     return;
   }
   log_.restore(is.meta);
-  configuration_ = is.meta.configuration;
+  configuration_entries_.clear();
+  refresh_configuration();
   output_.snapshot = is.meta;
   // The snapshot supersedes every pending write, apply and acknowledgement
   // in this output: none of it may reach the disk or the wire after it.

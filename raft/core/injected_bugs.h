@@ -29,10 +29,25 @@ struct InjectedBugs {
   // Core: the leader commits what its own disk holds without waiting for a
   // majority (§3.6), so it acknowledges writes a new leader may lack.
   bool commit_without_quorum = false;
+  // Core: a configuration entry takes effect when it commits instead of
+  // when it is appended (thesis §4.1), so a leader counts quorums of a
+  // configuration the cluster has already left.
+  bool configuration_on_commit = false;
+  // Core: a second membership change is accepted while one is in flight,
+  // so two configurations without overlapping quorums can both act.
+  bool two_changes_in_flight = false;
+  // Core: a joint configuration's quorum counts only the incoming voters,
+  // so the outgoing ones can elect and commit on their own (thesis §4.3).
+  bool joint_quorum_only_incoming = false;
+  // Core: a new leader accepts a membership change before it has committed
+  // an entry of its own term (the single-server change flaw, raft-dev 2015).
+  bool change_before_term_commit = false;
 
   bool any() const {
     return commit_earlier_term_by_counting || read_index_without_quorum || append_without_consistency_check ||
-           lease_beyond_clock_bound || grant_vote_before_persist || commit_without_quorum;
+           lease_beyond_clock_bound || grant_vote_before_persist || commit_without_quorum ||
+           configuration_on_commit || two_changes_in_flight || joint_quorum_only_incoming ||
+           change_before_term_commit;
   }
 };
 

@@ -5,6 +5,7 @@
 #include <variant>
 #include <vector>
 
+#include "raft/core/membership_change.h"
 #include "raft/core/message.h"
 #include "raft/core/types.h"
 
@@ -31,6 +32,18 @@ struct ReadIndex {
 // reported in Output::transfers.
 struct TransferLeadership {
   NodeId target;
+};
+
+// Leader only: change the membership (thesis §4.3, membership_change.h).
+// Reported in Output::proposals under `id`: on OK, first_index ==
+// last_index is the configuration entry. Refused while another change is in
+// flight (the last configuration entry is uncommitted, or the configuration
+// is joint), before the leader has committed an entry of its own term, and
+// during a leadership transfer. When the change needs a joint phase the
+// leader leaves it by itself once the joint entry commits.
+struct ChangeMembership {
+  ProposalId id;
+  std::vector<MembershipChange> changes;
 };
 
 // Start an election now (pre-vote first when enabled).
@@ -65,6 +78,6 @@ struct CompactTo {
 };
 
 using Input = std::variant<Tick, Message, Propose, ReadIndex, TransferLeadership, Campaign, Persisted,
-                           SnapshotStatus, PeerUnreachable, CompactTo>;
+                           SnapshotStatus, PeerUnreachable, CompactTo, ChangeMembership>;
 
 }  // namespace reef::raft

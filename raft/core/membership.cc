@@ -48,7 +48,7 @@ absl::Status Configuration::validate() const {
     if (id == NodeId(0)) return absl::InvalidArgumentError("node id 0 is reserved");
   }
   for (NodeId id : learners) {
-    if (is_voter(id)) {
+    if (voters.contains(id)) {
       return absl::InvalidArgumentError(
           absl::StrCat("node ", id.value(), " is both a voter and a learner"));
     }

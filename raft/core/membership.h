@@ -5,8 +5,10 @@
 // incoming and the outgoing voter sets. Learners receive the log but never
 // vote and never count toward commit.
 //
-// Changing membership is a later step; this type already carries the joint
-// form so that all quorum math is written once, for the general case.
+// Learners may include outgoing voters: a voter demoted through a joint
+// change votes in the outgoing set until the joint configuration is left
+// and is a learner after (etcd's LearnersNext). How a change becomes a
+// sequence of configurations is in membership_change.h.
 #pragma once
 
 #include <optional>
@@ -28,6 +30,8 @@ struct Configuration {
   static Configuration of_voters(std::vector<NodeId> voters, std::vector<NodeId> learners = {});
 
   bool is_joint() const { return !outgoing_voters.empty(); }
+  // No members at all: a node that waits to be added to a cluster.
+  bool empty() const { return voters.empty() && outgoing_voters.empty() && learners.empty(); }
   bool is_voter(NodeId id) const { return voters.contains(id) || outgoing_voters.contains(id); }
   bool is_learner(NodeId id) const;
   bool is_member(NodeId id) const { return is_voter(id) || is_learner(id); }
@@ -40,7 +44,8 @@ struct Configuration {
   VoteResult vote_result(absl::FunctionRef<std::optional<bool>(NodeId)> vote) const;
 
   // Rejects configurations no cluster can run with: no voters, id 0, a
-  // learner that is also a voter.
+  // learner that is also an incoming voter, outgoing voters without
+  // incoming ones.
   absl::Status validate() const;
   std::string describe() const;
 

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
@@ -26,6 +27,8 @@ struct ClientRequest {
   // kReadNone only (ignored otherwise, as rqlite ignores it): refuse with
   // stale_read_error() unless this node is that fresh when it gets the read.
   std::optional<FreshnessBound> freshness;
+  // kMembershipChange only: the steps, applied together (raft/core/membership_change.h).
+  std::vector<MembershipChange> membership;
 };
 
 struct ClientResponse {

@@ -297,7 +297,8 @@ void Node::apply_committed(std::vector<LogEntry>& entries) {
     applied_ = AppliedPosition{entry.index, entry.term};
     ++entries_since_snapshot_;
     bytes_since_snapshot_ += entry.payload.size();
-    resolve_proposal(entry, std::move(*response));
+    // A membership change is answered with the configuration it produced.
+    resolve_proposal(entry, entry.configuration ? entry.configuration->describe() : std::move(*response));
   }
 }
 

@@ -227,6 +227,7 @@ class Node {
   absl::Status check_read_freshness(const ClientRequest& request) const;
   void submit_proposal(Waiter waiter);
   void submit_read_index(Waiter waiter);
+  void submit_membership_change(Waiter waiter);
   void forward_or_refuse(Waiter waiter);
   void wait_for_applied(Waiter waiter, Index needed);
   void serve_waiting_reads();

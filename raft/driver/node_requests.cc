@@ -37,6 +37,13 @@ void Node::submit(ClientRequest request, ResponseCallback done) {
         forward_or_refuse(std::move(waiter));
       }
       return;
+    case RequestKind::kMembershipChange:
+      if (core_.is_leader()) {
+        submit_membership_change(std::move(waiter));
+      } else {
+        forward_or_refuse(std::move(waiter));
+      }
+      return;
     case RequestKind::kReadLinearizable:
       // A follower's core forwards the ReadIndex request itself.
       submit_read_index(std::move(waiter));
@@ -84,6 +91,15 @@ void Node::submit_proposal(Waiter waiter) {
   core_.step(Propose{id, std::move(payloads)});
 }
 
+// Placed and answered like a write: the core reports where the
+// configuration entry went, and the waiter is answered when it is applied.
+void Node::submit_membership_change(Waiter waiter) {
+  std::vector<MembershipChange> changes = std::move(waiter.request.membership);
+  waiter.request.membership.clear();
+  const ProposalId id = requests_.add_proposing(std::move(waiter));
+  core_.step(ChangeMembership{id, std::move(changes)});
+}
+
 void Node::submit_read_index(Waiter waiter) {
   const ReadId id = requests_.add_read_index(std::move(waiter));
   core_.step(ReadIndex{id});
@@ -98,8 +114,9 @@ void Node::forward_or_refuse(Waiter waiter) {
   const RequestKind kind = waiter.request.kind;
   const Index min_applied = waiter.request.min_applied;
   std::string payload = std::move(waiter.request.payload);
+  std::vector<MembershipChange> membership = std::move(waiter.request.membership);
   const uint64_t id = requests_.add_forwarded(std::move(waiter));
-  ForwardedRequest forwarded{id, kind, std::move(payload), min_applied};
+  ForwardedRequest forwarded{id, kind, std::move(payload), min_applied, std::move(membership)};
   ports_.transport->send(NodeMessage{this->id(), *leader, std::move(forwarded)});
 }
 
@@ -179,7 +196,8 @@ void Node::handle_forwarded_request(NodeId from, ForwardedRequest forwarded) {
     ports_.transport->send(NodeMessage{id(), from, std::move(r)});
   };
   ClientRequest request{forwarded.kind, std::move(forwarded.payload), forwarded.min_applied,
-                        ports_.clock->now_ms() + config_.forwarded_request_timeout_ms};
+                        ports_.clock->now_ms() + config_.forwarded_request_timeout_ms, std::nullopt,
+                        std::move(forwarded.membership)};
   if (!core_.is_leader() && forwarded.kind != RequestKind::kReadNone) {
     // Never forward a forwarded request again: two nodes that each think
     // the other leads would bounce it forever.

@@ -40,7 +40,9 @@ absl::StatusOr<SnapshotTaken> Node::snapshot_now() {
 absl::StatusOr<SnapshotMeta> Node::take_snapshot() {
   REEF_ASSERT(!stopped() && applied_.index > snapshot_index_, "nothing to snapshot at ", applied_.index.value());
   absl::StatusOr<std::unique_ptr<StateMachineSnapshot>> snapshot =
-      ports_.state_machine->snapshot(core_.configuration());
+      // The membership at the snapshot's own index: a later configuration
+      // entry is still in the log the snapshot leaves behind.
+      ports_.state_machine->snapshot(core_.configuration_at(applied_.index));
   if (!snapshot.ok()) {
     stop(absl::Status(snapshot.status().code(),
                       absl::StrCat("taking a snapshot: ", snapshot.status().message())));

@@ -84,10 +84,11 @@ const char* request_kind_name(RequestKind kind) {
     case RequestKind::kReadLinearizable: return "read-linearizable";
     case RequestKind::kReadWeak: return "read-weak";
     case RequestKind::kReadNone: return "read-none";
+    case RequestKind::kMembershipChange: return "membership-change";
   }
   return "unknown";
 }
 
-bool is_read(RequestKind kind) { return kind != RequestKind::kWrite; }
+bool is_read(RequestKind kind) { return kind != RequestKind::kWrite && kind != RequestKind::kMembershipChange; }
 
 }  // namespace reef::raft

@@ -10,6 +10,7 @@
 #include <variant>
 
 #include "absl/status/status.h"
+#include "raft/core/membership_change.h"
 #include "raft/core/message.h"
 #include "raft/core/state.h"
 #include "raft/core/types.h"
@@ -49,6 +50,9 @@ enum class RequestKind : uint8_t {
   kReadLinearizable = 2,
   kReadWeak = 3,     // leader-local
   kReadNone = 4,     // any node, local state
+  // Change the membership (leader, as a write); `membership` says how. The
+  // response names the configuration the change produced.
+  kMembershipChange = 5,
 };
 const char* request_kind_name(RequestKind kind);
 bool is_read(RequestKind kind);
@@ -59,6 +63,7 @@ struct ForwardedRequest {
   RequestKind kind = RequestKind::kWrite;
   std::string payload;
   Index min_applied;  // reads: serve only once the leader applied this far
+  std::vector<MembershipChange> membership;  // kMembershipChange only
 };
 
 // Leader → follower: the outcome of a ForwardedRequest.

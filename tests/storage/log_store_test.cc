@@ -98,6 +98,29 @@ LogStoreOptions exact_segments(uint64_t bytes = 300) {
   return options;
 }
 
+// Configuration entries keep their configuration across a reopen; an
+// entry of that type without one is refused before it reaches the disk.
+TYPED_TEST(LogStoreTest, ConfigurationEntriesSurviveAReopen) {
+  std::vector<LogEntry> log = entries(1, 3, 1);
+  log[1].type = EntryType::kConfiguration;
+  log[1].payload.clear();
+  raft::Configuration joint = raft::Configuration::of_voters({raft::NodeId(1), raft::NodeId(2), raft::NodeId(4)},
+                                                             {raft::NodeId(3)});
+  joint.outgoing_voters = raft::MajorityConfig({raft::NodeId(1), raft::NodeId(2), raft::NodeId(3)});
+  log[1].configuration = joint;
+  {
+    std::unique_ptr<LogStore> store = this->open_ok();
+    ASSERT_NE(store, nullptr);
+    ASSERT_TRUE(store->append(log).ok());
+    LogEntry bare = entry(4, 1);
+    bare.type = EntryType::kConfiguration;
+    EXPECT_EQ(store->append({bare}).code(), absl::StatusCode::kInvalidArgument);
+  }
+  std::unique_ptr<LogStore> reopened = this->open_ok();
+  ASSERT_NE(reopened, nullptr);
+  EXPECT_EQ(read_all(*reopened), log);
+}
+
 TYPED_TEST(LogStoreTest, EmptyLogOpensEmpty) {
   std::unique_ptr<LogStore> store = this->open_ok();
   ASSERT_NE(store, nullptr);

@@ -169,17 +169,25 @@ TEST(MessageCodecTest, MissingOrUnknownBodyIsRefused) {
 
 TEST(MessageCodecTest, OutOfRangeEnumsAreRefused) {
   flatbuffers::FlatBufferBuilder entry;
-  auto e = fbs::CreateLogEntryRecord(entry, 1, 5, /*type=*/2);
+  auto e = fbs::CreateLogEntryRecord(entry, 1, 5, /*type=*/3);
   auto append = fbs::CreateAppendEntries(entry, 0, 0, entry.CreateVector(std::vector{e}), 0);
   EXPECT_THAT(
       decode_status(core_envelope_with(entry, fbs::CoreBody::AppendEntries, append.Union())).message(),
-      HasSubstr("log entry 5 has unknown type 2"));
+      HasSubstr("log entry 5: unknown entry type 3"));
+
+  // A configuration entry must carry its configuration, and only it may.
+  flatbuffers::FlatBufferBuilder bare;
+  auto bare_entry = fbs::CreateLogEntryRecord(bare, 1, 5, /*type=*/2);
+  auto bare_append = fbs::CreateAppendEntries(bare, 0, 0, bare.CreateVector(std::vector{bare_entry}), 0);
+  EXPECT_THAT(
+      decode_status(core_envelope_with(bare, fbs::CoreBody::AppendEntries, bare_append.Union())).message(),
+      HasSubstr("configuration entry without a configuration"));
 
   flatbuffers::FlatBufferBuilder request;
   EXPECT_THAT(decode_status(envelope_with(request, fbs::Body::ForwardedRequest,
-                                          fbs::CreateForwardedRequest(request, 1, /*kind=*/5).Union()))
+                                          fbs::CreateForwardedRequest(request, 1, /*kind=*/6).Union()))
                   .message(),
-              HasSubstr("unknown kind 5"));
+              HasSubstr("unknown kind 6"));
 
   flatbuffers::FlatBufferBuilder reply;
   EXPECT_THAT(decode_status(envelope_with(reply, fbs::Body::ForwardedReply,

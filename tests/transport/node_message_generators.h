@@ -68,13 +68,20 @@ inline rc::Gen<raft::SnapshotMeta> gen_meta() {
       gen_u64(), gen_u64(), gen_sorted_ids(), gen_sorted_ids(), gen_sorted_ids());
 }
 
+// Normal, no-op and configuration entries (the latter with a valid
+// configuration from gen_meta(), as only those encode).
 inline rc::Gen<raft::LogEntry> gen_entry() {
   return rc::gen::apply(
-      [](uint64_t term, uint64_t index, bool noop, std::string payload) {
-        return raft::LogEntry{raft::Term(term), raft::Index(index),
-                              noop ? raft::EntryType::kNoop : raft::EntryType::kNormal, std::move(payload)};
+      [](uint64_t term, uint64_t index, int kind, std::string payload, raft::SnapshotMeta meta) {
+        raft::LogEntry e{raft::Term(term), raft::Index(index), static_cast<raft::EntryType>(kind),
+                         std::move(payload)};
+        if (e.type == raft::EntryType::kConfiguration) {
+          e.payload.clear();
+          e.configuration = std::move(meta.configuration);
+        }
+        return e;
       },
-      gen_u64(), gen_u64(), rc::gen::arbitrary<bool>(), gen_bytes());
+      gen_u64(), gen_u64(), rc::gen::inRange(0, 3), gen_bytes(), gen_meta());
 }
 
 inline rc::Gen<raft::MessageBody> gen_core_body() {
@@ -121,7 +128,7 @@ inline rc::Gen<raft::MessageBody> gen_core_body() {
 }
 
 inline rc::Gen<raft::RequestKind> gen_request_kind() {
-  return rc::gen::map(rc::gen::inRange<int>(0, 5), [](int k) { return static_cast<raft::RequestKind>(k); });
+  return rc::gen::map(rc::gen::inRange<int>(0, 6), [](int k) { return static_cast<raft::RequestKind>(k); });
 }
 
 inline rc::Gen<absl::StatusCode> gen_status_code() {
@@ -154,10 +161,19 @@ inline rc::Gen<raft::NodeMessageBody> gen_node_body(raft::NodeId from, raft::Nod
                    gen_u64(), gen_u64(), gen_u64(), rc::gen::arbitrary<bool>(), rc::gen::arbitrary<bool>()))},
        {1, as_body(
                rc::gen::apply(
-                   [](uint64_t id, RequestKind kind, std::string payload, uint64_t min_applied) {
-                     return ForwardedRequest{id, kind, std::move(payload), Index(min_applied)};
+                   [](uint64_t id, RequestKind kind, std::string payload, uint64_t min_applied,
+                      std::vector<std::pair<int, uint64_t>> steps) {
+                     std::vector<MembershipChange> membership;
+                     if (kind == RequestKind::kMembershipChange) {
+                       for (const auto& [op, node] : steps) {
+                         membership.push_back({static_cast<MembershipOp>(op), NodeId(node)});
+                       }
+                     }
+                     return ForwardedRequest{id, kind, std::move(payload), Index(min_applied), std::move(membership)};
                    },
-                   gen_u64(), gen_request_kind(), gen_bytes(), gen_u64()))},
+                   gen_u64(), gen_request_kind(), gen_bytes(), gen_u64(),
+                   rc::gen::resize(4, rc::gen::container<std::vector<std::pair<int, uint64_t>>>(
+                                          rc::gen::pair(rc::gen::inRange(0, 3), gen_u64())))))},
        {1, as_body(
                rc::gen::apply(
                    [](uint64_t id, absl::StatusCode code, std::string error, bool has_hint, NodeId hint,

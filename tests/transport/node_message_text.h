@@ -35,7 +35,8 @@ inline std::string meta_text(const raft::SnapshotMeta& m) {
 
 inline std::string entry_text(const raft::LogEntry& e) {
   return absl::StrCat("{term ", e.term.value(), " index ", e.index.value(), " type ",
-                      static_cast<int>(e.type), " payload ", bytes_text(e.payload), "}");
+                      static_cast<int>(e.type), " payload ", bytes_text(e.payload),
+                      e.configuration ? " configuration " + e.configuration->describe() : "", "}");
 }
 
 struct MessageBodyText {
@@ -91,7 +92,8 @@ struct NodeMessageBodyText {
   }
   std::string operator()(const raft::ForwardedRequest& m) const {
     return absl::StrCat("ForwardedRequest{request_id ", m.request_id, " kind ", static_cast<int>(m.kind),
-                        " payload ", bytes_text(m.payload), " min_applied ", m.min_applied.value(), "}");
+                        " payload ", bytes_text(m.payload), " min_applied ", m.min_applied.value(),
+                        " membership [", raft::describe(m.membership), "]}");
   }
   std::string operator()(const raft::ForwardedReply& m) const {
     return absl::StrCat("ForwardedReply{request_id ", m.request_id, " code ", static_cast<int>(m.code),

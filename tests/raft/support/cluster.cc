@@ -68,13 +68,37 @@ ProposalResult Cluster::propose(NodeId id, std::string payload) {
   REEF_UNREACHABLE("proposal ", pid.value(), " produced no result");
 }
 
+void Cluster::add_node(NodeId id) {
+  REEF_ASSERT(!nodes_.contains(id), "node ", id.value(), " exists");
+  uint64_t seed_state = options_.seed ^ (id.value() * 0x9e3779b97f4a7c15ULL);
+  Node node;
+  node.config.seed = splitmix64(seed_state);
+  if (options_.configure) options_.configure(node.config);
+  node.config.id = id;
+  node.durable = RecoveredState::bootstrap(Configuration{});
+  auto core = Core::create(node.config, node.durable);
+  REEF_ASSERT(core.ok(), core.status().ToString());
+  node.core.emplace(*std::move(core));
+  nodes_.emplace(id, std::move(node));
+  ids_.push_back(id);
+}
+
+ProposalResult Cluster::change_membership(NodeId leader, std::vector<MembershipChange> changes) {
+  const ProposalId pid(next_proposal_id_++);
+  step(leader, ChangeMembership{pid, std::move(changes)});
+  for (const ProposalResult& r : nodes_.at(leader).proposals) {
+    if (r.id == pid) return r;
+  }
+  REEF_UNREACHABLE("membership change ", pid.value(), " produced no result");
+}
+
 void Cluster::compact(NodeId id, Index index) {
   Node& node = nodes_.at(id);
   REEF_ASSERT(index.value() <= node.applied.size(), "compact beyond the applied state");
   // Take a durable snapshot first, then let the core drop its log prefix.
   node.durable_snapshot_state.assign(node.applied.begin(),
                                      node.applied.begin() + static_cast<ptrdiff_t>(index.value()));
-  node.durable.snapshot = SnapshotMeta{index, *node.core->log().term_at(index), node.core->configuration()};
+  node.durable.snapshot = SnapshotMeta{index, *node.core->log().term_at(index), node.core->configuration_at(index)};
   auto& entries = node.durable.entries;
   entries.erase(
       std::remove_if(entries.begin(), entries.end(), [&](const LogEntry& e) { return e.index <= index; }),

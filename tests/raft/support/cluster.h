@@ -85,6 +85,10 @@ class Cluster {
   void read_index(NodeId id, ReadId read) { step(id, ReadIndex{read}); }
   void transfer(NodeId leader, NodeId target) { step(leader, TransferLeadership{target}); }
   void compact(NodeId id, Index index);
+  // Membership (thesis §4). add_node() creates a node that waits to be added:
+  // an empty log and an empty configuration, learned from the leader.
+  void add_node(NodeId id);
+  ProposalResult change_membership(NodeId leader, std::vector<MembershipChange> changes);
 
   // Network.
   std::deque<Envelope>& in_flight() { return in_flight_; }
