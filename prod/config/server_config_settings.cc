@@ -18,11 +18,11 @@ namespace {
   FieldRef(+[](ServerConfig& c) -> decltype((c.member)) { return c.member; })
 
 const std::array kSettings = {
-    Setting{"node_id", "This node's id in the cluster; required, must be in peers", REEF_FIELD(node_id)},
+    Setting{"node_id", "This node's id, in peers (default: remembered by data_dir, else 1)", REEF_FIELD(node_id)},
     Setting{"cluster_name", "Cluster name; its hash is the cluster id", REEF_FIELD(cluster_name)},
     Setting{"data_dir", "Directory for the Raft log, hard state and snapshots", REEF_FIELD(data_dir)},
     Setting{"log_level", "trace, debug, info, warn, error or off", REEF_FIELD(log_level)},
-    Setting{"peers", "Initial cluster: id=raft-host:port/http-host:port,...", REEF_FIELD(peers)},
+    Setting{"peers", "Initial cluster: id=raft-host:port/http-host:port,... (default: this node alone)", REEF_FIELD(peers)},
     Setting{"raft.listen_address", "Raft listener bind address (default: raft advertise address)",
             REEF_FIELD(raft.listen_address)},
     Setting{"raft.advertise_address", "Raft address peers dial (default: this node's peers entry)",
