@@ -179,6 +179,12 @@ void MembershipFaults::submit(Draw d) {
 
 void MembershipFaults::on_answer(size_t line, const std::vector<MembershipChange>& changes,
                                  const raft::ClientResponse& r) {
+  if (r.status.code() == absl::StatusCode::kDeadlineExceeded) {
+    // Like a write that timed out: it may still take effect.
+    absl::StrAppend(&schedule_[line], "outcome unknown at ", now_text(), " (", r.status.message(), ")");
+    ++counts_["membership-unknown"];
+    return;
+  }
   if (!r.status.ok()) {
     absl::StrAppend(&schedule_[line], "refused at ", now_text(), " (", r.status.message(), ")");
     ++counts_["membership-refused"];
