@@ -81,15 +81,8 @@ void Core::track_members() {
 }
 
 void Core::handle_change_membership(const ChangeMembership& c) {
-  auto refuse = [&](absl::Status status, std::optional<NodeId> hint = std::nullopt) {
-    output_.proposals.push_back(ProposalResult{c.id, std::move(status), hint, Term(0), Index(0), Index(0)});
-  };
-  auto* leader = std::get_if<Leader>(&role_);
-  if (leader == nullptr) return refuse(not_leader_error(leader_), leader_);
-  if (leader->transferee) {
-    return refuse(absl::UnavailableError(absl::StrCat("leadership transfer to node ",
-                                                      leader->transferee->value(), " in progress")));
-  }
+  auto refuse = [&](absl::Status status) { refuse_proposal(c.id, std::move(status)); };
+  if (absl::Status s = leader_takes_proposals(); !s.ok()) return refuse(std::move(s));
   if (!committed_in_current_term() && !config_.bugs.change_before_term_commit) {
     // A new leader may hold an uncommitted change of an earlier leader that
     // a later one overwrote; building on it could split the quorums.
