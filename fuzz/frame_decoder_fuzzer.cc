@@ -57,12 +57,14 @@ void check_probe(const std::string& payload) {
 
 void check_payload(const std::string& payload) {
   check_probe(payload);
-  absl::StatusOr<reef::raft::NodeMessage> decoded = reef::transport::decode_message(payload, kCluster);
+  absl::StatusOr<reef::transport::ReceivedEnvelope> decoded = reef::transport::decode_envelope(payload, kCluster);
   if (!decoded.ok()) return;
-  const std::string once = reef::transport::encode_message(kCluster, *decoded);
-  absl::StatusOr<reef::raft::NodeMessage> again = reef::transport::decode_message(once, kCluster);
-  if (!again.ok()) std::abort();                                                // refused our own encoding
-  if (reef::transport::encode_message(kCluster, *again) != once) std::abort();  // lost or changed a field
+  const uint64_t incarnation = decoded->sender_incarnation;
+  const std::string once = reef::transport::encode_message(kCluster, decoded->message, incarnation);
+  absl::StatusOr<reef::transport::ReceivedEnvelope> again = reef::transport::decode_envelope(once, kCluster);
+  if (!again.ok()) std::abort();  // refused our own encoding
+  if (again->sender_incarnation != incarnation) std::abort();
+  if (reef::transport::encode_message(kCluster, again->message, incarnation) != once) std::abort();  // lost or changed a field
 }
 
 }  // namespace

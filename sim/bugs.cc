@@ -32,6 +32,15 @@ void read_heavy(RunConfig& c) {
   c.workload.ops_per_second = std::max<uint64_t>(c.workload.ops_per_second, 200);
 }
 
+// Membership changes one after the other while leaders come and go: what
+// every membership bug needs to act on.
+void hectic_membership(RunConfig& c) {
+  c.faults.membership = true;
+  c.faults.membership_interval_min_ms = 100;
+  c.faults.membership_interval_max_ms = 500;
+  frequent_leader_trouble(c);
+}
+
 struct Bug {
   BugInfo info;
   void (*apply)(RunConfig&);
@@ -127,6 +136,50 @@ const std::vector<Bug>& bugs() {
          c.faults.interval_max_ms = 1500;
          c.faults.partition_max_ms = 3000;
          c.faults.drift_max_ppm = std::min<int64_t>(c.faults.drift_max_ppm, 10'000);
+       }},
+      {{"configuration-on-commit", "a configuration takes effect when committed instead of when appended (core, membership)"},
+       [](RunConfig& c) {
+         c.node.core.bugs.configuration_on_commit = true;
+         hectic_membership(c);
+       }},
+      {{"two-changes-in-flight", "a second membership change is accepted while one is in flight (core, membership)"},
+       [](RunConfig& c) {
+         c.node.core.bugs.two_changes_in_flight = true;
+         // Five voters shrink to three and grow back one server at a time.
+         // A leader cut off with one follower still has that follower
+         // forward requests to it: its first removal cannot commit, the
+         // second (accepted on top of it) needs only the two of them, while
+         // the three on the other side elect a leader of the old
+         // configuration.
+         hectic_membership(c);
+         c.nodes = 5;
+         c.faults.membership_mix = MembershipMix{.add_learner = 0, .add_voter = 2, .promote = 0, .demote = 0,
+                                                 .remove_voter = 3, .remove_learner = 0, .replace = 0, .swap = 0,
+                                                 .grow = 0, .shrink = 0};
+         c.faults.membership_interval_min_ms = 20;
+         c.faults.membership_interval_max_ms = 150;
+       }},
+      {{"joint-quorum-only-incoming", "a joint configuration's quorum counts only the incoming voters (core, membership)"},
+       [](RunConfig& c) {
+         c.node.core.bugs.joint_quorum_only_incoming = true;
+         hectic_membership(c);
+       }},
+      {{"change-before-term-commit", "a new leader accepts a membership change before committing an entry of its term (core, membership)"},
+       [](RunConfig& c) {
+         c.node.core.bugs.change_before_term_commit = true;
+         // The raft-dev 2015 case: a leader appends one single-server change
+         // that reaches few nodes and is cut off; the next leader, before its
+         // first entry commits, appends another one from the older
+         // configuration; the two have disjoint quorums. Single-server
+         // changes only, changes asked for often, slow links so that a new
+         // leader's first entry takes long to commit.
+         hectic_membership(c);
+         c.faults.membership_mix = MembershipMix{.add_learner = 0, .add_voter = 2, .promote = 0, .demote = 0,
+                                                 .remove_voter = 2, .remove_learner = 0, .replace = 0, .swap = 0,
+                                                 .grow = 0, .shrink = 0};
+         c.faults.membership_interval_min_ms = 20;
+         c.faults.membership_interval_max_ms = 150;
+         c.network.latency_max_us = 30'000;
        }},
   };
   return list;

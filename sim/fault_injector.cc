@@ -103,7 +103,7 @@ void FaultInjector::crash_now(raft::NodeId id, const char* kind) {
 void FaultInjector::restart_later(raft::NodeId id, uint64_t delay_us) {
   cluster_.scheduler().schedule_after(delay_us, absl::StrCat("restart n", id.value()), [this, id] {
     SimNode& node = cluster_.node(id);
-    if (node.up()) return;
+    if (node.up() || node.retired()) return;
     if (node.start().ok()) {
       on_restart_(id);
     } else if (active_) {
@@ -211,6 +211,7 @@ bool FaultInjector::heal_all(std::string* why) {
   ++partition_generation_;
   cluster_.network().heal();
   for (auto& node : cluster_.nodes()) {
+    if (node->retired()) continue;
     SimFaults clean;
     clean.lie_about_file_sync = node->fs().faults().lie_about_file_sync;
     node->fs().set_faults(clean);

@@ -63,6 +63,7 @@ void RaftSafetyChecker::observe(const std::map<NodeId, const Core*>& cores) {
                           " both leader in term ", core->term().value()));
       }
       check_leader_completeness(*core);
+      if (membership_rules_) check_membership_rules(*core);
     }
   }
   for (auto a = cores.begin(); a != cores.end(); ++a) {
@@ -84,6 +85,29 @@ void RaftSafetyChecker::check_log_matching(const Core& a, const Core& b) {
     if (agreed && ea != eb) {
       fail(absl::StrCat("log matching: nodes ", a.id().value(), " and ", b.id().value(), " differ at index ",
                         i.value(), " below a common (index, term)"));
+      return;
+    }
+  }
+}
+
+void RaftSafetyChecker::check_membership_rules(const Core& leader) {
+  const Index latest = leader.latest_configuration_index();
+  Index& seen = latest_configuration_seen_[leader.id()];
+  if (latest == seen) return;
+  seen = latest;
+  const RaftLog& log = leader.log();
+  if (latest <= log.committed() || latest < log.first_index() || log.at(latest).term != leader.term()) return;
+  // A configuration entry of this leader's term, not yet committed.
+  if (log.term_at(log.committed()) != leader.term()) {
+    fail(absl::StrCat("membership: leader ", leader.id().value(), " of term ", leader.term().value(),
+                      " appended configuration entry ", latest.value(), " before committing an entry of its term"));
+    return;
+  }
+  for (Index i = log.committed().next(); i < latest; i = i.next()) {
+    if (log.at(i).type == raft::EntryType::kConfiguration) {
+      fail(absl::StrCat("membership: leader ", leader.id().value(), " of term ", leader.term().value(),
+                        " appended configuration entry ", latest.value(), " while entry ", i.value(),
+                        " (another configuration) was uncommitted"));
       return;
     }
   }

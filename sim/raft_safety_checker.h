@@ -14,6 +14,14 @@
 //    its memory: an in-memory vote lost in a crash before any grant left is
 //    no promise. This catches a lost vote before it has produced a second
 //    leader.
+//  - Membership rules (thesis §4.1, §4.3; raft-dev 2015): when a leader
+//    appends a configuration entry, no other configuration entry is
+//    uncommitted in its log (one change at a time), and it has committed an
+//    entry of its own term (a new leader must not build a change on a
+//    configuration an earlier leader's uncommitted change may contradict).
+//    Their breach is what lets two quorums decide apart; these checks see
+//    it at the moment it happens, before a schedule rare enough to turn it
+//    into lost data comes along.
 //  - Per node: commit never decreases (within one process lifetime), and
 //    the core's own check_invariants().
 //
@@ -40,6 +48,10 @@ using raft::Term;
 
 class RaftSafetyChecker {
  public:
+  // `membership_rules` off leaves only the end-to-end properties: for tests
+  // that show what breaking a membership rule leads to.
+  explicit RaftSafetyChecker(bool membership_rules = true) : membership_rules_(membership_rules) {}
+
   // Call after `node` stepped. `cores` holds every live node.
   void observe(const std::map<NodeId, const Core*>& cores);
   // `node` applied `entry` while at term `node_term`.
@@ -63,11 +75,14 @@ class RaftSafetyChecker {
   void fail(std::string what);
   void check_log_matching(const Core& a, const Core& b);
   void check_leader_completeness(const Core& leader);
+  void check_membership_rules(const Core& leader);
 
   std::map<Term, NodeId> leaders_;
   std::map<NodeId, Index> last_commit_;
   std::map<Index, Committed> committed_;
   std::map<std::pair<NodeId, Term>, NodeId> votes_sent_;  // (voter, term) -> candidate
+  std::map<NodeId, Index> latest_configuration_seen_;     // per leader, its latest configuration entry
+  bool membership_rules_;
   std::optional<std::string> violation_;
 };
 

@@ -229,6 +229,10 @@ int command_run(const cli::RunArgs& args) {
   progress.finish(report);
   const absl::Status trace_status = trace ? trace->close() : absl::OkStatus();
 
+  if (!report.membership.empty()) {
+    std::fprintf(stderr, "reef-sim run: membership schedule:\n");
+    for (const std::string& line : report.membership) std::fprintf(stderr, "  %s\n", line.c_str());
+  }
   if (report.ok()) {
     std::fprintf(stderr, "reef-sim run: seed %llu PASSED (%zu checks)\n",
                  static_cast<unsigned long long>(args.seed), report.checks.size());

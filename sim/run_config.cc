@@ -75,6 +75,17 @@ void draw_workload(raft::Prng& rng, RunConfig& c) {
   w.mix.sql = static_cast<uint32_t>(rng.between(0, 10));
 }
 
+// From a stream of its own, so that adding it left every other draw of a
+// seed as it was.
+void draw_membership(uint64_t seed, RunConfig& c) {
+  raft::Prng rng(derive_seed(seed, "swarm membership"));
+  FaultPlan& f = c.faults;
+  f.membership = rng.chance(1, 2);
+  const bool hectic = rng.chance(1, 3);
+  f.membership_interval_min_ms = hectic ? 200 : 800;
+  f.membership_interval_max_ms = hectic ? 1000 : 3000;
+}
+
 }  // namespace
 
 RunConfig RunConfig::from_seed(uint64_t seed, size_t nodes) {
@@ -87,6 +98,7 @@ RunConfig RunConfig::from_seed(uint64_t seed, size_t nodes) {
   draw_network(rng, c);
   draw_faults(rng, c);
   draw_workload(rng, c);
+  draw_membership(seed, c);
   return c;
 }
 
@@ -96,6 +108,10 @@ std::string RunConfig::describe() const {
   if (faults.pauses) on.push_back("pauses");
   if (faults.partitions) on.push_back("partitions");
   if (faults.disk_errors) on.push_back("disk-errors");
+  if (faults.membership) {
+    on.push_back(absl::StrCat("membership-every-", faults.membership_interval_min_ms, "..",
+                              faults.membership_interval_max_ms, "ms"));
+  }
   if (faults.drift_max_ppm > 0) on.push_back(absl::StrCat("drift<=", faults.drift_max_ppm, "ppm"));
   if (faults.wall_clock_skew_max_ms > 0) {
     on.push_back(absl::StrCat("wall-skew<=", faults.wall_clock_skew_max_ms, "ms"));

@@ -18,6 +18,21 @@
 
 namespace reef::sim {
 
+// Relative weights of the membership changes drawn
+// (sim/membership_faults.h); 0 = never.
+struct MembershipMix {
+  uint32_t add_learner = 1;
+  uint32_t add_voter = 1;
+  uint32_t promote = 1;
+  uint32_t demote = 1;
+  uint32_t remove_voter = 1;
+  uint32_t remove_learner = 1;
+  uint32_t replace = 1;  // remove A, add a fresh D: one joint change
+  uint32_t swap = 1;     // a learner and a voter trade roles: one joint change
+  uint32_t grow = 1;     // two fresh voters at once (3 -> 5)
+  uint32_t shrink = 1;   // two voters removed at once (5 -> 3)
+};
+
 struct FaultPlan {
   bool crashes = true;
   bool pauses = true;
@@ -46,6 +61,13 @@ struct FaultPlan {
   // Of the partitions, this per mille isolate the current leader.
   uint32_t isolate_leader_per_mille = 200;
   uint64_t targeted_downtime_max_ms = 60;
+  // Membership changes (sim/membership_faults.h): one every [min, max] ms,
+  // with at most this many nodes in existence at once.
+  bool membership = false;
+  uint64_t membership_interval_min_ms = 800;
+  uint64_t membership_interval_max_ms = 3000;
+  size_t membership_max_nodes = 7;
+  MembershipMix membership_mix;
 
   void set_targeted_crashes(uint32_t per_mille) {
     crash_after_vote_per_mille = crash_while_appending_per_mille = crash_after_commit_per_mille = per_mille;

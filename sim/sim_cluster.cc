@@ -13,17 +13,48 @@ SimCluster::SimCluster(SimClusterOptions options, StateMachineFactory make_state
       }) {
   REEF_ASSERT(options_.nodes > 0, "a cluster needs a node");
   network_.set_faults(options_.network);
-  for (size_t i = 1; i <= options_.nodes; ++i) ids_.push_back(raft::NodeId(i));
-  for (size_t i = 0; i < ids_.size(); ++i) {
-    SimNodeOptions node_options = options_.node;
-    node_options.initial_configuration = raft::Configuration::of_voters(ids_);
-    if (i < options_.clock_drift_ppm.size()) node_options.clock_drift_ppm = options_.clock_drift_ppm[i];
-    if (i < options_.wall_clock_start_unix_ms.size()) {
-      node_options.wall_clock_start_unix_ms = options_.wall_clock_start_unix_ms[i];
-    }
-    nodes_.push_back(std::make_unique<SimNode>(scheduler_, network_, ids_[i], std::move(node_options),
-                                               make_state_machine, derive_seed(options_.seed, "node", i + 1)));
+  make_state_machine_ = std::move(make_state_machine);
+  std::vector<raft::NodeId> first;
+  for (size_t i = 1; i <= options_.nodes; ++i) first.push_back(raft::NodeId(i));
+  for (size_t i = 0; i < first.size(); ++i) create_node(raft::Configuration::of_voters(first));
+}
+
+// A node's clock is drawn like the first nodes': a fresh node reuses the
+// drift and wall-clock start of an earlier slot, so it disagrees with the
+// others as much as they disagree among themselves.
+SimNode& SimCluster::create_node(raft::Configuration initial) {
+  const size_t i = nodes_.size();
+  const raft::NodeId id(i + 1);
+  SimNodeOptions node_options = options_.node;
+  node_options.initial_configuration = std::move(initial);
+  if (!options_.clock_drift_ppm.empty()) {
+    node_options.clock_drift_ppm = options_.clock_drift_ppm[i % options_.clock_drift_ppm.size()];
   }
+  if (!options_.wall_clock_start_unix_ms.empty()) {
+    node_options.wall_clock_start_unix_ms =
+        options_.wall_clock_start_unix_ms[i % options_.wall_clock_start_unix_ms.size()];
+  }
+  nodes_.push_back(std::make_unique<SimNode>(scheduler_, network_, id, std::move(node_options), make_state_machine_,
+                                             derive_seed(options_.seed, "node", i + 1)));
+  ids_.push_back(id);
+  if (node_created_) node_created_(*nodes_.back());
+  return *nodes_.back();
+}
+
+SimNode& SimCluster::add_node() {
+  SimNode& fresh = create_node(raft::Configuration{});
+  (void)fresh.start();  // an empty disk always boots; if not, the node stays down and is never added
+  return fresh;
+}
+
+void SimCluster::set_node_created(std::function<void(SimNode&)> created) {
+  node_created_ = std::move(created);
+  for (auto& n : nodes_) node_created_(*n);
+}
+
+void SimCluster::retire(raft::NodeId id) {
+  node(id).retire();
+  std::erase(ids_, id);
 }
 
 bool SimCluster::start_all() {

@@ -1,9 +1,16 @@
 // SimCluster: a simulated ReefDB cluster — the scheduler, the network and N
 // SimNodes wired together, each node with its own named random streams
 // derived from one seed.
+//
+// Membership changes make the set of nodes change during a run: add_node()
+// brings a fresh node into existence (the next unused id, an empty disk, an
+// empty configuration: it learns the cluster from the leader), retire()
+// shuts a removed one down for good. Ids are never reused; node(id) stays
+// valid for every id ever created, and ids() lists the nodes in existence.
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
@@ -36,8 +43,16 @@ class SimCluster {
 
   Scheduler& scheduler() { return scheduler_; }
   SimNetwork& network() { return network_; }
+  // The nodes in existence (created and not retired), in id order.
   const std::vector<raft::NodeId>& ids() const { return ids_; }
   SimNode& node(raft::NodeId id);
+  // A fresh node, started, that waits to be added to the cluster.
+  SimNode& add_node();
+  // Shuts `id` down for good and takes it out of ids().
+  void retire(raft::NodeId id);
+  // Told of every node: at once of those that exist, later of each one
+  // created (to attach observers).
+  void set_node_created(std::function<void(SimNode&)> created);
   std::vector<std::unique_ptr<SimNode>>& nodes() { return nodes_; }
   // The node that is running and leads the highest term, if any.
   SimNode* leader();
@@ -50,6 +65,10 @@ class SimCluster {
   SimNetwork network_;
   std::vector<raft::NodeId> ids_;
   std::vector<std::unique_ptr<SimNode>> nodes_;
+  StateMachineFactory make_state_machine_;
+  std::function<void(SimNode&)> node_created_;
+
+  SimNode& create_node(raft::Configuration initial);
 };
 
 }  // namespace reef::sim

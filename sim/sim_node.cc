@@ -25,6 +25,7 @@ SimNode::~SimNode() = default;
 
 absl::Status SimNode::start() {
   REEF_ASSERT(!up(), "node ", id_.value(), " started twice");
+  REEF_ASSERT(!retired_, "node ", id_.value(), " started after it was retired");
   absl::StatusOr<std::unique_ptr<storage::NodeStorage>> storage =
       storage::NodeStorage::open(fs_, kDataDir, options_.storage);
   if (!storage.ok()) {
@@ -68,12 +69,39 @@ void SimNode::crash(bool interrupt_write) {
   ++generation_;
   ++restarts_;
   disk_scheduled_ = false;
+  remember_durable_log();
   node_.reset();
   log_.reset();
   storage_.reset();
   state_machine_.reset();
   fs_.crash();
   down_reason_ = absl::UnavailableError("crashed");
+}
+
+void SimNode::retire() {
+  crash();
+  retired_ = true;
+  down_reason_ = absl::UnavailableError("removed from the cluster");
+}
+
+void SimNode::remember_durable_log() {
+  const raft::RaftLog& log = node_->core().log();
+  durable_snapshot_ = log.snapshot().index;
+  durable_terms_.clear();
+  for (raft::Index i = log.first_index(); i <= std::min(log.persisted(), log.last_index()); i = i.next()) {
+    durable_terms_.push_back(log.at(i).term);
+  }
+}
+
+bool SimNode::durably_holds(raft::Index index, raft::Term term) const {
+  if (up()) {
+    const raft::RaftLog& log = node_->core().log();
+    if (index <= log.snapshot().index) return true;
+    return index <= log.persisted() && log.term_at(index) == term;
+  }
+  if (index <= durable_snapshot_) return true;
+  const uint64_t offset = index.value() - durable_snapshot_.value() - 1;
+  return offset < durable_terms_.size() && durable_terms_[offset] == term;
 }
 
 void SimNode::pause(uint64_t duration_us) {
@@ -93,6 +121,7 @@ void SimNode::run_in_process(uint64_t generation, const char* what, absl::AnyInv
   action();
   // One event is one loop turn: the turn ends here (raft/driver/node.h).
   if (up() && node_->needs_flush()) node_->flush();
+  if (turn_observer_) turn_observer_(*this);
 }
 
 void SimNode::schedule_tick() {

@@ -10,6 +10,11 @@
 // A crash loses the node's memory and queued writes, and SimFileSystem::crash()
 // drops whatever was not synced; optionally the crash interrupts a write half
 // way, leaving a torn tail.
+//
+// Membership changes bring nodes into existence (a fresh id, an empty disk,
+// an empty initial configuration) and take them out of it: retire() shuts a
+// removed node down for good, its disk kept but never booted again, so its
+// id is never reused.
 #pragma once
 
 #include <cstdint>
@@ -63,6 +68,9 @@ class SimNode {
   // Kills the process. With `interrupt_write`, a queued disk write is half
   // done when the power goes (its data written, its sync never happening).
   void crash(bool interrupt_write = false);
+  // Shuts the node down for good (it was removed from the cluster): it never
+  // starts again.
+  void retire();
   // Freezes the process for `duration_us`: nothing runs, messages wait.
   void pause(uint64_t duration_us);
 
@@ -73,6 +81,7 @@ class SimNode {
   void run_turn(const char* what, absl::AnyInvocable<void(raft::Node&)> action);
 
   raft::NodeId id() const { return id_; }
+  bool retired() const { return retired_; }
   bool up() const { return node_ != nullptr; }
   // Up and not stopped by a disk error.
   bool running() const { return node_ != nullptr && !node_->stopped(); }
@@ -84,6 +93,13 @@ class SimNode {
   SimClock& clock() { return clock_; }
   const absl::Status& down_reason() const { return down_reason_; }
   uint64_t restarts() const { return restarts_; }
+  // Whether the node's durable log (up or down) holds entry (index, term):
+  // it is covered by its snapshot, or written and synced. Down, this is what
+  // it had made durable when it went down.
+  bool durably_holds(raft::Index index, raft::Term term) const;
+  // Called at the end of every loop turn of the process (checkers that
+  // must see the moment something happened, not a later sample).
+  void set_turn_observer(std::function<void(SimNode&)> observer) { turn_observer_ = std::move(observer); }
 
  private:
   void schedule_tick();
@@ -94,6 +110,8 @@ class SimNode {
   // process is still the same incarnation, as one loop turn: flushes the
   // node afterwards if it needs it.
   void run_in_process(uint64_t generation, const char* what, absl::AnyInvocable<void()> action);
+  // What the node has made durable, remembered as it goes down.
+  void remember_durable_log();
 
   Scheduler& scheduler_;
   SimNetwork& network_;
@@ -108,6 +126,11 @@ class SimNode {
   uint64_t paused_until_us_ = 0;
   bool disk_scheduled_ = false;
   uint64_t restarts_ = 0;
+  bool retired_ = false;
+  std::function<void(SimNode&)> turn_observer_;
+  // While down: the snapshot index and the terms of the synced entries after it.
+  raft::Index durable_snapshot_;
+  std::vector<raft::Term> durable_terms_;
   absl::Status down_reason_ = absl::UnavailableError("not started");
 
   std::unique_ptr<storage::NodeStorage> storage_;

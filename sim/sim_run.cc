@@ -14,9 +14,11 @@
 #include "sim/applied_time_checker.h"
 #include "sim/bugs.h"
 #include "sim/checked_state_machine.h"
+#include "sim/commit_quorum_checker.h"
 #include "sim/fault_injector.h"
 #include "sim/history.h"
 #include "sim/linearizability_checker.h"
+#include "sim/membership_faults.h"
 #include "sim/raft_safety_checker.h"
 #include "sim/seed.h"
 #include "sim/sim_cluster.h"
@@ -80,9 +82,12 @@ class Run {
         hooks_(hooks),
         cluster_(cluster_options(config), [this](raft::NodeId id) { return make_state_machine(id); }),
         workload_(cluster_, config.workload, derive_seed(config.seed, "workload"), history_),
-        faults_(cluster_, config, derive_seed(config.seed, "faults"), [this](raft::NodeId id) {
-          safety_.observe_restart(id);
-        }) {
+        faults_(cluster_, config, derive_seed(config.seed, "faults"),
+                [this](raft::NodeId id) {
+                  safety_.observe_restart(id);
+                  commit_quorum_.observe_turn(id, nullptr);
+                }),
+        membership_(cluster_, config, derive_seed(config.seed, "membership")) {
     report_.seed = config.seed;
     report_.nodes = config.nodes;
     report_.config = config.describe();
@@ -148,9 +153,13 @@ class Run {
       if (const auto* core_message = std::get_if<raft::Message>(&m.body)) safety_.observe_sent(*core_message);
       return true;
     });
+    cluster_.set_node_created([this](SimNode& node) {
+      node.set_turn_observer([this](SimNode& n) { check_commit_quorum(n); });
+    });
     if (!cluster_.start_all()) violation("a node could not boot on an empty disk");
     workload_.start();
     faults_.start();
+    if (config_.faults.membership) membership_.start();
     schedule_safety_check();
     run_for(config_.duration_ms * 1000);
     if (!report_.violations.empty()) return;
@@ -175,6 +184,12 @@ class Run {
       violation(*safety_.violation());
     }
     note_leader();
+  }
+
+  void check_commit_quorum(SimNode& node) {
+    if (!commit_quorum_.ok()) return;  // reported already
+    commit_quorum_.observe_turn(node.id(), node.up() ? &node.node()->core() : nullptr);
+    if (!commit_quorum_.ok()) violation(*commit_quorum_.violation());
   }
 
   void note_leader() {
@@ -203,6 +218,7 @@ class Run {
 
   void final_phase() {
     workload_.stop_issuing();
+    membership_.stop();
     cluster_.network().set_faults(NetworkFaults{config_.network.latency_min_us, config_.network.latency_min_us * 2});
     std::string why;
     if (!faults_.heal_all(&why)) {
@@ -224,32 +240,63 @@ class Run {
                              " ms after the heal: ", convergence_state()));
       return;
     }
+    retire_non_members();
     check_final_state();
     check_history();
   }
 
-  bool converged() {
+  // The configuration the cluster settled on: the leader's latest, committed
+  // and not joint; nullopt while it is still changing.
+  std::optional<raft::Configuration> final_configuration() {
     SimNode* leader = cluster_.leader();
-    if (leader == nullptr) return false;
-    const raft::Index commit = leader->node()->status().commit;
-    for (auto& n : cluster_.nodes()) {
-      if (!n->running() || n->node()->status().applied != commit) return false;
+    if (leader == nullptr) return std::nullopt;
+    const raft::Core& core = leader->node()->core();
+    if (core.latest_configuration_index() > core.log().committed()) return std::nullopt;
+    raft::Configuration latest = core.configuration_at(core.log().last_index());
+    if (latest.is_joint()) return std::nullopt;
+    return latest;
+  }
+
+  // Every member of the final configuration runs and has applied all the
+  // leader committed; nodes removed are not expected to.
+  bool converged() {
+    std::optional<raft::Configuration> final = final_configuration();
+    if (!final) return false;
+    const raft::Index commit = cluster_.leader()->node()->status().commit;
+    for (raft::NodeId id : final->members()) {
+      SimNode& n = cluster_.node(id);
+      if (!n.running() || n.node()->status().applied != commit) return false;
     }
     return true;
   }
 
   std::string convergence_state() {
-    std::string out;
-    for (auto& n : cluster_.nodes()) {
-      absl::StrAppend(&out, "n", n->id().value(), n->running() ? "" : "(down)", " applied=",
-                      n->running() ? n->node()->status().applied.value() : 0, " ");
+    std::optional<raft::Configuration> final = final_configuration();
+    std::string out = final ? absl::StrCat("configuration ", final->describe(), ": ")
+                            : "no leader with a settled configuration: ";
+    for (raft::NodeId id : cluster_.ids()) {
+      SimNode& n = cluster_.node(id);
+      absl::StrAppend(&out, "n", id.value(), n.running() ? "" : "(down)", " applied=",
+                      n.running() ? n.node()->status().applied.value() : 0, " ");
     }
     return out;
   }
 
+  // Nodes left out of the final configuration (removed, or fresh and never
+  // added) are shut down: the final checks read the members.
+  void retire_non_members() {
+    const raft::Configuration final = *final_configuration();
+    const std::vector<raft::NodeId> ids = cluster_.ids();
+    for (raft::NodeId id : ids) {
+      if (!final.is_member(id)) cluster_.retire(id);
+    }
+  }
+
   void check_final_state() {
     std::optional<uint64_t> first_hash;
-    for (auto& n : cluster_.nodes()) {
+    std::optional<raft::NodeId> first_node;
+    for (raft::NodeId id : cluster_.ids()) {
+      SimNode* n = &cluster_.node(id);
       auto* checked = static_cast<CheckedStateMachine*>(n->state_machine());
       absl::StatusOr<uint64_t> hash = checked->sql().state_hash();
       if (!hash.ok()) {
@@ -258,10 +305,12 @@ class Run {
       }
       if (first_hash && *first_hash != *hash) {
         violation(absl::StrCat("replica divergence at the end: node ", n->id().value(), " state_hash ",
-                               absl::Hex(*hash), " differs from node 1's ", absl::Hex(*first_hash)));
+                               absl::Hex(*hash), " differs from node ", first_node->value(), "'s ",
+                               absl::Hex(*first_hash)));
         return;
       }
       first_hash = *hash;
+      first_node = id;
     }
     record_final_reads();
   }
@@ -273,7 +322,8 @@ class Run {
     const uint64_t now = cluster_.scheduler().now_us();
     for (size_t k = 0; k < config_.workload.keys; ++k) {
       const std::string key = absl::StrCat("k", k);
-      for (auto& n : cluster_.nodes()) {
+      for (raft::NodeId member : cluster_.ids()) {
+        SimNode* n = &cluster_.node(member);
         absl::StatusOr<std::string> bytes = n->state_machine()->query(Workload::register_query(key));
         std::optional<std::optional<std::string>> value =
             bytes.ok() ? Workload::decode_register_read(*bytes) : std::nullopt;
@@ -342,13 +392,15 @@ class Run {
     report_.wall_seconds = wall_seconds;
     report_.trace_hash = cluster_.scheduler().trace_hash();
     report_.faults = faults_.counts();
+    for (const auto& [kind, n] : membership_.counts()) report_.faults[kind] = n;
+    report_.membership = membership_.schedule();
     const NetworkStats& net = cluster_.network().stats();
     if (net.lost > 0) report_.faults["message-lost"] = net.lost;
     if (net.duplicated > 0) report_.faults["message-duplicated"] = net.duplicated;
     if (net.cut > 0) report_.faults["message-cut"] = net.cut;
     if (net.died_with_sender > 0) report_.faults["message-died-with-sender"] = net.died_with_sender;
     report_.checks.insert(report_.checks.begin(),
-                          {"raft-safety", "replica-agreement", "durability", "linearizability", "weak-reads",
+                          {"raft-safety", "commit-quorum", "replica-agreement", "durability", "linearizability", "weak-reads",
                            "liveness", "assertions"});
   }
 
@@ -357,6 +409,8 @@ class Run {
   RunReport report_;
   History history_;
   RaftSafetyChecker safety_;
+  CommitQuorumChecker commit_quorum_{
+      [this](raft::NodeId id, raft::Index index, raft::Term term) { return cluster_.node(id).durably_holds(index, term); }};
   AppliedTimeChecker applied_time_;
   bool safety_reported_ = false;
   std::map<uint64_t, std::pair<raft::NodeId, uint64_t>> hashes_;
@@ -364,6 +418,7 @@ class Run {
   SimCluster cluster_;
   Workload workload_;
   FaultInjector faults_;
+  MembershipFaults membership_;
 };
 
 }  // namespace
@@ -380,6 +435,7 @@ std::string RunReport::to_json() const {
   j["ops"] = {{"ok", ops_ok}, {"failed", ops_failed}, {"unknown", ops_unknown}};
   j["leader_changes"] = leader_changes;
   j["faults"] = faults;
+  j["membership"] = membership;
   j["checks"] = checks;
   j["violations"] = violations;
   j["first_violation"] = violations.empty() ? "" : violations.front();

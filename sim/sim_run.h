@@ -9,6 +9,9 @@
 //    commit monotonic, each core's own invariants; sampled every few
 //    milliseconds of simulated time, applies and votes observed as they
 //    happen.
+//  - Commit quorum (CommitQuorumChecker): every entry a leader commits is
+//    durable on a quorum of the configuration in force (both halves when
+//    joint), judged after the loop turn in which the leader decided it.
 //  - Replica agreement: equal state_hash() at equal applied index (sampled
 //    every kHashEvery entries) and, at the end, on every node.
 //  - Durability and linearizability: the history of writes, CAS and
@@ -17,9 +20,11 @@
 //    when the search budget runs out is reported, not hidden.
 //  - Weak and none reads: each returned a value some write wrote (or the
 //    key was absent), written before the read completed.
-//  - Liveness: after the heal, every operation finishes and every node
-//    converges within heal_timeout_ms; a node that cannot recover is a
-//    violation.
+//  - Liveness: after the heal, every operation finishes, the cluster
+//    settles on a configuration (committed, not joint) and every member of
+//    it converges within heal_timeout_ms; a node that cannot recover is a
+//    violation. Nodes outside that configuration (removed ones) are shut
+//    down before the final checks, which read the members.
 //  - Always-on assertions: in reef-sim a failed REEF_ASSERT ends the run as
 //    a violation.
 #pragma once
@@ -49,6 +54,7 @@ struct RunReport {
   uint64_t ops_unknown = 0;
   uint64_t leader_changes = 0;
   std::map<std::string, uint64_t> faults;  // injected, by kind
+  std::vector<std::string> membership;     // the membership changes, one line each, with outcomes
   std::vector<std::string> checks;         // names of the checks that ran
   std::vector<std::string> violations;     // first one first
   std::string config;                      // RunConfig::describe()

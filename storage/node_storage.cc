@@ -34,12 +34,42 @@ absl::StatusOr<std::unique_ptr<NodeStorage>> NodeStorage::open_mode(FileSystem& 
                                                                     bool read_only) {
   if (absl::Status s = validate_path(dir); !s.ok()) return s;
   std::unique_ptr<NodeStorage> storage(new NodeStorage(std::move(dir), read_only));
+  if (absl::Status s = storage->check_identity_before_recovery(fs, options); !s.ok()) return s;
   if (absl::Status s = storage->open_stores(fs, options); !s.ok()) return s;
   storage->collect_store_notes();
   if (absl::Status s = storage->reconcile_log_with_snapshot(); !s.ok()) return s;
   if (absl::Status s = storage->load_entries_after_snapshot(); !s.ok()) return s;
   if (absl::Status s = storage->check_hard_state(); !s.ok()) return s;
+  if (absl::Status s = storage->establish_identity(fs, options); !s.ok()) return s;
   return storage;
+}
+
+// Another node's (or cluster's) directory is refused before recovery
+// changes a byte of it.
+absl::Status NodeStorage::check_identity_before_recovery(FileSystem& fs, const NodeStorageOptions& options) {
+  if (!read_only_ && !options.identity) return absl::OkStatus();
+  absl::StatusOr<std::optional<NodeIdentity>> remembered = read_node_identity(fs, dir_);
+  if (!remembered.ok()) return remembered.status();
+  identity_ = *remembered;
+  if (identity_ && options.identity) return check_node_identity(dir_, *identity_, *options.identity);
+  return absl::OkStatus();
+}
+
+absl::Status NodeStorage::establish_identity(FileSystem& fs, const NodeStorageOptions& options) {
+  if (read_only_) {
+    if (!identity_ && !recovery_.fresh) {
+      recovery_.notes.push_back(absl::StrCat(join_path(dir_, kNodeIdentityFileName),
+                                             ": missing (written before node identities existed); the "
+                                             "server adopts the directory at its next start"));
+    }
+    return absl::OkStatus();
+  }
+  if (!options.identity) return absl::OkStatus();
+  absl::StatusOr<NodeIdentity> identity =
+      establish_node_identity(fs, dir_, *options.identity, /*holds_raft_state=*/!recovery_.fresh, recovery_.notes);
+  if (!identity.ok()) return identity.status();
+  identity_ = *std::move(identity);
+  return absl::OkStatus();
 }
 
 absl::Status NodeStorage::open_stores(FileSystem& fs, const NodeStorageOptions& options) {

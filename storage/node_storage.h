@@ -2,6 +2,7 @@
 // and the one call that recovers it at boot.
 //
 // Layout:
+//   DIR/identity        cluster, node id, incarnation (storage/node_identity.h)
 //   DIR/hard_state      term, vote, commit (HardStateStore)
 //   DIR/log/            log segments (LogStore)
 //   DIR/snapshots/      state-machine snapshots (SnapshotStore)
@@ -33,6 +34,13 @@
 //    are gone.
 // What was cut or repaired is listed in Recovery::notes.
 //
+// Identity: when the options carry an IdentityClaim (the production server
+// does; the simulator does not), open() first refuses a directory that
+// remembers another node id or cluster, before it repairs anything; then
+// writes DIR/identity if it is missing (adopting a directory from before
+// identity files, with a note). open_read_only() reads the identity if there
+// is one.
+//
 // open_read_only() runs the same recovery and checks without changing a
 // byte (the inspection tool uses it); the notes say what open would change.
 //
@@ -52,6 +60,7 @@
 #include "storage/file_system.h"
 #include "storage/hard_state_store.h"
 #include "storage/log_store.h"
+#include "storage/node_identity.h"
 #include "storage/snapshot_store.h"
 
 namespace reef::storage {
@@ -59,6 +68,8 @@ namespace reef::storage {
 struct NodeStorageOptions {
   LogStoreOptions log;
   SnapshotStoreOptions snapshots;
+  // Who opens the directory; nullopt: no identity check and no file.
+  std::optional<IdentityClaim> identity;
 };
 
 // What open() found, after the cross-checks and repairs.
@@ -115,6 +126,9 @@ class NodeStorage {
   LogStore& log() { return *log_; }
   SnapshotStore& snapshots() { return *snapshots_; }
   const std::string& dir() const { return dir_; }
+  // DIR/identity: established by open() with a claim; what the file holds
+  // (if anything) otherwise.
+  const std::optional<NodeIdentity>& identity() const { return identity_; }
 
  private:
   NodeStorage(std::string dir, bool read_only) : dir_(std::move(dir)), read_only_(read_only) {}
@@ -124,6 +138,8 @@ class NodeStorage {
   absl::Status reconcile_log_with_snapshot();
   absl::Status load_entries_after_snapshot();
   absl::Status check_hard_state();
+  absl::Status check_identity_before_recovery(FileSystem& fs, const NodeStorageOptions& options);
+  absl::Status establish_identity(FileSystem& fs, const NodeStorageOptions& options);
   void collect_store_notes();
   // True if the log holds the entry (index, term).
   bool log_has(raft::Index index, raft::Term term) const;
@@ -135,6 +151,7 @@ class NodeStorage {
   std::unique_ptr<LogStore> log_;
   std::unique_ptr<SnapshotStore> snapshots_;
   Recovery recovery_;
+  std::optional<NodeIdentity> identity_;
   // Read-only: the log recovery would discard (open does it on disk).
   bool log_discarded_ = false;
 };

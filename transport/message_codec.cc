@@ -425,16 +425,22 @@ absl::StatusOr<const fbs::Envelope*> verified_envelope(const uint8_t* data, size
 
 }  // namespace
 
-std::string encode_message(uint64_t cluster_id, const raft::NodeMessage& message) {
+std::string encode_message(uint64_t cluster_id, const raft::NodeMessage& message, uint64_t incarnation) {
   Builder b(256);
   const Encoded<fbs::Body> body = std::visit(BodyEncoder{b, message}, message.body);
-  auto envelope =
-      fbs::CreateEnvelope(b, cluster_id, message.from.value(), message.to.value(), body.type, body.value);
+  auto envelope = fbs::CreateEnvelope(b, cluster_id, message.from.value(), message.to.value(), body.type,
+                                      body.value, incarnation);
   fbs::FinishEnvelopeBuffer(b, envelope);
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 
 absl::StatusOr<raft::NodeMessage> decode_message(absl::string_view bytes, uint64_t expected_cluster_id) {
+  absl::StatusOr<ReceivedEnvelope> envelope = decode_envelope(bytes, expected_cluster_id);
+  if (!envelope.ok()) return envelope.status();
+  return std::move(envelope->message);
+}
+
+absl::StatusOr<ReceivedEnvelope> decode_envelope(absl::string_view bytes, uint64_t expected_cluster_id) {
   const AlignedBytes aligned(bytes);
   absl::StatusOr<const fbs::Envelope*> envelope = verified_envelope(aligned.data(), bytes.size());
   if (!envelope.ok()) return envelope.status();
@@ -455,7 +461,7 @@ absl::StatusOr<raft::NodeMessage> decode_message(absl::string_view bytes, uint64
     core->from = out.from;
     core->to = out.to;
   }
-  return out;
+  return ReceivedEnvelope{std::move(out), e.incarnation()};
 }
 
 }  // namespace reef::transport

@@ -25,11 +25,20 @@ namespace reef::transport {
 // The Envelope bytes for `message`, stamped with `cluster_id`. A core
 // Message body travels without its own from/to: the envelope's stand for
 // them, so they must agree (asserted; the node builds them that way).
-std::string encode_message(uint64_t cluster_id, const raft::NodeMessage& message);
+// `incarnation` is the sender's (transport/wire.fbs); 0, unknown, adds no byte.
+std::string encode_message(uint64_t cluster_id, const raft::NodeMessage& message, uint64_t incarnation = 0);
+
+// A decoded envelope: the message and the incarnation its sender stamped.
+struct ReceivedEnvelope {
+  raft::NodeMessage message;
+  uint64_t sender_incarnation = 0;  // 0: unknown
+};
 
 // The message in `bytes`, refused unless it is a well-formed Envelope of
 // cluster `expected_cluster_id` with valid ids (0 is never a node).
 // Errors are INVALID_ARGUMENT, or FAILED_PRECONDITION for another cluster.
 absl::StatusOr<raft::NodeMessage> decode_message(absl::string_view bytes, uint64_t expected_cluster_id);
+// The same, with the sender's incarnation.
+absl::StatusOr<ReceivedEnvelope> decode_envelope(absl::string_view bytes, uint64_t expected_cluster_id);
 
 }  // namespace reef::transport

@@ -29,7 +29,8 @@ std::string encode_probe(uint64_t cluster_id, const Probe& probe) {
               " to ", probe.to.value());
   flatbuffers::FlatBufferBuilder b(128);
   fbs::FinishProbeBuffer(
-      b, fbs::CreateProbe(b, cluster_id, probe.from.value(), probe.to.value(), probe.sequence, probe.reply));
+      b, fbs::CreateProbe(b, cluster_id, probe.from.value(), probe.to.value(), probe.sequence, probe.reply,
+                          probe.incarnation, probe.refused));
   return std::string(reinterpret_cast<const char*>(b.GetBufferPointer()), b.GetSize());
 }
 
@@ -57,7 +58,7 @@ absl::StatusOr<Probe> decode_probe(absl::string_view bytes, uint64_t expected_cl
   if (p.from() == 0 || p.to() == 0) {
     return invalid(absl::StrCat("node id 0 is reserved (from ", p.from(), ", to ", p.to(), ")"));
   }
-  return Probe{raft::NodeId(p.from()), raft::NodeId(p.to()), p.sequence(), p.reply()};
+  return Probe{raft::NodeId(p.from()), raft::NodeId(p.to()), p.sequence(), p.reply(), p.incarnation(), p.refused()};
 }
 
 }  // namespace reef::transport

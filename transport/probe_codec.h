@@ -25,6 +25,8 @@ struct Probe {
   raft::NodeId to;
   uint64_t sequence = 0;
   bool reply = false;  // false: ping, true: pong
+  uint64_t incarnation = 0;  // the sender's (storage/node_identity.h); 0: unknown
+  bool refused = false;      // pong only: the answerer refuses the pinger (probe.fbs)
 
   friend bool operator==(const Probe&, const Probe&) = default;
 };

@@ -77,7 +77,8 @@ class Validator {
 
 void Validator::check_identity() {
   if (config_.node_id == 0) {
-    fail("node_id", "is required (set node_id in the file, REEFDB_NODE_ID or --node-id; 0 is reserved)");
+    fail("node_id", "is required when peers or join are given (set node_id in the file, REEFDB_NODE_ID or "
+                    "--node-id; 0 is reserved)");
   } else if (!config_.peers.empty() && this_peer() == nullptr && config_.join.empty()) {
     fail("node_id", absl::StrCat("node ", config_.node_id, " is not in peers (", format_value(config_.peers), ")"));
   }
@@ -93,7 +94,8 @@ void Validator::check_identity() {
 void Validator::check_peers() {
   if (!config_.join.empty()) return check_join();
   if (config_.peers.empty()) {
-    fail("peers", "must list every member of the initial cluster, this node included");
+    fail("peers", "must list every member of the initial cluster, this node included (reefdb serve fills in a "
+                  "single-node cluster when none are given)");
     return;
   }
   absl::btree_set<uint64_t> ids;

@@ -61,7 +61,9 @@ absl::string_view log_level_name(LogLevel level);
 
 struct ServerConfig {
   // --- identity -------------------------------------------------------------
-  // This node's id; required (0 means "not set"). Must appear in `peers`.
+  // This node's id (0 means "not set"). Must appear in `peers`. When not
+  // set: the id the data directory remembers, or 1 for a single-node
+  // cluster (apply_bootstrap_defaults()).
   uint64_t node_id = 0;
   // Names the cluster; cluster_id() hashes it into the id the transport
   // can exchange, so that two clusters on one network cannot mix.
@@ -72,7 +74,8 @@ struct ServerConfig {
 
   // --- the initial cluster ----------------------------------------------------
   // Every member with its addresses, this node included. Compact form (env,
-  // flags): "1=10.0.0.1:7001/10.0.0.1:8001,2=...".
+  // flags): "1=10.0.0.1:7001/10.0.0.1:8001,2=...". Empty: a single-node
+  // cluster of this node (apply_bootstrap_defaults()).
   std::vector<PeerConfig> peers;
   // Instead of peers: HTTP addresses of members of a running cluster
   // ("h1:4001,h2:4001"); a node with a fresh data directory asks one of
@@ -164,6 +167,24 @@ inline constexpr uint64_t kFrameOverheadBytes = 64 << 10;
 // Stable 64-bit id of a cluster name (FNV-1a: the same on every build and
 // machine, unlike absl::Hash, which is seeded per process).
 uint64_t cluster_id(absl::string_view cluster_name);
+
+// The addresses a single-node cluster uses when none are configured (those
+// of rqlite, whose HTTP API ReefDB speaks).
+inline constexpr uint16_t kDefaultHttpPort = 4001;
+inline constexpr uint16_t kDefaultRaftPort = 4002;
+inline constexpr char kDefaultHost[] = "127.0.0.1";
+
+// `reefdb serve --data-dir DIR` alone runs a working single-node cluster.
+// With `join` set, peers stay empty (the node is added by the cluster).
+// An unset node_id becomes `remembered_node_id` (what the data directory's
+// identity file says) or, with no peers, 1. No peers: the cluster is this
+// node alone, at its advertise addresses, else its listen addresses (a
+// wildcard listen host is dialed as 127.0.0.1), else the defaults above.
+// Explicit settings are left alone; what was filled is recorded in sources.
+// Call before resolve_derived_settings().
+void apply_bootstrap_defaults(ServerConfig& config, std::optional<uint64_t> remembered_node_id);
+// True if apply_bootstrap_defaults() made `peers` this node alone.
+bool peers_default_to_single_node(const ServerConfig& config);
 
 // The endpoints of `join` (empty when not joining). INVALID_ARGUMENT naming
 // the entry that does not parse.

@@ -6,7 +6,8 @@
 namespace reef::prod {
 
 absl::StatusOr<ServerConfig> load_server_config(const CommandLine& line,
-                                                const std::vector<std::string>& environment) {
+                                                const std::vector<std::string>& environment,
+                                                const RememberedNodeId& remembered_node_id) {
   ServerConfig config;
   std::optional<std::string> path = line.config_path;
   if (!path) path = find_environment_value(environment, kConfigFileEnv);
@@ -18,6 +19,9 @@ absl::StatusOr<ServerConfig> load_server_config(const CommandLine& line,
   }
   if (absl::Status s = apply_environment(config, environment); !s.ok()) return s;
   if (absl::Status s = apply_flags(config, line); !s.ok()) return s;
+  std::optional<uint64_t> remembered;
+  if (remembered_node_id && !config.data_dir.empty()) remembered = remembered_node_id(config.data_dir);
+  apply_bootstrap_defaults(config, remembered);
   resolve_derived_settings(config);
   if (absl::Status s = validate(config); !s.ok()) return s;
   return config;

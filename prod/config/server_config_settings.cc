@@ -18,11 +18,11 @@ namespace {
   FieldRef(+[](ServerConfig& c) -> decltype((c.member)) { return c.member; })
 
 const std::array kSettings = {
-    Setting{"node_id", "This node's id in the cluster; required, must be in peers", REEF_FIELD(node_id)},
+    Setting{"node_id", "This node's id, in peers (default: remembered by data_dir, else 1)", REEF_FIELD(node_id)},
     Setting{"cluster_name", "Cluster name; its hash is the cluster id", REEF_FIELD(cluster_name)},
     Setting{"data_dir", "Directory for the Raft log, hard state and snapshots", REEF_FIELD(data_dir)},
     Setting{"log_level", "trace, debug, info, warn, error or off", REEF_FIELD(log_level)},
-    Setting{"peers", "Initial cluster: id=raft-host:port/http-host:port,...", REEF_FIELD(peers)},
+    Setting{"peers", "Initial cluster: id=raft-host:port/http-host:port,... (default: this node alone)", REEF_FIELD(peers)},
     Setting{"join", "Join a running cluster through members' HTTP addresses: host:port,... (instead of peers)",
             REEF_FIELD(join)},
     Setting{"raft.listen_address", "Raft listener bind address (default: raft advertise address)",

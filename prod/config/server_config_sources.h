@@ -22,6 +22,7 @@
 // Nothing here throws: yaml-cpp's exceptions are caught and become Statuses.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include "absl/strings/string_view.h"
@@ -71,9 +72,13 @@ std::string command_line_usage();
 // --- everything (prod/config/server_config_load.cc) --------------------------
 // Defaults, then the file named by --config or REEFDB_CONFIG (none: no
 // file), then the environment, then the flags; then resolve_derived_settings()
-// and validate(). The result is complete and valid.
+// and validate(), with apply_bootstrap_defaults() before them, given what
+// `remembered_node_id` (if any) says the data directory remembers. The
+// result is complete and valid.
+using RememberedNodeId = std::function<std::optional<uint64_t>(const std::string& data_dir)>;
 absl::StatusOr<ServerConfig> load_server_config(const CommandLine& line,
-                                                const std::vector<std::string>& environment);
+                                                const std::vector<std::string>& environment,
+                                                const RememberedNodeId& remembered_node_id = nullptr);
 // Same, parsing `args` (argv without the program name) first.
 absl::StatusOr<ServerConfig> load_server_config(const std::vector<std::string>& args,
                                                 const std::vector<std::string>& environment);

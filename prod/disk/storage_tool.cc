@@ -15,7 +15,9 @@
 #include "storage/file_system.h"
 #include "storage/hard_state_store.h"
 #include "storage/log_store.h"
+#include "storage/node_identity.h"
 #include "storage/node_storage.h"
+#include "storage/peer_incarnations.h"
 #include "storage/snapshot_store.h"
 
 namespace reef::prod {
@@ -31,12 +33,14 @@ void print_usage(FILE* out) {
   std::fputs(
       "Usage: reef-storage COMMAND DIR\n"
       "\n"
-      "Inspects a ReefDB node storage directory (DIR/hard_state, DIR/log/, DIR/snapshots/).\n"
+      "Inspects a ReefDB node storage directory (DIR/identity, DIR/peer_incarnations,\n"
+      "DIR/hard_state, DIR/log/, DIR/snapshots/).\n"
       "Nothing in DIR is modified: a torn log tail that the next open would cut is only\n"
       "reported.\n"
       "\n"
       "Commands:\n"
-      "  verify DIR   Check the hard state (both slots), every log record (framing, checksum,\n"
+      "  verify DIR   Print whose directory it is (node id, cluster, incarnation) and the\n"
+      "               peers' incarnations it remembers. Check the hard state (both slots), every log record (framing, checksum,\n"
       "               index, term) and every snapshot file chunk by chunk, then whether they fit\n"
       "               together (log continues the snapshot, commit within the log). Prints what\n"
       "               recovery would start from, or the damage: file, byte offset and affected\n"
@@ -115,6 +119,31 @@ bool verify_snapshots(storage::FileSystem& fs, const std::string& dir,
   return sound;
 }
 
+bool verify_identity(storage::FileSystem& fs, const std::string& dir) {
+  absl::StatusOr<std::optional<storage::NodeIdentity>> identity = storage::read_node_identity(fs, dir);
+  if (!identity.ok()) {
+    std::printf("identity: DAMAGED: %s\n", identity.status().ToString().c_str());
+    return false;
+  }
+  if (!identity->has_value()) {
+    std::printf("identity: none yet (a node that never started, or one from before identities)\n");
+  } else {
+    std::printf("identity: %s, cluster id %llu\n", storage::describe(**identity).c_str(),
+                static_cast<unsigned long long>((*identity)->cluster_id));
+  }
+  absl::StatusOr<std::unique_ptr<storage::PeerIncarnations>> peers = storage::PeerIncarnations::open(fs, dir);
+  if (!peers.ok()) {
+    std::printf("peer incarnations: DAMAGED: %s\n", peers.status().ToString().c_str());
+    return false;
+  }
+  if ((*peers)->remembered().empty()) std::printf("peer incarnations: none yet\n");
+  for (const auto& [node, incarnation] : (*peers)->remembered()) {
+    std::printf("peer incarnation: node %llu, %016llx\n", static_cast<unsigned long long>(node.value()),
+                static_cast<unsigned long long>(incarnation));
+  }
+  return true;
+}
+
 bool verify_hard_state(storage::FileSystem& fs, const std::string& dir) {
   absl::StatusOr<std::unique_ptr<storage::HardStateStore>> store =
       storage::HardStateStore::open_read_only(&fs, dir);
@@ -164,7 +193,8 @@ bool verify_log(storage::FileSystem& fs, const std::string& log_dir) {
 // only if each is sound, whether they fit together: exactly what a node's
 // recovery would check and start from.
 int verify(storage::FileSystem& fs, const std::string& dir) {
-  bool sound = verify_hard_state(fs, dir);
+  bool sound = verify_identity(fs, dir);
+  if (!verify_hard_state(fs, dir)) sound = false;
   if (!verify_log(fs, storage::join_path(dir, storage::NodeStorage::kLogDir))) sound = false;
   const std::string snapshot_dir = storage::join_path(dir, storage::NodeStorage::kSnapshotDir);
   if (absl::StatusOr<std::vector<std::string>> names = fs.list(snapshot_dir); names.ok()) {

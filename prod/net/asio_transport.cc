@@ -73,13 +73,25 @@ void AsioTransport::send(raft::NodeMessage message) {
     report_unknown_peer(message.to);
     return;
   }
-  const std::string payload = transport::encode_message(shared_->options.cluster_id, message);
+  const std::string payload =
+      transport::encode_message(shared_->options.cluster_id, message, shared_->options.incarnation);
   if (payload.size() > shared_->options.max_frame_bytes) {
     ++stats.dropped.too_large;
     ++stats.peers[message.to].dropped.too_large;
     return;
   }
   link->second->enqueue(transport::encode_frame(payload));
+}
+
+void AsioTransport::connect_idle_peers() {
+  if (shared_->stopped) return;
+  for (auto& [peer, link] : links_) link->connect_if_idle();
+}
+
+void AsioTransport::set_sender_check(SenderCheck check) { shared_->sender_check = std::move(check); }
+
+void AsioTransport::set_refused_handler(RefusedHandler on_refused) {
+  shared_->on_refused_by_peer = std::move(on_refused);
 }
 
 void AsioTransport::report_unknown_peer(raft::NodeId peer) {

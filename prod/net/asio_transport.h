@@ -89,6 +89,11 @@ class AsioTransport final : public raft::Transport {
   absl::Status set_peer(raft::NodeId peer, absl::string_view address);
   // Forgets a peer; what was queued for it is dropped (dropped.closed).
   void remove_peer(raft::NodeId peer);
+  // Opens a connection to every peer that has none and is not backing off
+  // (peers are otherwise connected on the first message to them), so that
+  // probes carry this node's incarnation to every peer, messages or not.
+  // The owner calls it now and then: a link whose peer was down goes idle.
+  void connect_idle_peers();
 
   // The port actually bound (useful with port 0 in listen_address).
   uint16_t listen_port() const;
@@ -98,6 +103,19 @@ class AsioTransport final : public raft::Transport {
   // Round trips and connection events go to `observer` (nullptr: nowhere),
   // which must outlive the transport or be replaced before it goes.
   void set_observer(AsioTransportObserver* observer);
+
+  // Whom this node listens to: called on the loop for every sound envelope
+  // and ping with its sender and the sender's incarnation (0: unknown);
+  // false refuses the sender (a node id that came back with a wiped data
+  // directory, storage/peer_incarnations.h). A refused envelope is dropped
+  // before it reaches the node; a refused ping is answered with a pong that
+  // says so, which is how the refused node learns it. The connection stays
+  // open. Unset: everyone is admitted.
+  using SenderCheck = std::function<bool(raft::NodeId from, uint64_t incarnation)>;
+  void set_sender_check(SenderCheck check);
+  // Called on the loop when a peer's pong says it refuses this node.
+  using RefusedHandler = std::function<void(raft::NodeId peer)>;
+  void set_refused_handler(RefusedHandler on_refused);
 
   // Closes the listener, every connection and every timer; sends after
   // this are dropped (dropped.closed). Idempotent.

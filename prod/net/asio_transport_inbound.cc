@@ -81,15 +81,19 @@ bool InboundConnection::deliver_ready_frames() {
       continue;
     }
     ++shared_->stats.frames_received;
-    absl::StatusOr<raft::NodeMessage> message =
-        transport::decode_message(*payload, shared_->options.cluster_id);
-    if (!message.ok()) {
+    absl::StatusOr<transport::ReceivedEnvelope> envelope =
+        transport::decode_envelope(*payload, shared_->options.cluster_id);
+    if (!envelope.ok()) {
       ++shared_->stats.messages_refused;
-      refuse(message.status().message());
+      refuse(envelope.status().message());
       return false;
     }
+    if (!shared_->admits(envelope->message.from, envelope->sender_incarnation)) {
+      ++shared_->stats.messages_from_refused_senders;
+      continue;
+    }
     ++shared_->stats.messages_delivered;
-    if (shared_->on_message) shared_->on_message(std::move(*message));
+    if (shared_->on_message) shared_->on_message(std::move(envelope->message));
     // The callback may have stopped the transport.
     if (closed_ || shared_->stopped) return false;
   }
@@ -111,16 +115,19 @@ bool InboundConnection::answer_ping(const std::string& payload) {
     return false;
   }
   if (pong_writing_.empty()) {
-    write_pong(ping->from, ping->sequence);
+    write_pong(*ping);
   } else {
     ping_waiting_ = *ping;  // an earlier one, if any, goes unanswered
   }
   return true;
 }
 
-void InboundConnection::write_pong(raft::NodeId to, uint64_t sequence) {
-  pong_writing_ = transport::encode_frame(transport::encode_probe(
-      shared_->options.cluster_id, transport::Probe{shared_->options.self, to, sequence, /*reply=*/true}));
+void InboundConnection::write_pong(const transport::Probe& ping) {
+  transport::Probe pong{shared_->options.self, ping.from, ping.sequence, /*reply=*/true,
+                        shared_->options.incarnation};
+  pong.refused = !shared_->admits(ping.from, ping.incarnation);
+  if (pong.refused) ++shared_->stats.messages_from_refused_senders;
+  pong_writing_ = transport::encode_frame(transport::encode_probe(shared_->options.cluster_id, pong));
   asio::async_write(
       socket_, asio::buffer(pong_writing_), [self = shared_from_this()](const error_code& error, size_t) {
         if (self->closed_ || self->shared_->stopped) return;
@@ -131,7 +138,7 @@ void InboundConnection::write_pong(raft::NodeId to, uint64_t sequence) {
         ++self->shared_->stats.probes_answered;
         self->pong_writing_.clear();
         if (std::optional<transport::Probe> next = std::exchange(self->ping_waiting_, std::nullopt)) {
-          self->write_pong(next->from, next->sequence);
+          self->write_pong(*next);
         }
       });
 }

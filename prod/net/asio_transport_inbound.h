@@ -49,7 +49,7 @@ class InboundConnection : public std::enable_shared_from_this<InboundConnection>
   // Answers a ping; false (after refusing the connection) if it is not one
   // that this node may answer.
   bool answer_ping(const std::string& payload);
-  void write_pong(raft::NodeId to, uint64_t sequence);
+  void write_pong(const transport::Probe& ping);
   void refuse(absl::string_view why);
 
   std::shared_ptr<AsioTransportShared> shared_;

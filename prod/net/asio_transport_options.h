@@ -17,6 +17,9 @@ struct AsioTransportOptions {
   raft::NodeId self;
   // Stamped on every message sent and required of every message received.
   uint64_t cluster_id = 0;
+  // This node's incarnation (storage/node_identity.h), stamped on every
+  // message and probe sent; 0: unknown. See AsioTransport::set_sender_check.
+  uint64_t incarnation = 0;
   // host:port to accept peers on ("[::1]:7000" for IPv6). Port 0 picks a
   // free port; AsioTransport::listen_port() reports it.
   std::string listen_address = "127.0.0.1:0";

@@ -50,6 +50,10 @@ void PeerLink::enqueue(std::string frame) {
   }
 }
 
+void PeerLink::connect_if_idle() {
+  if (state_ == State::kIdle) connect();
+}
+
 void PeerLink::set_address(HostPort address) {
   if (state_ == State::kClosed || address == address_) return;
   address_ = std::move(address);
@@ -197,6 +201,12 @@ bool PeerLink::handle_replies(uint64_t generation) {
       fail(absl::StrCat("refused a reply from ", address_.to_string(), ": ", valid.message()));
       return false;
     }
+    // The answerer's incarnation is checked as a sender's is, so that a node
+    // learns its peers' incarnations on its own connections too (a
+    // follower may never receive a message from another follower). Only
+    // the bookkeeping matters here: pongs carry nothing to drop.
+    (void)shared_->admits(reply->from, reply->incarnation);
+    if (shared_->stopped || generation != generation_) return false;
     const auto round_trip = std::chrono::steady_clock::now() - probe_outstanding_->written;
     probe_outstanding_.reset();
     ++shared_->stats.probe_replies;
@@ -205,6 +215,10 @@ bool PeerLink::handle_replies(uint64_t generation) {
       shared_->observer->on_peer_round_trip(peer_,
                                             std::chrono::duration_cast<std::chrono::nanoseconds>(round_trip));
       // The observer may have stopped the transport or closed this link.
+      if (shared_->stopped || generation != generation_) return false;
+    }
+    if (reply->refused && shared_->on_refused_by_peer) {
+      shared_->on_refused_by_peer(peer_);
       if (shared_->stopped || generation != generation_) return false;
     }
   }
@@ -245,7 +259,8 @@ void PeerLink::send_probe() {
   const uint64_t sequence = next_probe_sequence_++;
   probe_waiting_ = transport::encode_frame(
       transport::encode_probe(shared_->options.cluster_id,
-                              transport::Probe{shared_->options.self, peer_, sequence, /*reply=*/false}));
+                              transport::Probe{shared_->options.self, peer_, sequence, /*reply=*/false,
+                                               shared_->options.incarnation}));
   probe_outstanding_ = OutstandingProbe{sequence, {}};
   write_next();
 }

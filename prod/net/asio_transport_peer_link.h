@@ -59,6 +59,9 @@ class PeerLink : public std::enable_shared_from_this<PeerLink> {
   void set_address(HostPort address);
   // Closes the link for good; queued frames are dropped as `closed`.
   void close();
+  // Starts connecting if the link is idle (nothing to send yet), so that
+  // probes flow (they carry this node's incarnation) before any message.
+  void connect_if_idle();
 
   const HostPort& address() const { return address_; }
   // Why the last connection attempt failed or the last connection broke.

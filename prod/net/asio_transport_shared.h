@@ -33,6 +33,13 @@ struct AsioTransportShared {
   std::function<void(raft::NodeId)> on_peer_unreachable;
   raft::Prng jitter;                          // reconnect backoff jitter, one stream for all peers
   AsioTransportObserver* observer = nullptr;  // optional; see AsioTransport::set_observer
+  std::function<bool(raft::NodeId, uint64_t)> sender_check;  // optional; see AsioTransport::set_sender_check
+  std::function<void(raft::NodeId)> on_refused_by_peer;      // optional; see AsioTransport::set_refused_handler
+
+  // True unless the sender check refuses `from` with `incarnation`.
+  bool admits(raft::NodeId from, uint64_t incarnation) const {
+    return !sender_check || sender_check(from, incarnation);
+  }
   bool stopped = false;
 };
 

@@ -58,6 +58,9 @@ struct AsioTransportStats {
   // Each refusal closes the connection it came from (an outbound link's too,
   // when the peer's reply is refused).
   uint64_t frames_refused = 0;    // bad magic, version, length or checksum
+  // Sound messages and pings from a node the sender check refused (a wiped
+  // data directory); the connection stays open so that pongs can say so.
+  uint64_t messages_from_refused_senders = 0;
   uint64_t messages_refused = 0;  // sound frame, but another cluster or a malformed message or probe
 };
 

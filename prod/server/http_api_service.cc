@@ -209,7 +209,24 @@ http::HttpResponse HttpApiService::status_response() const {
               {"frames_received", t.frames_received},
               {"reconnects", t.reconnects},
               {"frames_refused", t.frames_refused}}},
+            {"identity", identity_json()},
             {"recovery_notes", node_.recovery_notes()}});
+}
+
+nlohmann::json HttpApiService::identity_json() const {
+  auto hex = [](uint64_t incarnation) { return absl::StrCat(absl::Hex(incarnation, absl::kZeroPad16)); };
+  const PeerIdentityGuard& guard = node_.peer_identity();
+  nlohmann::json refused = nlohmann::json::object();
+  for (const auto& [peer, refusal] : guard.refused_peers()) {
+    refused[std::to_string(peer.value())] = {{"incarnation", hex(refusal.seen)},
+                                             {"remembered_incarnation", hex(refusal.remembered)},
+                                             {"messages_refused", refusal.messages}};
+  }
+  nlohmann::json refused_by = nlohmann::json::array();
+  for (raft::NodeId peer : guard.refused_by_peers()) refused_by.push_back(peer.value());
+  return {{"incarnation", hex(node_.identity().incarnation)},
+          {"refused_peers", std::move(refused)},
+          {"refused_by", std::move(refused_by)}};
 }
 
 http::HttpResponse HttpApiService::readyz_response() const {

@@ -27,6 +27,8 @@
 #include <string>
 #include <vector>
 
+#include "nlohmann/json.hpp"
+
 #include "prod/api/http_api_request.h"
 #include "prod/api/http_message.h"
 #include "prod/config/server_config.h"
@@ -59,6 +61,9 @@ class HttpApiService {
   void run_next_operation(std::shared_ptr<Running> running);
   void finish(std::shared_ptr<Running> running);
   http::HttpResponse status_response() const;
+  // /status "identity": this directory's incarnation, the peers this node
+  // refuses (wiped directories) and the peers that refuse it.
+  nlohmann::json identity_json() const;
   http::HttpResponse readyz_response() const;
   http::HttpResponse metrics_response();
   http::HttpResponse transfer_leader(const http::HttpRequest& request);

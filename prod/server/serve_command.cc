@@ -17,6 +17,7 @@
 #include <spdlog/spdlog.h>
 
 #include "absl/strings/str_cat.h"
+#include "absl/strings/str_join.h"
 #include "prod/config/server_config.h"
 #include "prod/config/server_config_sources.h"
 #include "prod/http/http_server.h"
@@ -26,6 +27,8 @@
 #include "prod/server/learner_promoter.h"
 #include "prod/server/membership_admin.h"
 #include "prod/server/server_node.h"
+#include "storage/node_identity.h"
+#include "storage/peer_incarnations.h"
 
 namespace reef::prod {
 namespace {
@@ -37,6 +40,22 @@ constexpr int kExitUsage = 2;
 uint64_t fresh_seed() {
   std::random_device device;
   return (static_cast<uint64_t>(device()) << 32) ^ device();
+}
+
+// A data directory's incarnation: random, never 0 (0 means "unknown" on the wire).
+uint64_t fresh_incarnation() {
+  uint64_t incarnation = 0;
+  while (incarnation == 0) incarnation = fresh_seed();
+  return incarnation;
+}
+
+// The node id DIR/identity holds, if it is there and readable; a damaged
+// file is reported when the node's storage opens it.
+std::optional<uint64_t> remembered_node_id(const std::string& data_dir) {
+  PosixFileSystem fs;
+  absl::StatusOr<std::optional<storage::NodeIdentity>> identity = storage::read_node_identity(fs, data_dir);
+  if (!identity.ok() || !identity->has_value()) return std::nullopt;
+  return (*identity)->node_id.value();
 }
 
 spdlog::level::level_enum spdlog_level(LogLevel level) {
@@ -51,11 +70,34 @@ spdlog::level::level_enum spdlog_level(LogLevel level) {
   return spdlog::level::info;
 }
 
+// A directory that has talked to other members (it remembers their
+// incarnations) must not be restarted as a cluster of one just because
+// --peers was forgotten: it would elect itself and diverge from the others.
+absl::Status check_single_node_directory(const ServerConfig& config) {
+  PosixFileSystem fs;
+  absl::StatusOr<std::unique_ptr<storage::PeerIncarnations>> peers =
+      storage::PeerIncarnations::open(fs, config.data_dir);
+  if (!peers.ok()) return absl::OkStatus();  // the node's boot reports the damage
+  std::vector<std::string> others;
+  for (const auto& [peer, incarnation] : (*peers)->remembered()) {
+    if (peer.value() != config.node_id) others.push_back(absl::StrCat(peer.value()));
+  }
+  if (others.empty()) return absl::OkStatus();
+  return absl::FailedPreconditionError(absl::StrCat(
+      "no peers given, but data directory ", config.data_dir, " belongs to a cluster with other members (nodes ",
+      absl::StrJoin(others, ", "), ", remembered in ", config.data_dir, "/",
+      storage::PeerIncarnations::kFileName,
+      "); started alone it would elect itself and diverge from them. Give the cluster's --peers, or --join for a "
+      "node that joined"));
+}
+
 ServerNodeOptions node_options(const ServerConfig& config, raft::NodeConfig node, uint64_t seed) {
   ServerNodeOptions options;
   options.node = std::move(node);
   options.data_dir = config.data_dir;
   options.tick_ms = config.raft.tick_ms;
+  options.identity = storage::IdentityClaim{cluster_id(config.cluster_name), config.cluster_name,
+                                            raft::NodeId(config.node_id), fresh_incarnation()};
   std::vector<raft::NodeId> voters;
   for (const PeerConfig& peer : config.peers) voters.push_back(peer.id);
   std::sort(voters.begin(), voters.end());
@@ -199,6 +241,12 @@ class Server {
       last_leader_ = s.leader;
       last_term_ = s.term;
     }
+    if (node_->refused_by_peer() && !shutting_down_) {
+      // PeerIdentityGuard logged why and what to do.
+      exit_status_ = kExitFailed;
+      finish_shutdown();
+      return;
+    }
     registrar_->check();
     promoter_->check();
     note_removal();
@@ -296,14 +344,28 @@ int run_serve_command(const std::vector<std::string>& args, const NodeConfigAdju
   if (line->help) {
     std::printf("Usage: reefdb serve [--config FILE] [--SETTING VALUE]...\n\n"
                 "Runs one node. Settings come from defaults, then FILE (or $REEFDB_CONFIG), then\n"
-                "REEFDB_* environment variables, then flags. docs/CONFIGURATION.md explains each.\n\n%s",
+                "REEFDB_* environment variables, then flags. docs/CONFIGURATION.md explains each.\n\n"
+                "  reefdb serve --data-dir DIR\n"
+                "      a single-node cluster: node 1 (or the id DIR remembers), HTTP on\n"
+                "      127.0.0.1:4001, Raft on 127.0.0.1:4002\n"
+                "  reefdb serve --node-id 2 --data-dir DIR --peers 1=h1:4002/h1:4001,2=h2:4002/h2:4001,...\n"
+                "      one member of a cluster bootstrapped from a static list (every member is\n"
+                "      started with the same --peers)\n\n"
+                "A data directory remembers its node id and cluster from its first start\n"
+                "(DIR/identity) and refuses to start as another.\n\n%s",
                 command_line_usage().c_str());
     return kExitOk;
   }
-  absl::StatusOr<ServerConfig> config = load_server_config(*line, process_environment());
+  absl::StatusOr<ServerConfig> config = load_server_config(*line, process_environment(), remembered_node_id);
   if (!config.ok()) {
     std::fprintf(stderr, "reefdb serve: bad configuration:\n%s\n", std::string(config.status().message()).c_str());
     return kExitUsage;
+  }
+  if (peers_default_to_single_node(*config)) {
+    if (absl::Status s = check_single_node_directory(*config); !s.ok()) {
+      std::fprintf(stderr, "reefdb serve: %s\n", std::string(s.message()).c_str());
+      return kExitUsage;
+    }
   }
   spdlog::set_level(spdlog_level(config->log_level));
   spdlog::set_pattern(absl::StrCat("%Y-%m-%dT%H:%M:%S.%e %^%l%$ node=", config->node_id, " %v"));

@@ -1,5 +1,6 @@
 #include "prod/server/server_node.h"
 
+#include <algorithm>
 #include <chrono>
 #include <utility>
 
@@ -28,13 +29,21 @@ ServerNode::~ServerNode() {
 }
 
 absl::Status ServerNode::boot(ServerNodeOptions options) {
-  absl::StatusOr<std::unique_ptr<storage::NodeStorage>> storage = storage::NodeStorage::open(fs_, options.data_dir);
+  storage::NodeStorageOptions storage_options;
+  storage_options.identity = options.identity;
+  absl::StatusOr<std::unique_ptr<storage::NodeStorage>> storage =
+      storage::NodeStorage::open(fs_, options.data_dir, std::move(storage_options));
   if (!storage.ok()) {
     return absl::Status(storage.status().code(),
                         absl::StrCat("recovering ", options.data_dir, ": ", storage.status().message()));
   }
   storage_ = *std::move(storage);
   recovery_notes_ = storage_->recovery().notes;
+  absl::StatusOr<std::unique_ptr<storage::PeerIncarnations>> peers =
+      storage::PeerIncarnations::open(fs_, options.data_dir);
+  if (!peers.ok()) return peers.status();
+  peer_identity_ = std::make_unique<PeerIdentityGuard>(*std::move(peers), options.data_dir);
+  options.transport.incarnation = storage_->identity()->incarnation;
 
   statemachine::SqlStateMachineOptions sql_options;
   sql_options.on_leader_clock_behind = [this](int64_t leader_wall_ms, int64_t applied_ms) {
@@ -59,6 +68,16 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   if (!transport.ok()) return transport.status();
   transport_ = *std::move(transport);
   transport_->set_observer(&observer_);
+  transport_->set_sender_check(
+      [this](raft::NodeId peer, uint64_t incarnation) { return peer_identity_->admit(peer, incarnation); });
+  transport_->set_refused_handler([this, alive](raft::NodeId peer) {
+    if (alive.expired()) return;
+    peer_identity_->refused_by(peer);
+    // Not from inside the transport's handler: stop() closes its connections.
+    boost::asio::post(loop_, [this, alive] {
+      if (!alive.expired()) stop();
+    });
+  });
 
   StorageThreadLogHooks hooks;
   hooks.on_turn = [this](const LogWriteTiming& timing) { observer_.log_written(timing); };
@@ -87,6 +106,7 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   timed_state_machine_->finish_batch();  // the replay
   refresh_addresses();
   observer_.boot_finished();
+  transport_->connect_idle_peers();
   schedule_tick();
   return absl::OkStatus();
 }
@@ -97,6 +117,9 @@ void ServerNode::schedule_tick() {
   tick_timer_.async_wait([this, alive = std::weak_ptr<bool>(alive_)](const boost::system::error_code& error) {
     if (error || alive.expired() || stopped_) return;
     node_->on_tick();
+    // About once a second: peers this node has no reason to message (a
+    // follower's fellow followers) still get its probes and incarnation.
+    if (++ticks_ % std::max<uint64_t>(1, kConnectPeersEveryMs / tick_ms_) == 0) transport_->connect_idle_peers();
     schedule_tick();
   });
 }

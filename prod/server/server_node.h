@@ -24,6 +24,12 @@
 // all report to one NodeObserver, which keeps NodeObservations and writes
 // the log lines (prod/observe/node_observer.h); export_measurements() hands them,
 // with the transport's counters, to /metrics.
+//
+// Identity: the data directory's identity (cluster, node id, incarnation)
+// is checked or written at boot (storage/node_identity.h); the transport
+// stamps the incarnation on everything it sends, and PeerIdentityGuard
+// refuses peers that come back with a wiped directory and stops this node
+// when a peer refuses it.
 #pragma once
 
 #include <cstdint>
@@ -43,6 +49,7 @@
 #include "prod/observe/node_observer.h"
 #include "prod/server/address_book.h"
 #include "prod/server/os_clock.h"
+#include "prod/server/peer_identity_guard.h"
 #include "prod/server/storage_thread_log.h"
 #include "prod/server/timed_state_machine.h"
 #include "raft/driver/node.h"
@@ -59,6 +66,9 @@ struct ServerNodeOptions {
   // The members' addresses as configured (static peers); the replicated
   // address book adds to and overrides them (prod/server/address_book.h).
   std::map<raft::NodeId, MemberAddresses> address_seeds;
+  // Who this node is; its data directory must agree (storage/node_identity.h).
+  // The transport carries the directory's incarnation.
+  storage::IdentityClaim identity;
   AsioTransportOptions transport;
 };
 
@@ -97,6 +107,13 @@ class ServerNode {
   const AsioTransportStats& transport_stats() const { return transport_->stats(); }
   // What recovery repaired or noticed at boot, one line each.
   const std::vector<std::string>& recovery_notes() const { return recovery_notes_; }
+  // This data directory's identity (storage/node_identity.h).
+  const storage::NodeIdentity& identity() const { return *storage_->identity(); }
+  // Peers this node refuses and peers that refuse it (prod/server/peer_identity_guard.h).
+  const PeerIdentityGuard& peer_identity() const { return *peer_identity_; }
+  // A peer refuses this node (its data directory was wiped): the node has
+  // stopped itself and its owner should exit.
+  bool refused_by_peer() const { return !peer_identity_->refused_by_peers().empty(); }
   uint64_t log_syncs() const { return log_->groups_written(); }
   // What the node measured (disk, snapshots, applies, round trips) and the
   // transport's counters, into `metrics` (on the loop, before rendering).
@@ -118,6 +135,7 @@ class ServerNode {
   std::unique_ptr<storage::NodeStorage> storage_;
   std::unique_ptr<statemachine::SqlStateMachine> state_machine_;
   std::unique_ptr<TimedStateMachine> timed_state_machine_;  // the node's port onto state_machine_
+  std::unique_ptr<PeerIdentityGuard> peer_identity_;
   std::unique_ptr<AsioTransport> transport_;
   std::unique_ptr<StorageThreadLog> log_;
   std::unique_ptr<raft::Node> node_;
@@ -125,6 +143,8 @@ class ServerNode {
   AddressBook addresses_;
   uint64_t address_changes_seen_ = 0;
   bool booted_fresh_ = false;
+  static constexpr uint64_t kConnectPeersEveryMs = 1000;
+  uint64_t ticks_ = 0;
   bool stopped_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
 };

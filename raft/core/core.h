@@ -151,6 +151,10 @@ class Core {
 
   // core_replication.cc
   void tick_leader();
+  // Not leader (with the hint), or a transfer under way: why a proposal or
+  // a membership change is refused now; OK otherwise.
+  absl::Status leader_takes_proposals() const;
+  void refuse_proposal(ProposalId id, absl::Status status);
   void handle_propose(Propose p);
   bool maybe_send_append(NodeId peer, bool send_if_empty);
   void send_snapshot(NodeId peer, Progress& pr);

@@ -63,15 +63,16 @@ void Core::refresh_configuration() {
   if (is_leader()) track_members();
 }
 
-// Leader: one Progress per member other than itself, new members probed
-// from the end of the log (a fresh node's rejection walks it back).
+// Leader: one Progress per member other than itself. A new member is
+// probed with the last entry (the configuration that added it), so the
+// probe goes out with the change; a fresh node's rejection walks it back.
 void Core::track_members() {
   Leader& leader = leader_state();
   absl::erase_if(leader.progress, [&](const auto& p) { return !configuration_.is_member(p.first); });
   for (NodeId member : configuration_.members()) {
     if (member == config_.id || leader.progress.contains(member)) continue;
-    leader.progress.emplace(member, Progress(log_.last_index().next(), config_.max_inflight_messages,
-                                             config_.max_inflight_bytes));
+    leader.progress.emplace(member, Progress(std::max(log_.last_index(), log_.first_index()),
+                                             config_.max_inflight_messages, config_.max_inflight_bytes));
   }
   if (leader.transferee && !configuration_.is_voter(*leader.transferee)) {
     abort_transfer(leader, absl::AbortedError(absl::StrCat("node ", leader.transferee->value(),
@@ -80,15 +81,8 @@ void Core::track_members() {
 }
 
 void Core::handle_change_membership(const ChangeMembership& c) {
-  auto refuse = [&](absl::Status status, std::optional<NodeId> hint = std::nullopt) {
-    output_.proposals.push_back(ProposalResult{c.id, std::move(status), hint, Term(0), Index(0), Index(0)});
-  };
-  auto* leader = std::get_if<Leader>(&role_);
-  if (leader == nullptr) return refuse(not_leader_error(leader_), leader_);
-  if (leader->transferee) {
-    return refuse(absl::UnavailableError(absl::StrCat("leadership transfer to node ",
-                                                      leader->transferee->value(), " in progress")));
-  }
+  auto refuse = [&](absl::Status status) { refuse_proposal(c.id, std::move(status)); };
+  if (absl::Status s = leader_takes_proposals(); !s.ok()) return refuse(std::move(s));
   if (!committed_in_current_term() && !config_.bugs.change_before_term_commit) {
     // A new leader may hold an uncommitted change of an earlier leader that
     // a later one overwrote; building on it could split the quorums.
@@ -117,9 +111,12 @@ void Core::append_configuration(Configuration next) {
 }
 
 // Runs after every step: what a leader does once its configuration entry
-// commits.
+// commits. Like a requested change, it waits for an entry of the leader's own term
+// to commit: a new leader that learned the joint entry committed leaves it
+// only once its own no-op commits, so every configuration entry of a term
+// follows a commit in that term.
 void Core::maybe_finish_membership_change() {
-  if (!is_leader() || latest_configuration_index() > log_.committed()) return;
+  if (!is_leader() || latest_configuration_index() > log_.committed() || !committed_in_current_term()) return;
   const Configuration& latest = latest_configuration();
   if (latest.is_joint()) {
     append_configuration(leave_joint(latest));

@@ -43,16 +43,25 @@ void Core::tick_leader() {
   }
 }
 
-void Core::handle_propose(Propose p) {
-  auto refuse = [&](absl::Status status, std::optional<NodeId> hint = std::nullopt) {
-    output_.proposals.push_back(ProposalResult{p.id, std::move(status), hint, Term(0), Index(0), Index(0)});
-  };
-  auto* leader = std::get_if<Leader>(&role_);
-  if (leader == nullptr) return refuse(not_leader_error(leader_), leader_);
+void Core::refuse_proposal(ProposalId id, absl::Status status) {
+  std::optional<NodeId> hint = is_not_leader(status) ? leader_ : std::nullopt;
+  output_.proposals.push_back(ProposalResult{id, std::move(status), hint, Term(0), Index(0), Index(0)});
+}
+
+absl::Status Core::leader_takes_proposals() const {
+  const auto* leader = std::get_if<Leader>(&role_);
+  if (leader == nullptr) return not_leader_error(leader_);
   if (leader->transferee) {
-    return refuse(absl::UnavailableError(absl::StrCat("leadership transfer to node ",
-                                                      leader->transferee->value(), " in progress")));
+    return absl::UnavailableError(
+        absl::StrCat("leadership transfer to node ", leader->transferee->value(), " in progress"));
   }
+  return absl::OkStatus();
+}
+
+void Core::handle_propose(Propose p) {
+  auto refuse = [&](absl::Status status) { refuse_proposal(p.id, std::move(status)); };
+  if (absl::Status s = leader_takes_proposals(); !s.ok()) return refuse(std::move(s));
+  Leader* leader = &leader_state();
   if (p.payloads.empty()) return refuse(absl::InvalidArgumentError("proposal has no payloads"));
   uint64_t bytes = 0;
   for (const std::string& payload : p.payloads) {

@@ -244,6 +244,7 @@ class Node {
 
   // node_snapshots.cc: taking snapshots; transfers between sender_,
   // receiver_ and the core.
+  bool membership_known_at_applied() const;
   void maybe_take_snapshot();
   absl::StatusOr<SnapshotMeta> take_snapshot();
   absl::Status write_snapshot(StateMachineSnapshot& snapshot);

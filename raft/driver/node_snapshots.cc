@@ -9,8 +9,15 @@
 
 namespace reef::raft {
 
+// A node that joined a running cluster holds the log before its own
+// configuration entry without knowing the membership in force there (the
+// first members had it from their bootstrap, not from the log): it
+// snapshots only once it applied a configuration, so that no snapshot
+// records an empty one.
+bool Node::membership_known_at_applied() const { return !core_.configuration_at(applied_.index).empty(); }
+
 void Node::maybe_take_snapshot() {
-  if (stopped() || applied_.index <= snapshot_index_) return;
+  if (stopped() || applied_.index <= snapshot_index_ || !membership_known_at_applied()) return;
   if (entries_since_snapshot_ < config_.snapshot.entries && bytes_since_snapshot_ < config_.snapshot.bytes) return;
   take_snapshot().IgnoreError();  // a failure stopped the node; stop_reason() says why
 }
@@ -19,6 +26,10 @@ absl::StatusOr<SnapshotTaken> Node::snapshot_now() {
   event_arrived();
   if (stopped()) {
     return absl::UnavailableError(absl::StrCat("node ", id().value(), " stopped: ", stop_reason_.message()));
+  }
+  if (!membership_known_at_applied()) {
+    return absl::FailedPreconditionError(
+        "this node has not yet applied the configuration that added it to the cluster; nothing to snapshot");
   }
   if (applied_.index <= snapshot_index_) {
     const SnapshotMeta& current = core_.log().snapshot();

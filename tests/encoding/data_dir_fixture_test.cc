@@ -101,6 +101,24 @@ TEST(DataDirFixture, NodeStorageRecoversIt) {
   EXPECT_EQ((*node)->snapshots().warnings(), std::vector<std::string>{});
 }
 
+// The fixture predates node identities: the server adopts it, recovering
+// exactly the same state, and remembers who adopted it.
+TEST(DataDirFixture, TheServerAdoptsItUnderItsConfiguredIdentity) {
+  sim::SimFileSystem fs(1);
+  load_fixture(fs);
+  storage::NodeStorageOptions options = fixture_storage_options();
+  options.identity = storage::IdentityClaim{99, "reefdb", raft::NodeId(2), 0x5eed};
+  auto node = storage::NodeStorage::open(fs, kNodeDir, options);
+  ASSERT_TRUE(node.ok()) << node.status();
+  EXPECT_EQ((*node)->recovery().hard_state, fixture_hard_state());
+  ASSERT_EQ((*node)->recovery().notes.size(), 1u);
+  EXPECT_NE((*node)->recovery().notes[0].find("adopted it as node 2 of cluster 'reefdb'"), std::string::npos)
+      << (*node)->recovery().notes[0];
+  auto identity = storage::read_node_identity(fs, kNodeDir);
+  ASSERT_TRUE(identity.ok() && identity->has_value());
+  EXPECT_EQ(**identity, (storage::NodeIdentity{99, "reefdb", raft::NodeId(2), 0x5eed}));
+}
+
 TEST(DataDirFixture, StateMachineRestoresItsSnapshotStream) {
   sim::SimFileSystem fs(1);
   load_fixture(fs);

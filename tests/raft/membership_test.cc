@@ -294,6 +294,45 @@ TEST(Membership, AFreshNodeCatchesUpFromASnapshotThatCarriesItsMembership) {
   EXPECT_CLUSTER_SAFE(c);
 }
 
+TEST(Membership, AReadInAJointConfigurationIsConfirmedByBothMajorities) {
+  Cluster c = led_cluster();
+  c.add_node(n4);
+  c.partition({{n1, n4}, {n2, n3}});
+  ASSERT_TRUE(c.change_membership(n1, {remove(n3), add_voter(n4)}).status.ok());
+  ASSERT_TRUE(c.core(n1).configuration().is_joint());
+  run_rounds(c, 3);  // n4 catches up; the joint entry cannot commit
+  c.read_index(n1, ReadId(7));
+  run_rounds(c, 2);
+  // n4 is a majority of the incoming voters with n1, not of the outgoing.
+  EXPECT_TRUE(c.reads(n1).empty()) << "confirmed by the incoming voters alone";
+  c.heal();
+  run_rounds(c, 2);
+  ASSERT_EQ(c.reads(n1).size(), 1u);
+  EXPECT_TRUE(c.reads(n1)[0].status.ok()) << c.reads(n1)[0].status;
+  EXPECT_CLUSTER_SAFE(c);
+}
+
+TEST(Membership, LeadershipIsTransferredOnlyToAVoterOfTheConfigurationInForce) {
+  Cluster c = led_cluster();
+  c.add_node(n4);
+  ASSERT_TRUE(c.change_membership(n1, {add_learner(n4)}).status.ok());
+  run_rounds(c, 2);
+  c.transfer(n1, n4);
+  ASSERT_FALSE(c.transfers(n1).empty());
+  EXPECT_EQ(c.transfers(n1).back().status.code(), absl::StatusCode::kInvalidArgument);
+  // Promoted, it can take over.
+  ASSERT_TRUE(c.change_membership(n1, {add_voter(n4)}).status.ok());
+  run_rounds(c, 2);
+  c.transfer(n1, n4);
+  run_rounds(c, 2);
+  EXPECT_TRUE(c.core(n4).is_leader()) << c.describe();
+  // A change during a transfer is refused.
+  c.isolate(n3);
+  c.transfer(n4, n3);
+  EXPECT_EQ(c.change_membership(n4, {remove(n2)}).status.code(), absl::StatusCode::kUnavailable);
+  EXPECT_CLUSTER_SAFE(c);
+}
+
 TEST(Membership, GrowOneToThreeAndShrinkBack) {
   Cluster c({.voters = 1});
   ASSERT_EQ(c.elect(n1), n1);

@@ -49,6 +49,7 @@ void check_run(const Schedule& schedule) {
   RC_CLASSIFY(r.max_term > 3, "term > 3");
   RC_CLASSIFY(schedule.lease_reads, "lease reads");
   RC_CLASSIFY(schedule.learners > 0, "learner");
+  RC_CLASSIFY(r.membership_changes > 0, "membership changes");
   RC_CLASSIFY(schedule.actions.size() >= 250, ">= 250 actions");
   if (r.violation) RC_FAIL("safety: " + *r.violation);
   if (r.liveness_failure) RC_FAIL(*r.liveness_failure);

@@ -15,6 +15,7 @@
 #include "prod/disk/posix_file_system.h"
 #include "raft/core/log_entry.h"
 #include "storage/log_store.h"
+#include "storage/node_identity.h"
 #include "storage/node_storage.h"
 
 namespace reef::storage {
@@ -115,6 +116,23 @@ TEST_F(ReefStorageToolTest, VerifyAndDumpSoundLog) {
   EXPECT_NE(dump.output.find("index=7 term=1 type=noop payload_bytes=60"), std::string::npos) << dump.output;
   EXPECT_NE(dump.output.find("index=40 term=5 type=normal payload_bytes=60"), std::string::npos)
       << dump.output;
+}
+
+TEST_F(ReefStorageToolTest, VerifyPrintsTheIdentity) {
+  const Result before = run_tool("verify '" + dir_.string() + "'");
+  EXPECT_NE(before.output.find("identity: none yet"), std::string::npos) << before.output;
+  EXPECT_NE(before.output.find("adopts the directory"), std::string::npos) << before.output;
+  prod::PosixFileSystem posix;
+  ASSERT_TRUE(write_node_identity(posix, dir_.string(), NodeIdentity{77, "blue", raft::NodeId(3), 0xabcdef}).ok());
+  const Result after = run_tool("verify '" + dir_.string() + "'");
+  EXPECT_EQ(after.exit_code, 0) << after.output;
+  EXPECT_NE(after.output.find("identity: node 3 of cluster 'blue' (incarnation 0000000000abcdef), cluster id 77"),
+            std::string::npos)
+      << after.output;
+  std::ofstream(dir_ / kNodeIdentityFileName, std::ios::binary | std::ios::app) << "junk";
+  const Result damaged = run_tool("verify '" + dir_.string() + "'");
+  EXPECT_EQ(damaged.exit_code, 1) << damaged.output;
+  EXPECT_NE(damaged.output.find("identity: DAMAGED"), std::string::npos) << damaged.output;
 }
 
 TEST_F(ReefStorageToolTest, FlippedByteInNonLastSegmentNamesIndexRange) {

@@ -58,6 +58,20 @@ TEST(MessageCodecTest, EveryKindRoundTrips) {
   }
 }
 
+TEST(MessageCodecTest, CarriesTheSendersIncarnationAndZeroAddsNoByte) {
+  const raft::NodeMessage m = testing::one_message_of_each_kind(raft::NodeId(1), raft::NodeId(2)).front();
+  absl::StatusOr<ReceivedEnvelope> stamped =
+      decode_envelope(encode_message(kCluster, m, 0x1122334455667788ULL), kCluster);
+  ASSERT_TRUE(stamped.ok()) << stamped.status();
+  EXPECT_EQ(stamped->sender_incarnation, 0x1122334455667788ULL);
+  EXPECT_EQ(node_message_text(stamped->message), node_message_text(m));
+  absl::StatusOr<ReceivedEnvelope> unknown = decode_envelope(encode_message(kCluster, m), kCluster);
+  ASSERT_TRUE(unknown.ok()) << unknown.status();
+  EXPECT_EQ(unknown->sender_incarnation, 0u);
+  // Old senders and the simulator: the bytes of an envelope without the field.
+  EXPECT_LT(encode_message(kCluster, m).size(), encode_message(kCluster, m, 1).size());
+}
+
 TEST(MessageCodecTest, DecodesFromAnUnalignedBuffer) {
   const raft::NodeMessage m = testing::one_message_of_each_kind(raft::NodeId(4), raft::NodeId(5))[0];
   const std::string bytes = encode_message(kCluster, m);

@@ -340,5 +340,58 @@ TEST_F(ServerConfigPrecedence, StopsAtTheFirstFailingSource) {
               HasSubstr("flag --config: is empty"));
 }
 
+// --- bootstrap defaults (apply_bootstrap_defaults) ----------------------------
+
+TEST(ServerConfigBootstrap, DataDirAloneIsASingleNodeClusterOnTheDefaultAddresses) {
+  absl::StatusOr<CommandLine> line = parse_command_line({"--data-dir", "/tmp/one"});
+  ASSERT_TRUE(line.ok());
+  absl::StatusOr<ServerConfig> config = load_server_config(*line, {});
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(config->node_id, 1u);
+  const PeerConfig only{raft::NodeId(1), Endpoint{"127.0.0.1", 4002}, Endpoint{"127.0.0.1", 4001}};
+  EXPECT_EQ(config->peers, std::vector<PeerConfig>{only});
+  EXPECT_EQ(config->raft.listen_address, (Endpoint{"127.0.0.1", 4002}));
+  EXPECT_EQ(config->http.listen_address, (Endpoint{"127.0.0.1", 4001}));
+  EXPECT_THAT(describe(*config), HasSubstr("single-node cluster"));
+}
+
+TEST(ServerConfigBootstrap, TheRememberedNodeIdWinsOverTheDefault) {
+  absl::StatusOr<CommandLine> line = parse_command_line({"--data-dir", "/tmp/seven"});
+  ASSERT_TRUE(line.ok());
+  std::string asked;
+  absl::StatusOr<ServerConfig> config = load_server_config(*line, {}, [&](const std::string& dir) {
+    asked = dir;
+    return std::optional<uint64_t>(7);
+  });
+  ASSERT_TRUE(config.ok()) << config.status();
+  EXPECT_EQ(asked, "/tmp/seven");
+  EXPECT_EQ(config->node_id, 7u);
+  ASSERT_EQ(config->peers.size(), 1u);
+  EXPECT_EQ(config->peers[0].id, raft::NodeId(7));
+  EXPECT_THAT(config->sources.at("node_id"), HasSubstr("/tmp/seven/identity"));
+}
+
+TEST(ServerConfigBootstrap, SingleNodeUsesTheConfiguredAddresses) {
+  absl::StatusOr<CommandLine> line = parse_command_line(
+      {"--node-id", "4", "--http-listen-address", "0.0.0.0:9001", "--raft-advertise-address", "10.0.0.4:9002"});
+  ASSERT_TRUE(line.ok());
+  absl::StatusOr<ServerConfig> config = load_server_config(*line, {});
+  ASSERT_TRUE(config.ok()) << config.status();
+  const PeerConfig only{raft::NodeId(4), Endpoint{"10.0.0.4", 9002}, Endpoint{"127.0.0.1", 9001}};
+  EXPECT_EQ(config->peers, std::vector<PeerConfig>{only});
+  EXPECT_EQ(config->http.listen_address, (Endpoint{"0.0.0.0", 9001}));
+}
+
+TEST(ServerConfigBootstrap, StaticPeersStillNeedANodeIdUnlessRemembered) {
+  absl::StatusOr<CommandLine> line = parse_command_line({"--peers", kPeersCompact});
+  ASSERT_TRUE(line.ok());
+  EXPECT_THAT(load_server_config(*line, {}).status().message(), HasSubstr("node_id: is required"));
+  absl::StatusOr<ServerConfig> remembered =
+      load_server_config(*line, {}, [](const std::string&) { return std::optional<uint64_t>(2); });
+  ASSERT_TRUE(remembered.ok()) << remembered.status();
+  EXPECT_EQ(remembered->node_id, 2u);
+  EXPECT_EQ(remembered->peers.size(), 3u);
+}
+
 }  // namespace
 }  // namespace reef::prod

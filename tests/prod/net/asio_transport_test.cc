@@ -476,6 +476,8 @@ TEST(ProbeCodecTest, RoundTripsAndRefusesWhatIsNotAProbeOfThisCluster) {
   EXPECT_EQ(*transport::decode_probe(bytes, kCluster), ping);
   const transport::Probe pong{NodeId(2), NodeId(1), 77, true};
   EXPECT_EQ(*transport::decode_probe(transport::encode_probe(kCluster, pong), kCluster), pong);
+  const transport::Probe refusing{NodeId(2), NodeId(1), 78, true, 0x1234, /*refused=*/true};
+  EXPECT_EQ(*transport::decode_probe(transport::encode_probe(kCluster, refusing), kCluster), refusing);
 
   EXPECT_EQ(transport::decode_probe(bytes, kCluster + 1).status().code(),
             absl::StatusCode::kFailedPrecondition);
@@ -561,6 +563,40 @@ TEST(AsioTransportProbeTest, ConnectedPeersAreProbedAndTheRoundTripReported) {
   EXPECT_EQ(peer.frames_sent, 1u);
   EXPECT_EQ(a->stats().frames_refused + a->stats().messages_refused, 0u);
   EXPECT_EQ(b->stats().frames_refused + b->stats().messages_refused, 0u);
+}
+
+// The wiped-directory check at the transport: the receiver's sender check
+// sees every envelope's and ping's incarnation; a refused sender's messages
+// never reach the node, and its pings are answered with a refusal that
+// reaches the sender's refused handler.
+TEST(AsioTransportProbeTest, ARefusedSenderIsDroppedAndToldSo) {
+  asio::io_context loop;
+  auto b = TestNode::start(loop, options_for(2));
+  std::vector<std::pair<NodeId, uint64_t>> checked;
+  bool refuse = false;
+  b->transport->set_sender_check([&](NodeId from, uint64_t incarnation) {
+    checked.emplace_back(from, incarnation);
+    return !refuse;
+  });
+  AsioTransportOptions a_options = options_for(1, {{NodeId(2), local(b->port())}});
+  a_options.incarnation = 0xabc;
+  a_options.probe_interval = 20ms;
+  auto a = TestNode::start(loop, a_options);
+  std::vector<NodeId> refused_by;
+  a->transport->set_refused_handler([&](NodeId peer) { refused_by.push_back(peer); });
+
+  a->transport->send(heartbeat(1, 2, 0));
+  ASSERT_TRUE(run_until(loop, [&] { return b->received.size() == 1 && a->stats().probe_replies >= 2; }));
+  EXPECT_TRUE(refused_by.empty());
+  ASSERT_FALSE(checked.empty());
+  EXPECT_EQ(checked.front(), std::make_pair(NodeId(1), uint64_t{0xabc}));
+
+  refuse = true;
+  a->transport->send(heartbeat(1, 2, 1));
+  ASSERT_TRUE(run_until(loop, [&] { return !refused_by.empty() && b->stats().messages_from_refused_senders >= 2; }));
+  EXPECT_EQ(refused_by.front(), NodeId(2));
+  EXPECT_EQ(b->received.size(), 1u);  // the second heartbeat never reached the node
+  EXPECT_EQ(b->stats().messages_refused, 0u);
 }
 
 TEST(AsioTransportProbeTest, ProbingCanBeTurnedOff) {

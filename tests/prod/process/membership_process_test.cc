@@ -92,13 +92,13 @@ class MembershipProcessTest : public ::testing::Test {
     nodes_[id] = Node{ports[0], ports[1], 0};
   }
 
-  // TODO(lead): once `reefdb serve --data-dir DIR` alone runs a single-node
-  // cluster (the identity branch), start the seed with only --data-dir and
-  // the listen addresses, as the test asks.
+  // A single-node cluster from a data directory alone: no node id (it is
+  // 1), no peers; only the listen addresses, so that tests get free ports.
   void start_seed(uint64_t id) {
+    ASSERT_EQ(id, 1u) << "a single-node cluster's node is node 1";
     allocate(id);
-    nodes_[id].pid = spawn(id, {REEFDB_BINARY, "serve", "--node-id", std::to_string(id), "--data-dir", data_of(id),
-                                "--peers", absl::StrCat(id, "=", raft_of(id), "/", http_of(id))});
+    nodes_[id].pid = spawn(id, {REEFDB_BINARY, "serve", "--data-dir", data_of(id), "--raft-listen-address",
+                                raft_of(id), "--http-listen-address", http_of(id)});
   }
 
   pid_t start_joiner(uint64_t id, const std::string& join, const std::string& data_dir) {

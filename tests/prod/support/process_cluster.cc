@@ -178,6 +178,21 @@ void ProcessCluster::signal(size_t node, int signal) {
 
 bool ProcessCluster::running(size_t node) const { return pids_[node - 1] != 0; }
 
+std::optional<int> ProcessCluster::wait_for_exit(size_t node, uint64_t timeout_ms) {
+  const pid_t pid = pids_[node - 1];
+  if (pid == 0) return std::nullopt;
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
+  while (std::chrono::steady_clock::now() < deadline) {
+    int status = 0;
+    if (waitpid(pid, &status, WNOHANG) == pid) {
+      pids_[node - 1] = 0;
+      return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  return std::nullopt;
+}
+
 HttpReply ProcessCluster::http(size_t node, const std::string& method, const std::string& target,
                                const std::string& body) const {
   return http_request(http_port(node), method, target, body);

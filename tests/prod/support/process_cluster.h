@@ -47,6 +47,9 @@ class ProcessCluster {
   void kill(size_t node, int signal);     // and waits for the process to exit
   void signal(size_t node, int signal);   // sends it and returns (SIGSTOP, SIGCONT)
   bool running(size_t node) const;
+  // Waits for the node to exit by itself: its exit status (128 + signal if
+  // a signal ended it), or nullopt if it still runs after `timeout_ms`.
+  std::optional<int> wait_for_exit(size_t node, uint64_t timeout_ms);
   uint16_t http_port(size_t node) const { return http_ports_[node - 1]; }
   uint16_t raft_port(size_t node) const { return raft_ports_[node - 1]; }
   size_t size() const { return http_ports_.size(); }

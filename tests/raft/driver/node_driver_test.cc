@@ -127,6 +127,39 @@ TEST_F(NodeDriverTest, FollowerForwardsWritesToTheLeader) {
   EXPECT_EQ(kv(leader_id()).data().at("k"), "v");
 }
 
+// A membership change is a request like a write: a follower forwards it, the
+// leader answers once the configuration entry is applied, with the
+// configuration it produced; a refusal comes back with the core's reason.
+TEST_F(NodeDriverTest, FollowerForwardsAMembershipChangeAndIsAnsweredWithTheNewConfiguration) {
+  boot();
+  const NodeId follower = follower_id();
+  NodeId other = NodeId(0);
+  for (NodeId id : cluster_->ids()) {
+    if (id != follower && id != leader_id()) other = id;
+  }
+  auto change = [&](std::vector<raft::MembershipChange> steps) {
+    std::optional<ClientResponse> response;
+    ClientRequest request{RequestKind::kMembershipChange, "", Index(0), cluster_->node(follower).clock().now_ms() + 5000,
+                          std::nullopt, std::move(steps)};
+    cluster_->node(follower).submit(std::move(request), [&](ClientResponse r) { response = std::move(r); });
+    cluster_->run_until([&] { return response.has_value(); }, 6 * kSecondUs);
+    return response;
+  };
+  std::optional<ClientResponse> demoted = change({{raft::MembershipOp::kAddLearner, other}});
+  ASSERT_TRUE(demoted.has_value());
+  ASSERT_TRUE(demoted->status.ok()) << demoted->status;
+  const raft::Configuration expected =
+      raft::Configuration::of_voters({leader_id(), follower}, {other});
+  EXPECT_EQ(demoted->response, expected.describe());
+  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(demoted->applied); }, kSecondUs));
+  for (NodeId id : cluster_->ids()) EXPECT_EQ(cluster_->node(id).node()->core().configuration(), expected);
+
+  std::optional<ClientResponse> unknown = change({{raft::MembershipOp::kRemove, NodeId(9)}});
+  ASSERT_TRUE(unknown.has_value());
+  EXPECT_EQ(unknown->status.code(), absl::StatusCode::kNotFound) << unknown->status;
+  EXPECT_THAT(std::string(unknown->status.message()), HasSubstr("node 9 is not a member"));
+}
+
 TEST_F(NodeDriverTest, FollowerWithoutForwardingAnswersNotLeaderWithTheHint) {
   SimClusterOptions options = small_cluster();
   options.node.node.forward_to_leader = false;

@@ -17,7 +17,8 @@ const char* injected_bug_name(InjectedBug bug) {
   return "?";
 }
 
-Cluster::Cluster(ClusterOptions options) : options_(std::move(options)) {
+Cluster::Cluster(ClusterOptions options)
+    : options_(std::move(options)), checker_(options_.membership_rule_checks) {
   std::vector<NodeId> voters;
   std::vector<NodeId> learners;
   for (size_t i = 1; i <= options_.voters + options_.learners; ++i) {
@@ -81,6 +82,12 @@ void Cluster::add_node(NodeId id) {
   node.core.emplace(*std::move(core));
   nodes_.emplace(id, std::move(node));
   ids_.push_back(id);
+  // Added while the network is partitioned: on its own until the heal.
+  if (!group_.empty()) {
+    int last = 0;
+    for (const auto& [member, group] : group_) last = std::max(last, group);
+    group_[id] = last + 1;
+  }
 }
 
 ProposalResult Cluster::change_membership(NodeId leader, std::vector<MembershipChange> changes) {

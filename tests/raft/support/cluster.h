@@ -59,6 +59,9 @@ struct ClusterOptions {
   // Applied to every node's config after defaults (ids and seeds are set).
   std::function<void(CoreConfig&)> configure;
   InjectedBug bug = InjectedBug::kNone;
+  // Off: the checker judges only end-to-end safety, not the membership
+  // rules (tests that show what breaking a rule leads to).
+  bool membership_rule_checks = true;
 };
 
 struct Envelope {

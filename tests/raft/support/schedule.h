@@ -5,6 +5,9 @@
 // knobs, which nodes persist only when told to) plus a list of actions:
 // deliver / drop / duplicate / reorder a message, tick, propose, read,
 // campaign, crash-restart, persist, partition / heal, compact, transfer.
+// Membership changes add fresh nodes (new ids, empty logs and
+// configurations) and remove members; a node removed by a committed change
+// is shut down (never ticked, cut off from everyone) and never comes back.
 // Every action is valid in every state: message positions and node numbers
 // are taken modulo what currently exists, and an action that cannot apply
 // (compact with nothing applied, deliver on an empty network) does nothing.
@@ -21,7 +24,7 @@
 //    reported at is that proposal;
 //  - liveness (optional): once the network heals, every node persists
 //    promptly and time passes, a leader emerges and a fresh proposal is
-//    applied on every node.
+//    applied on every member of its configuration.
 //
 // Everything is deterministic: the same schedule gives the same run.
 #pragma once
@@ -56,8 +59,12 @@ enum class ActionKind : uint8_t {
   kHeal,
   kCompact,   // a: node, b: picks an index in (snapshot, applied]
   kTransfer,  // a: node (the leader, if it is not one), b: target
+  // The leader changes the membership (b % 6): add a fresh node as a learner
+  // or as a voter, promote or demote member#a, remove member#a, replace
+  // member#a by a fresh voter (joint), add two fresh voters (joint).
+  kMembership,
 };
-inline constexpr uint8_t kActionKinds = static_cast<uint8_t>(ActionKind::kTransfer) + 1;
+inline constexpr uint8_t kActionKinds = static_cast<uint8_t>(ActionKind::kMembership) + 1;
 const char* action_kind_name(ActionKind kind);
 // Relative frequency of each kind in generated schedules (random_schedule and
 // the RapidCheck generators): mostly message traffic, faults now and then.
@@ -144,6 +151,7 @@ struct RunResult {
   size_t restarts = 0;
   size_t reads_ok = 0;
   size_t accepted_proposals = 0;
+  size_t membership_changes = 0;  // accepted by a leader
   size_t compactions = 0;
   std::string final_state;  // Cluster::describe() at the end
 
