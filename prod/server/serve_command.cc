@@ -73,22 +73,25 @@ spdlog::level::level_enum spdlog_level(LogLevel level) {
 // A directory that has talked to other members (it remembers their
 // incarnations) must not be restarted as a cluster of one just because
 // --peers was forgotten: it would elect itself and diverge from the others.
-absl::Status check_single_node_directory(const ServerConfig& config) {
+// The refusal (empty: none) is applied at boot, and only if the
+// configuration of one would be in force (ServerNodeOptions).
+std::string single_node_refusal(const ServerConfig& config) {
+  if (!peers_default_to_single_node(config)) return "";
   PosixFileSystem fs;
   absl::StatusOr<std::unique_ptr<storage::PeerIncarnations>> peers =
       storage::PeerIncarnations::open(fs, config.data_dir);
-  if (!peers.ok()) return absl::OkStatus();  // the node's boot reports the damage
+  if (!peers.ok()) return "";  // the node's boot reports the damage
   std::vector<std::string> others;
   for (const auto& [peer, incarnation] : (*peers)->remembered()) {
     if (peer.value() != config.node_id) others.push_back(absl::StrCat(peer.value()));
   }
-  if (others.empty()) return absl::OkStatus();
-  return absl::FailedPreconditionError(absl::StrCat(
+  if (others.empty()) return "";
+  return absl::StrCat(
       "no peers given, but data directory ", config.data_dir, " belongs to a cluster with other members (nodes ",
       absl::StrJoin(others, ", "), ", remembered in ", config.data_dir, "/",
       storage::PeerIncarnations::kFileName,
       "); started alone it would elect itself and diverge from them. Give the cluster's --peers, or --join for a "
-      "node that joined"));
+      "node that joined");
 }
 
 ServerNodeOptions node_options(const ServerConfig& config, raft::NodeConfig node, uint64_t seed) {
@@ -98,6 +101,7 @@ ServerNodeOptions node_options(const ServerConfig& config, raft::NodeConfig node
   options.tick_ms = config.raft.tick_ms;
   options.identity = storage::IdentityClaim{cluster_id(config.cluster_name), config.cluster_name,
                                             raft::NodeId(config.node_id), fresh_incarnation()};
+  options.refuse_bootstrap_alone = single_node_refusal(config);
   std::vector<raft::NodeId> voters;
   for (const PeerConfig& peer : config.peers) voters.push_back(peer.id);
   std::sort(voters.begin(), voters.end());
@@ -360,12 +364,6 @@ int run_serve_command(const std::vector<std::string>& args, const NodeConfigAdju
   if (!config.ok()) {
     std::fprintf(stderr, "reefdb serve: bad configuration:\n%s\n", std::string(config.status().message()).c_str());
     return kExitUsage;
-  }
-  if (peers_default_to_single_node(*config)) {
-    if (absl::Status s = check_single_node_directory(*config); !s.ok()) {
-      std::fprintf(stderr, "reefdb serve: %s\n", std::string(s.message()).c_str());
-      return kExitUsage;
-    }
   }
   spdlog::set_level(spdlog_level(config->log_level));
   spdlog::set_pattern(absl::StrCat("%Y-%m-%dT%H:%M:%S.%e %^%l%$ node=", config->node_id, " %v"));

@@ -10,6 +10,17 @@
 #include "absl/strings/str_cat.h"
 
 namespace reef::prod {
+namespace {
+
+// The configuration in force after boot is the one the caller passed as the
+// initial configuration: nothing durable replaced it yet.
+bool configuration_from_bootstrap(const raft::RecoveredState& recovered) {
+  return recovered.snapshot.index == raft::Index(0) &&
+         std::none_of(recovered.entries.begin(), recovered.entries.end(),
+                      [](const raft::LogEntry& e) { return e.type == raft::EntryType::kConfiguration; });
+}
+
+}  // namespace
 
 absl::StatusOr<std::unique_ptr<ServerNode>> ServerNode::start(boost::asio::io_context& loop,
                                                               ServerNodeOptions options) {
@@ -94,6 +105,9 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   timed_state_machine_ = std::make_unique<TimedStateMachine>(*state_machine_, observer_);
   raft::NodePorts ports{log_.get(), transport_.get(), timed_state_machine_.get(), &clock_};
   raft::RecoveredState recovered = storage_->recovered_state(options.initial_configuration);
+  if (!options.refuse_bootstrap_alone.empty() && configuration_from_bootstrap(recovered)) {
+    return absl::FailedPreconditionError(options.refuse_bootstrap_alone);
+  }
   booted_fresh_ = recovered.hard_state.term == raft::Term(0) && recovered.entries.empty() &&
                   recovered.snapshot.index == raft::Index(0);
   for (auto& [id, addresses] : options.address_seeds) addresses_.seed(id, std::move(addresses));

@@ -69,6 +69,14 @@ struct ServerNodeOptions {
   // Who this node is; its data directory must agree (storage/node_identity.h).
   // The transport carries the directory's incarnation.
   storage::IdentityClaim identity;
+  // Non-empty when initial_configuration is this node alone only because
+  // no peers were given, although the directory has met other members:
+  // booting is then refused with this message if that configuration would
+  // be in force, i.e. no snapshot and no configuration entry in the log
+  // (the node would elect itself and diverge). A directory whose log or
+  // snapshot holds the replicated configuration boots: the flag's
+  // configuration is history there (a first node that grew the cluster).
+  std::string refuse_bootstrap_alone;
   AsioTransportOptions transport;
 };
 

@@ -94,9 +94,10 @@ class MembershipProcessTest : public ::testing::Test {
 
   // A single-node cluster from a data directory alone: no node id (it is
   // 1), no peers; only the listen addresses, so that tests get free ports.
+  // A restart keeps the node's ports.
   void start_seed(uint64_t id) {
     ASSERT_EQ(id, 1u) << "a single-node cluster's node is node 1";
-    allocate(id);
+    if (!nodes_.contains(id)) allocate(id);
     nodes_[id].pid = spawn(id, {REEFDB_BINARY, "serve", "--data-dir", data_of(id), "--raft-listen-address",
                                 raft_of(id), "--http-listen-address", http_of(id)});
   }
@@ -278,6 +279,12 @@ TEST_F(MembershipProcessTest, GrowsReplacesAndShrinksWithoutLosingAnAcknowledged
   ASSERT_TRUE(wait_for_voters(1, {1, 2}));
   start_joiner(3, http_of(2), data_of(3));  // through a follower: redirected to the leader
   ASSERT_TRUE(wait_for_voters(1, {1, 2, 3}));
+
+  // The first node restarts with the command it was born with: its log holds
+  // the configuration the cluster grew to, so it is no cluster of one.
+  stop(1, SIGTERM);
+  start_seed(1);
+  ASSERT_TRUE(wait_for_voters(1, {1, 2, 3})) << read_file(log_of(1));
 
   // SIGKILL the leader under write load.
   Writer writer;
