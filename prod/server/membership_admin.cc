@@ -29,13 +29,13 @@ void MembershipAdmin::add(raft::NodeId id, MemberAddresses addresses, Done done)
   if (const std::optional<MemberAddresses> known = node_.addresses().find(id); known && known->removed) {
     return done(absl::AlreadyExistsError(absl::StrCat(
         "node ", id.value(), " was removed from this cluster and its id is retired: a late message of the old "
-        "node could be taken for the new one's; join under a new id (see ", kReplaceRunbook, ")")));
+        "node could be taken for the new one's; join under a new id (see ", kReplaceNodeRunbook, ")")));
   }
   if (configuration.is_member(id)) {
     return done(absl::AlreadyExistsError(absl::StrCat(
         "node ", id.value(), " is already a member (", configuration.describe(),
         "); a node with a fresh data directory cannot take an existing id: remove node ", id.value(),
-        " first and join under a new id (see ", kReplaceRunbook, ")")));
+        " first and join under a new id (see ", kReplaceNodeRunbook, ")")));
   }
   // The learner promoter turns a wanted voter into one once it caught up.
   record_then_change(id, std::move(addresses), raft::MembershipOp::kAddLearner, std::move(done));

@@ -26,14 +26,11 @@
 
 #include "absl/status/statusor.h"
 #include "prod/server/address_book.h"
+#include "prod/server/runbook.h"
 #include "prod/server/server_node.h"
 #include "raft/core/membership_change.h"
 
 namespace reef::prod {
-
-// Where a joining node is to be told to look when its id is already a
-// member: the runbook section in docs/CLUSTER.md.
-inline constexpr char kReplaceRunbook[] = "docs/CLUSTER.md#replacing-a-dead-machine";
 
 class MembershipAdmin {
  public:

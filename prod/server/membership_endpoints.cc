@@ -238,7 +238,7 @@ void MembershipEndpoints::change(const http::HttpRequest& request, Respond respo
     if (parsed != raft::MembershipOp::kRemove && known && known->removed) {
       return respond(error(409, "already_member", absl::StrCat("node ", id->value(),
                                                                " was removed and its id is retired; use a new id (see ",
-                                                               kReplaceRunbook, ")")));
+                                                               kReplaceNodeRunbook, ")")));
     }
     if (parsed != raft::MembershipOp::kRemove && !known) {
       return respond(bad_request(absl::StrCat("node ", id->value(),

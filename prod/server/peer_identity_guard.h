@@ -28,13 +28,11 @@
 
 #include "absl/container/btree_map.h"
 #include "absl/container/btree_set.h"
+#include "prod/server/runbook.h"
 #include "raft/core/types.h"
 #include "storage/peer_incarnations.h"
 
 namespace reef::prod {
-
-// Where the log lines send the operator.
-inline constexpr char kReplaceNodeRunbook[] = "docs/CLUSTER.md#replacing-a-dead-machine";
 
 class PeerIdentityGuard {
  public:
