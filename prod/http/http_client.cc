@@ -1,5 +1,7 @@
 #include "prod/http/http_client.h"
 
+#include "absl/strings/match.h"
+
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/beast/core/error.hpp>
@@ -183,6 +185,18 @@ absl::StatusOr<http::HttpResponse> HttpClient::exchange(std::string_view method,
     close();
   }
   return response;
+}
+
+std::optional<std::string> header_value(const http::HttpResponse& response, std::string_view name) {
+  for (const auto& [key, value] : response.headers) {
+    if (absl::EqualsIgnoreCase(key, absl::string_view(name.data(), name.size()))) return value;
+  }
+  return std::nullopt;
+}
+
+std::string host_port_of_url(std::string_view url) {
+  if (const size_t scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
+  return std::string(url.substr(0, url.find('/')));
 }
 
 }  // namespace reef::prod

@@ -26,6 +26,7 @@
 #include <chrono>
 #include <cstddef>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -74,5 +75,12 @@ class HttpClient {
   const HttpClientTimeouts timeouts_;
   std::unique_ptr<Connection> connection_;
 };
+
+// The value of header `name` (case-insensitive) in `response`, if present.
+std::optional<std::string> header_value(const http::HttpResponse& response, std::string_view name);
+
+// "http://host:port/path" -> "host:port" (a bare "host:port" is kept): where
+// a redirect's Location or a "leader" field points.
+std::string host_port_of_url(std::string_view url);
 
 }  // namespace reef::prod

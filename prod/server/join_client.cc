@@ -12,19 +12,6 @@
 namespace reef::prod {
 namespace {
 
-std::optional<std::string> header_value(const http::HttpResponse& response, std::string_view name) {
-  for (const auto& [key, value] : response.headers) {
-    if (absl::EqualsIgnoreCase(key, absl::string_view(name.data(), name.size()))) return value;
-  }
-  return std::nullopt;
-}
-
-// "http://h:4001/join" -> "h:4001".
-std::string host_port_of_url(std::string_view url) {
-  if (const size_t scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
-  return std::string(url.substr(0, url.find('/')));
-}
-
 std::string error_of(const http::HttpResponse& response) {
   const nlohmann::json body = nlohmann::json::parse(response.body, nullptr, false);
   if (body.is_object() && body.contains("error") && body["error"].is_string()) return body["error"].get<std::string>();

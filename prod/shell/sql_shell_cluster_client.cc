@@ -8,21 +8,6 @@
 #include "nlohmann/json.hpp"
 
 namespace reef::prod {
-namespace {
-
-std::optional<std::string> header_value(const http::HttpResponse& response, std::string_view name) {
-  for (const auto& [key, value] : response.headers) {
-    if (absl::EqualsIgnoreCase(key, absl::string_view(name.data(), name.size()))) return value;
-  }
-  return std::nullopt;
-}
-
-}  // namespace
-
-std::string host_port_of_url(std::string_view url) {
-  if (const size_t scheme = url.find("://"); scheme != std::string_view::npos) url.remove_prefix(scheme + 3);
-  return std::string(url.substr(0, url.find('/')));
-}
 
 std::optional<std::string> leader_address_of(const http::HttpResponse& response) {
   if (response.status == 301 || response.status == 307) {

@@ -31,8 +31,6 @@ namespace reef::prod {
 // field of a 503 body, or the Location of a 301; nullopt for any other answer.
 std::optional<std::string> leader_address_of(const http::HttpResponse& response);
 
-// "http://host:port/path" -> "host:port" (a bare "host:port" is kept).
-std::string host_port_of_url(std::string_view url);
 
 class ClusterClient {
  public:
