@@ -242,11 +242,11 @@ int dump(storage::FileSystem& fs, const std::string& dir) {
       return kExitDamaged;
     }
     for (const raft::LogEntry& entry : *entries) {
+      const std::string configuration = entry.configuration ? absl::StrCat(" ", entry.configuration->describe()) : "";
       std::printf("index=%llu term=%llu type=%s payload_bytes=%zu%s\n",
                   static_cast<unsigned long long>(entry.index.value()),
                   static_cast<unsigned long long>(entry.term.value()), type_name(entry.type),
-                  entry.payload.size(),
-                  entry.configuration ? (" " + entry.configuration->describe()).c_str() : "");
+                  entry.payload.size(), configuration.c_str());
     }
     from = to;
   }
