@@ -13,7 +13,8 @@
 # Usage: bench/join_bench.sh
 # Environment: DB_MB (default 100), DURATION (per phase, default 20s),
 #              CONNECTIONS (wrk connections, default 16), BASE_PORT
-#              (default 25001), JOBS (build jobs, default 2).
+#              (default 25001), JOBS (build jobs, default 2), KEEP (1: keep
+#              the directory with both nodes' logs and data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 scripts/deps.sh
@@ -31,7 +32,7 @@ pids=()
 cleanup() {
   for pid in "${pids[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
   for pid in "${pids[@]}"; do wait "$pid" 2>/dev/null || true; done
-  rm -rf "$dir"
+  if [ "${KEEP:-0}" = 1 ]; then echo "kept $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 
