@@ -37,7 +37,7 @@ int run_sql_shell(const std::vector<std::string>& args) {
     return 0;
   }
   SqlShellOptions options;
-  options.host = flags->value_or("host", std::string(kDefaultHost));
+  options.host = flags->value_or("host", std::string(kDefaultServerAddress));
   const absl::StatusOr<std::string> level = parse_consistency(flags->value_or("consistency", "weak"));
   if (!level.ok()) {
     std::cerr << "reefdb sql: " << level.status().message() << "\n";

@@ -30,10 +30,12 @@
 
 namespace reef::prod {
 
-inline constexpr std::string_view kDefaultHost = "127.0.0.1:4001";
+// The server's default HTTP address (prod/config/server_config.h: kDefaultHost,
+// kDefaultHttpPort), which `reefdb sql` and `reefdb status` talk to unless told.
+inline constexpr std::string_view kDefaultServerAddress = "127.0.0.1:4001";
 
 struct SqlShellOptions {
-  std::string host = std::string(kDefaultHost);
+  std::string host = std::string(kDefaultServerAddress);
   std::string consistency = "weak";  // none | weak | linearizable | strong
   bool interactive = false;          // banner, prompts, history
   std::string history_path;          // empty: history in memory only
