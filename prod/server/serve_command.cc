@@ -354,7 +354,12 @@ int run_serve_command(const std::vector<std::string>& args, const NodeConfigAdju
                 "      127.0.0.1:4001, Raft on 127.0.0.1:4002\n"
                 "  reefdb serve --node-id 2 --data-dir DIR --peers 1=h1:4002/h1:4001,2=h2:4002/h2:4001,...\n"
                 "      one member of a cluster bootstrapped from a static list (every member is\n"
-                "      started with the same --peers)\n\n"
+                "      started with the same --peers)\n"
+                "  reefdb serve --node-id 4 --data-dir DIR --join h1:4001[,h2:4001] \\\n"
+                "               --raft-listen-address h4:4002 --http-listen-address h4:4001\n"
+                "      a new member of a running cluster: added as a learner, promoted to voter\n"
+                "      once caught up (restarting with the same flags is a no-op join)\n\n"
+                "Growing, replacing a dead machine and shrinking: docs/CLUSTER.md.\n\n"
                 "A data directory remembers its node id and cluster from its first start\n"
                 "(DIR/identity) and refuses to start as another.\n\n%s",
                 command_line_usage().c_str());
