@@ -391,12 +391,13 @@ class Runner {
     const uint64_t snapshot = cluster_.core(id).log().snapshot().index.value();
     if (applied <= snapshot) return;
     const Index index(snapshot + 1 + pick % (applied - snapshot));
-    // KNOWN GAP (reported to the core's owner): a node added to the cluster
-    // that caught up through the log from index 1 never saw the bootstrap
-    // configuration (it lives in the original nodes' index-0 snapshot, not
-    // in the log), so its configuration_at() there is empty; a snapshot
-    // recording it cannot be recovered (Core::create: "configuration has
-    // no voters"). Such compactions are skipped until the core fixes it.
+    // A node added to the cluster that caught up through the log from
+    // index 1 never saw the bootstrap configuration (it lives in the first
+    // members' index-0 snapshot, not in the log), so its configuration_at()
+    // is empty before its own configuration entry. Like raft::Node (which
+    // takes no snapshot until it applied a configuration,
+    // node_snapshots.cc), the harness does not compact there: such a
+    // snapshot could not be recovered.
     if (cluster_.core(id).configuration_at(index).empty()) return;
     cluster_.compact(id, index);
     ++result_.compactions;
