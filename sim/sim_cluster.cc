@@ -22,7 +22,7 @@ SimCluster::SimCluster(SimClusterOptions options, StateMachineFactory make_state
 // A node's clock is drawn like the first nodes': a fresh node reuses the
 // drift and wall-clock start of an earlier slot, so it disagrees with the
 // others as much as they disagree among themselves.
-SimNode& SimCluster::create_node(raft::Configuration initial) {
+SimNode& SimCluster::create_node(raft::Configuration initial, const std::function<void(SimNodeOptions&)>& adjust) {
   const size_t i = nodes_.size();
   const raft::NodeId id(i + 1);
   SimNodeOptions node_options = options_.node;
@@ -34,6 +34,7 @@ SimNode& SimCluster::create_node(raft::Configuration initial) {
     node_options.wall_clock_start_unix_ms =
         options_.wall_clock_start_unix_ms[i % options_.wall_clock_start_unix_ms.size()];
   }
+  if (adjust) adjust(node_options);
   nodes_.push_back(std::make_unique<SimNode>(scheduler_, network_, id, std::move(node_options), make_state_machine_,
                                              derive_seed(options_.seed, "node", i + 1)));
   ids_.push_back(id);
@@ -41,8 +42,8 @@ SimNode& SimCluster::create_node(raft::Configuration initial) {
   return *nodes_.back();
 }
 
-SimNode& SimCluster::add_node() {
-  SimNode& fresh = create_node(raft::Configuration{});
+SimNode& SimCluster::add_node(const std::function<void(SimNodeOptions&)>& adjust) {
+  SimNode& fresh = create_node(raft::Configuration{}, adjust);
   (void)fresh.start();  // an empty disk always boots; if not, the node stays down and is never added
   return fresh;
 }

@@ -46,8 +46,9 @@ class SimCluster {
   // The nodes in existence (created and not retired), in id order.
   const std::vector<raft::NodeId>& ids() const { return ids_; }
   SimNode& node(raft::NodeId id);
-  // A fresh node, started, that waits to be added to the cluster.
-  SimNode& add_node();
+  // A fresh node, started, that waits to be added to the cluster. `adjust`
+  // changes its options from the cluster's (tests: a joiner's own policy).
+  SimNode& add_node(const std::function<void(SimNodeOptions&)>& adjust = {});
   // Shuts `id` down for good and takes it out of ids().
   void retire(raft::NodeId id);
   // Told of every node: at once of those that exist, later of each one
@@ -68,7 +69,7 @@ class SimCluster {
   StateMachineFactory make_state_machine_;
   std::function<void(SimNode&)> node_created_;
 
-  SimNode& create_node(raft::Configuration initial);
+  SimNode& create_node(raft::Configuration initial, const std::function<void(SimNodeOptions&)>& adjust = {});
 };
 
 }  // namespace reef::sim

@@ -160,6 +160,39 @@ TEST_F(NodeDriverTest, FollowerForwardsAMembershipChangeAndIsAnsweredWithTheNewC
   EXPECT_THAT(std::string(unknown->status.message()), HasSubstr("node 9 is not a member"));
 }
 
+// A node that joins catches up through the log from index 1 while the
+// leader has compacted nothing; the entries before its own configuration
+// entry carry no configuration (the first members had theirs from their
+// bootstrap). It must not snapshot there: a snapshot recording an empty
+// configuration could never be booted from.
+TEST_F(NodeDriverTest, AJoiningNodeSnapshotsOnlyOnceItAppliedAConfiguration) {
+  SimClusterOptions options = small_cluster();
+  options.node.node.core.max_entries_per_message = 2;  // the joiner applies two at a time
+  boot(options);
+  for (int i = 0; i < 6; ++i) {
+    std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
+    ASSERT_TRUE(r.has_value() && r->status.ok());
+  }
+  ASSERT_EQ(cluster_->node(leader_id()).node()->core().log().snapshot().index, Index(0));
+  // The joiner alone snapshots after every two applies.
+  SimNode& joiner = cluster_->add_node([](SimNodeOptions& o) { o.node.snapshot.entries = 2; });
+  std::optional<ClientResponse> added;
+  ClientRequest request{RequestKind::kMembershipChange, "", Index(0),
+                        cluster_->node(leader_id()).clock().now_ms() + 5000, std::nullopt,
+                        {{raft::MembershipOp::kAddLearner, joiner.id()}}};
+  cluster_->node(leader_id()).submit(std::move(request), [&](ClientResponse r) { added = std::move(r); });
+  ASSERT_TRUE(cluster_->run_until([&] { return added.has_value(); }, 6 * kSecondUs));
+  ASSERT_TRUE(added->status.ok()) << added->status;
+  ASSERT_TRUE(cluster_->run_until([&] { return joiner.node()->status().applied >= added->applied; }, 5 * kSecondUs));
+  const raft::SnapshotMeta& snapshot = joiner.node()->core().log().snapshot();
+  EXPECT_GT(snapshot.index, Index(0)) << "the joiner took snapshots";
+  EXPECT_FALSE(snapshot.configuration.empty()) << "snapshot at " << snapshot.index.value() << " records no configuration";
+  // And it boots again from what it holds.
+  joiner.crash();
+  ASSERT_TRUE(joiner.start().ok());
+  EXPECT_TRUE(joiner.node()->core().configuration().is_learner(joiner.id()));
+}
+
 TEST_F(NodeDriverTest, FollowerWithoutForwardingAnswersNotLeaderWithTheHint) {
   SimClusterOptions options = small_cluster();
   options.node.node.forward_to_leader = false;
