@@ -1,0 +1,125 @@
+// SqliteVfs: a sqlite3_vfs that routes every file operation of SQLite to a
+// storage::FileSystem, so SQLite's database and journal are covered by the
+// same durability model and fault injection as the Raft log: PosixFileSystem
+// in production, SimFileSystem (crash loses unsynced writes, torn sectors,
+// EIO) in the simulator.
+//
+// Use: construct one SqliteVfs per FileSystem, open connections with
+// sqlite3_open_v2(path, &db, flags, vfs.name().c_str()), and close them all
+// before the SqliteVfs goes. Every connection to one database must use the
+// same SqliteVfs: its lock table is what keeps them apart.
+//
+// Durability argument. The state machine will use journal_mode=TRUNCATE and
+// synchronous=FULL; with those, SQLite commits a transaction in rollback
+// journal mode as follows (pager.c), and each step is durable under the
+// FileSystem model (storage/file_system.h) for the reason given:
+//  1. The original content of every page about to change is written to
+//     "<db>-journal", each record with a checksum, the header with a random
+//     nonce and a record count of 0. xSync makes it durable; the journal's
+//     first sync through this VFS also runs sync_dir() on its directory, so
+//     the journal's NAME is durable before the database is touched (the
+//     model keeps a new name volatile until then; without it a crash could
+//     lose the journal and leave a half-written database with nothing to
+//     roll back from). The header's record count is then written and synced
+//     again (synchronous=FULL, and we claim no SAFE_APPEND), so a torn tail
+//     of the journal is never mistaken for records.
+//  2. The new pages are written to the database file and xSync'd. A crash
+//     from here until step 3 is durable leaves a "hot" journal: the next
+//     opener rolls the database back to the old state from it, syncing the
+//     database before clearing the journal (and a crash during that
+//     rollback just repeats it).
+//  3. COMMIT point: the journal is truncated to zero length and xSync'd
+//     (TRUNCATE mode with synchronous=FULL syncs the truncation). Once that
+//     sync returns, the journal is empty on disk, so the synced new pages of
+//     step 2 are the state: COMMIT returns only after it, so a committed
+//     transaction is durable, and a crash at any earlier point leaves a
+//     journal that restores the old state.
+// Why TRUNCATE and not DELETE or PERSIST: DELETE commits by unlinking the
+// journal, which the model makes durable only with a sync_dir, and SQLite
+// asks for that (xDelete's dirSync) only at synchronous=EXTRA; at FULL a
+// crash could resurrect the journal and roll back a committed transaction.
+// PERSIST commits by zeroing the header, which works too but leaves stale
+// journal bytes behind; TRUNCATE commits with a file write + sync, exactly
+// what the model guarantees, and the journal's name stays durable between
+// transactions.
+// What we claim: xSectorSize 512 (SimFileSystem tears in 512-byte sectors)
+// and xDeviceCharacteristics 0 (no atomic or power-safe writes, no safe
+// append, no sequential ordering): SQLite then assumes that an unsynced
+// write may tear anywhere in its sector and that writes may be reordered,
+// which is the model.
+//
+// Files: the main database and its journal go to the FileSystem. Temporary
+// files (temp databases, statement journals, transient indexes, anything
+// opened DELETEONCLOSE or without a name) live in memory: they never need to
+// survive a crash, and keeping them off the disk keeps the simulator's disk
+// trace to the files that matter. (Their size is bounded by the statements
+// that use them; spilling them to a scratch directory is future work.)
+//
+// No shared memory (xShm*): WAL mode is unsupported by this VFS unless
+// locking_mode=EXCLUSIVE (where SQLite keeps the wal-index in heap memory).
+// The state machine uses a rollback journal. No memory mapping either.
+//
+// xRandomness, xSleep and xCurrentTime(Int64) are delegated to SQLite's
+// default VFS. SQLite uses randomness for the journal nonce and temp names;
+// making these come from the simulator's seed (for determinism) is left to
+// the issue that puts the state machine on this VFS in the simulator.
+//
+// FileSystem errors never throw or assert: an I/O error (UNAVAILABLE and
+// anything unexpected) becomes the matching SQLITE_IOERR_* code, running out
+// of space (RESOURCE_EXHAUSTED) SQLITE_FULL, and a missing file on open
+// SQLITE_CANTOPEN. last_error() keeps the most recent one, with its path.
+//
+// Thread-safety: the VFS itself is; the FileSystem must be too if
+// connections run on several threads (PosixFileSystem is; SimFileSystem
+// runs single-threaded in the simulator).
+#pragma once
+
+#include <sqlite3.h>
+
+#include <mutex>
+#include <set>
+#include <string>
+
+#include "absl/status/status.h"
+#include "statemachine/sqlite_lock_table.h"
+#include "storage/file_system.h"
+
+namespace reef::statemachine {
+
+class SqliteVfs {
+ public:
+  // Registers the VFS with SQLite under a name unique in the process (not
+  // as the default VFS).
+  explicit SqliteVfs(storage::FileSystem& fs);
+  // Unregisters it. Every connection opened through it must be closed.
+  ~SqliteVfs();
+  SqliteVfs(const SqliteVfs&) = delete;
+  SqliteVfs& operator=(const SqliteVfs&) = delete;
+
+  // The zVfs argument for sqlite3_open_v2.
+  const std::string& name() const { return name_; }
+  // The most recent FileSystem error SQLite saw through this VFS (OK if none).
+  absl::Status last_error() const;
+
+ private:
+  friend struct SqliteVfsCallbacks;
+
+  // Remembers `status` for last_error() and returns `code`, or SQLITE_OK
+  // when the status is OK.
+  int fail(const absl::Status& status, int code);
+  // sync_dir() of the file's directory, once per path for the VFS's life:
+  // the first sync of a file this VFS created makes its name durable.
+  int sync_name_once(const std::string& path);
+  void forget_name(const std::string& path);
+
+  storage::FileSystem& fs_;
+  std::string name_;
+  sqlite3_vfs vfs_{};
+  sqlite3_vfs* default_vfs_;
+  SqliteLockTable locks_;
+  mutable std::mutex mu_;
+  absl::Status last_error_;
+  std::set<std::string> durable_names_;
+};
+
+}  // namespace reef::statemachine
