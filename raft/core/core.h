@@ -162,6 +162,9 @@ class Core {
   bool maybe_commit();
   // Takes `ae` mutable so the entries can be moved into the log.
   void handle_append(const Message& m, AppendEntries& ae);
+  // Leader: the progress of a member that just answered, marked active for
+  // check-quorum; nullptr when not leading or `from` is not a member.
+  Progress* answered_progress(NodeId from);
   void handle_append_response(const Message& m, const AppendResponse& ar);
   void handle_install_snapshot(const Message& m, const InstallSnapshot& is);
   void handle_snapshot_status(const SnapshotStatus& s);

@@ -95,12 +95,9 @@ void Core::handle_heartbeat(const Message& m, const Heartbeat& hb) {
 }
 
 void Core::handle_heartbeat_response(const Message& m, const HeartbeatResponse& hr) {
-  auto* leader = std::get_if<Leader>(&role_);
-  if (leader == nullptr) return;
-  auto it = leader->progress.find(m.from);
-  if (it == leader->progress.end()) return;
-  Progress& pr = it->second;
-  pr.recent_active = true;
+  Progress* answered = answered_progress(m.from);
+  if (answered == nullptr) return;
+  Progress& pr = *answered;
   pr.unpause();
   if (pr.match() < log_.last_index()) {
     // The follower is alive but behind. In the replicate state the appends

@@ -216,13 +216,20 @@ void Core::handle_append(const Message& m, AppendEntries& ae_in) {
   send_after_persist(m.from, AppendResponse{.index = last_new});
 }
 
-void Core::handle_append_response(const Message& m, const AppendResponse& ar) {
+Progress* Core::answered_progress(NodeId from) {
   auto* leader = std::get_if<Leader>(&role_);
-  if (leader == nullptr) return;
-  auto it = leader->progress.find(m.from);
-  if (it == leader->progress.end()) return;
-  Progress& pr = it->second;
-  pr.recent_active = true;
+  if (leader == nullptr) return nullptr;
+  auto it = leader->progress.find(from);
+  if (it == leader->progress.end()) return nullptr;
+  it->second.recent_active = true;
+  return &it->second;
+}
+
+void Core::handle_append_response(const Message& m, const AppendResponse& ar) {
+  Progress* answered = answered_progress(m.from);
+  if (answered == nullptr) return;
+  Progress& pr = *answered;
+  Leader* leader = &leader_state();
   if (ar.index > log_.last_index()) return;  // claims entries we never sent
 
   if (ar.reject) {
