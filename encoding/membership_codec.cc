@@ -88,24 +88,21 @@ absl::StatusOr<raft::Configuration> decode_configuration(const fbs::Configuratio
   return decode_configuration_vectors(record->voters(), record->outgoing_voters(), record->learners());
 }
 
-absl::StatusOr<raft::EntryType> decode_entry_type(uint8_t type, const fbs::ConfigurationRecord* configuration) {
+absl::Status decode_entry_kind(uint8_t type, const fbs::ConfigurationRecord* configuration, raft::LogEntry& entry) {
   if (type > static_cast<uint8_t>(raft::EntryType::kConfiguration)) {
     return absl::InvalidArgumentError(absl::StrCat("unknown entry type ", type));
   }
-  const auto entry_type = static_cast<raft::EntryType>(type);
-  if ((entry_type == raft::EntryType::kConfiguration) != (configuration != nullptr)) {
-    return absl::InvalidArgumentError(entry_type == raft::EntryType::kConfiguration
+  entry.type = static_cast<raft::EntryType>(type);
+  entry.configuration.reset();
+  if ((entry.type == raft::EntryType::kConfiguration) != (configuration != nullptr)) {
+    return absl::InvalidArgumentError(entry.type == raft::EntryType::kConfiguration
                                           ? "configuration entry without a configuration"
                                           : "a configuration on an entry that is not a configuration entry");
   }
-  return entry_type;
-}
-
-absl::Status decode_entry_configuration(const fbs::ConfigurationRecord* record, raft::LogEntry& entry) {
-  if (entry.type != raft::EntryType::kConfiguration) return absl::OkStatus();
-  absl::StatusOr<raft::Configuration> configuration = decode_configuration(record);
-  if (!configuration.ok()) return configuration.status();
-  entry.configuration = *std::move(configuration);
+  if (configuration == nullptr) return absl::OkStatus();
+  absl::StatusOr<raft::Configuration> decoded = decode_configuration(configuration);
+  if (!decoded.ok()) return absl::InvalidArgumentError(absl::StrCat("configuration entry: ", decoded.status().message()));
+  entry.configuration = *std::move(decoded);
   return absl::OkStatus();
 }
 

@@ -53,10 +53,9 @@ absl::StatusOr<raft::Configuration> decode_configuration(const fbs::Configuratio
 // A log entry's type byte and optional configuration table, as the log on
 // disk and the wire both carry them: the type must be one the core knows,
 // and a configuration entry carries a configuration that no other entry
-// has. Nothing else of the entry differs between the two formats' checks.
-absl::StatusOr<raft::EntryType> decode_entry_type(uint8_t type, const fbs::ConfigurationRecord* configuration);
-// Sets entry.configuration from `record` when entry.type is kConfiguration.
-absl::Status decode_entry_configuration(const fbs::ConfigurationRecord* record, raft::LogEntry& entry);
+// has, and that is valid. Nothing else of the entry differs between the two
+// formats' checks. Sets entry.type and entry.configuration.
+absl::Status decode_entry_kind(uint8_t type, const fbs::ConfigurationRecord* configuration, raft::LogEntry& entry);
 
 // Snapshot meta as a table inside another (the wire).
 flatbuffers::Offset<fbs::SnapshotMetaRecord> encode_snapshot_meta(flatbuffers::FlatBufferBuilder& builder,

@@ -89,25 +89,19 @@ Parsed decode_body(absl::string_view body, raft::LogEntry* entry_out) {
     return parsed;
   }
   const fbs::Entry* entry = fbs::GetEntry(buffer.data());
-  absl::StatusOr<raft::EntryType> type = encoding::decode_entry_type(entry->type(), entry->configuration());
-  if (!type.ok()) {
+  // The type and configuration are checked on every decode, the scan at
+  // open too, so a malformed one is found when the log is opened, not when
+  // it is read.
+  raft::LogEntry scratch;
+  raft::LogEntry& out = entry_out != nullptr ? *entry_out : scratch;
+  if (absl::Status s = encoding::decode_entry_kind(entry->type(), entry->configuration(), out); !s.ok()) {
     parsed.kind = Parsed::kInvalid;
-    parsed.reason = std::string(type.status().message());
+    parsed.reason = absl::StrCat("entry ", entry->index(), ": ", s.message());
     return parsed;
   }
   parsed.term = entry->term();
   parsed.index = entry->index();
-  parsed.type = *type;
-  // The configuration is checked on every decode, the scan at open too, so
-  // a malformed one is found when the log is opened, not when it is read.
-  raft::LogEntry scratch;
-  raft::LogEntry& out = entry_out != nullptr ? *entry_out : scratch;
-  out.type = *type;
-  if (absl::Status s = encoding::decode_entry_configuration(entry->configuration(), out); !s.ok()) {
-    parsed.kind = Parsed::kInvalid;
-    parsed.reason = absl::StrCat("configuration entry ", entry->index(), ": ", s.message());
-    return parsed;
-  }
+  parsed.type = out.type;
   if (entry_out != nullptr) {
     entry_out->payload.clear();
     if (entry->payload() != nullptr) {

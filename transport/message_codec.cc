@@ -189,12 +189,11 @@ absl::StatusOr<raft::SnapshotMeta> Decoder::meta(const encoding::fbs::SnapshotMe
 }
 
 absl::StatusOr<raft::LogEntry> Decoder::entry(const fbs::LogEntryRecord& record) {
-  absl::StatusOr<raft::EntryType> type = encoding::decode_entry_type(record.type(), record.configuration());
-  if (!type.ok()) return invalid(absl::StrCat("log entry ", record.index(), ": ", type.status().message()));
   absl::StatusOr<std::string> payload = bytes(record.payload(), "log entry payload");
   if (!payload.ok()) return payload.status();
-  raft::LogEntry entry{raft::Term(record.term()), raft::Index(record.index()), *type, std::move(*payload)};
-  if (absl::Status s = encoding::decode_entry_configuration(record.configuration(), entry); !s.ok()) {
+  raft::LogEntry entry{raft::Term(record.term()), raft::Index(record.index()), raft::EntryType::kNormal,
+                       std::move(*payload)};
+  if (absl::Status s = encoding::decode_entry_kind(record.type(), record.configuration(), entry); !s.ok()) {
     return invalid(absl::StrCat("log entry ", record.index(), ": ", s.message()));
   }
   return entry;
