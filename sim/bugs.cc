@@ -114,6 +114,16 @@ const std::vector<Bug>& bugs() {
          frequent_leader_trouble(c);
          c.faults.wall_clock_skew_max_ms = std::max<uint64_t>(c.faults.wall_clock_skew_max_ms, 3000);
        }},
+      {{"applied-index-own-transaction", "the state machine commits its applied index apart from the batch's data, so a crash can keep one without the other (state machine, storage)"},
+       [](RunConfig& c) {
+         c.state_machine.injected_bug_applied_index_own_transaction = true;
+         // Crashes while batches apply, and WAL checkpoints (the only
+         // syncs between two commits) after a handful of entries.
+         c.faults.crashes = true;
+         c.faults.interval_min_ms = 100;
+         c.faults.interval_max_ms = 500;
+         c.state_machine.checkpoint_wal_pages = 8;
+       }},
       {{"lease-beyond-clock-bound", "the leader's read lease outlasts the voters' promise (core, clocks)"},
        [](RunConfig& c) {
          c.node.core.bugs.lease_beyond_clock_bound = true;
@@ -207,6 +217,7 @@ absl::Status apply_bugs(RunConfig& config) {
   if (config.bugs_switched_off) {
     config.node.core.bugs = raft::InjectedBugs{};
     config.state_machine.injected_bug_trust_leader_clock = false;
+    config.state_machine.injected_bug_applied_index_own_transaction = false;
   }
   return absl::OkStatus();
 }

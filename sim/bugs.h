@@ -1,6 +1,7 @@
 // The deliberate bugs reef-sim can inject (--bug NAME), one per layer that
 // Raft's safety rests on. Each sets its switch (raft/core/injected_bugs.h,
-// SqlStateMachineOptions::injected_bug_trust_leader_clock or
+// SqlStateMachineOptions::injected_bug_trust_leader_clock and
+// injected_bug_applied_index_own_transaction, or
 // SimFaults::lie_about_file_sync) and also turns on the faults that expose
 // it, so that a swarm finds a violation within 200 seeds (CI checks that).
 #pragma once

@@ -38,6 +38,8 @@ class CheckedStateMachine final : public raft::StateMachine {
   absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> begin_restore() override {
     return inner_->begin_restore();
   }
+  absl::Status make_durable() override { return inner_->make_durable(); }
+  absl::Status clear() override { return inner_->clear(); }
 
   statemachine::SqlStateMachine& sql() { return *inner_; }
 

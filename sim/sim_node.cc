@@ -34,7 +34,13 @@ absl::Status SimNode::start() {
   }
   storage_ = std::move(*storage);
   log_ = std::make_unique<storage::NodeLog>(*storage_, [this] { on_write_queued(); });
-  state_machine_ = make_state_machine_(id_);
+  state_machine_ = make_state_machine_(id_, fs_, kStateMachineDir);
+  if (state_machine_ == nullptr) {
+    down_reason_ = absl::UnavailableError("the state machine could not open its database (disk errors)");
+    log_.reset();
+    storage_.reset();
+    return down_reason_;
+  }
   raft::NodeConfig config = options_.node;
   config.core.id = id_;
   config.core.seed = derive_seed(rng_.next_u64(), "core");
@@ -73,8 +79,11 @@ void SimNode::crash(bool interrupt_write) {
   node_.reset();
   log_.reset();
   storage_.reset();
-  state_machine_.reset();
+  // The disk crashes before the state machine goes: SQLite's close would
+  // otherwise checkpoint and sync, a clean shutdown a crash never gets
+  // (its handles from before the crash fail instead).
   fs_.crash();
+  state_machine_.reset();
   down_reason_ = absl::UnavailableError("crashed");
 }
 

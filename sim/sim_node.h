@@ -37,7 +37,10 @@
 
 namespace reef::sim {
 
-using StateMachineFactory = std::function<std::unique_ptr<raft::StateMachine>(raft::NodeId)>;
+// Makes a node's state machine at each boot; a persistent one keeps its
+// files in the given directory of the node's disk.
+using StateMachineFactory =
+    std::function<std::unique_ptr<raft::StateMachine>(raft::NodeId, storage::FileSystem& disk, const std::string& dir)>;
 
 struct SimNodeOptions {
   raft::NodeConfig node;
@@ -57,6 +60,7 @@ struct SimNodeOptions {
 class SimNode {
  public:
   static constexpr char kDataDir[] = "/data";
+  static constexpr char kStateMachineDir[] = "/data/sm";
 
   SimNode(Scheduler& scheduler, SimNetwork& network, raft::NodeId id, SimNodeOptions options,
           StateMachineFactory make_state_machine, uint64_t seed);

@@ -80,7 +80,10 @@ class Run {
   Run(const RunConfig& config, const RunHooks& hooks)
       : config_(config),
         hooks_(hooks),
-        cluster_(cluster_options(config), [this](raft::NodeId id) { return make_state_machine(id); }),
+        cluster_(cluster_options(config),
+                 [this](raft::NodeId id, storage::FileSystem& disk, const std::string& dir) {
+                   return make_state_machine(id, disk, dir);
+                 }),
         workload_(cluster_, config.workload, derive_seed(config.seed, "workload"), history_),
         faults_(cluster_, config, derive_seed(config.seed, "faults"),
                 [this](raft::NodeId id) {
@@ -108,10 +111,13 @@ class Run {
   }
 
  private:
-  std::unique_ptr<raft::StateMachine> make_state_machine(raft::NodeId id) {
+  // The node's database lives on its simulated disk, so crashes, torn
+  // writes and I/O errors reach SQLite's files as they reach the log.
+  std::unique_ptr<raft::StateMachine> make_state_machine(raft::NodeId id, storage::FileSystem& disk,
+                                                         const std::string& dir) {
     absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql =
-        statemachine::SqlStateMachine::create(config_.state_machine);
-    REEF_ASSERT(sql.ok(), "SqlStateMachine::create: ", sql.status().ToString());
+        statemachine::SqlStateMachine::open(config_.state_machine, disk, dir);
+    if (!sql.ok()) return nullptr;  // the disk failed: the node does not boot
     return std::make_unique<CheckedStateMachine>(
         std::move(*sql), [this, id](const raft::LogEntry& entry, statemachine::SqlStateMachine& after) {
           on_applied(id, entry, after);

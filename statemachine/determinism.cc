@@ -23,21 +23,52 @@ uint64_t splitmix64(uint64_t& state) {
   return z ^ (z >> 31);
 }
 
-ExecutionContext* context_of(sqlite3_vfs* vfs) { return static_cast<ExecutionContext*>(vfs->pAppData); }
+const DeterministicVfs::Files& files_of(sqlite3_vfs* vfs) {
+  return *static_cast<const DeterministicVfs::Files*>(vfs->pAppData);
+}
+ExecutionContext* context_of(sqlite3_vfs* vfs) { return files_of(vfs).context; }
 sqlite3_vfs* base_vfs() { return sqlite3_vfs_find(nullptr); }
+
+constexpr int kTemporaryFileFlags = SQLITE_OPEN_DELETEONCLOSE | SQLITE_OPEN_TEMP_DB | SQLITE_OPEN_TEMP_JOURNAL |
+                                    SQLITE_OPEN_SUBJOURNAL | SQLITE_OPEN_TRANSIENT_DB;
+
+// True for the database files this connection was opened on and their
+// journal and WAL: the only files client SQL can make SQLite touch.
+bool allowed_path(const DeterministicVfs::Files& files, const char* name) {
+  if (files.base == nullptr || name == nullptr) return false;
+  const absl::string_view path(name);
+  for (const std::string& database : files.databases) {
+    if (path == database || path == database + "-journal" || path == database + "-wal") return true;
+  }
+  return false;
+}
 
 // --- VFS ---------------------------------------------------------------
 
-int vfs_open(sqlite3_vfs*, sqlite3_filename, sqlite3_file* file, int, int*) {
-  // The database is memdb and temp storage is in memory: any file open is a
-  // way around the rules (VACUUM INTO, a temp file), so it fails.
-  file->pMethods = nullptr;
-  return SQLITE_CANTOPEN;
+int vfs_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int flags, int* out_flags) {
+  const DeterministicVfs::Files& files = files_of(vfs);
+  // An in-memory database refuses every file; an on-disk one only its own
+  // files and in-memory temporaries (SqliteVfs keeps those in memory). Any
+  // other open is a way around the rules (VACUUM INTO, a temp file).
+  const bool temporary = files.base != nullptr && (name == nullptr || (flags & kTemporaryFileFlags) != 0);
+  if (!temporary && !allowed_path(files, name)) {
+    file->pMethods = nullptr;
+    return SQLITE_CANTOPEN;
+  }
+  return files.base->xOpen(files.base, name, file, flags, out_flags);
 }
-int vfs_delete(sqlite3_vfs*, const char*, int) { return SQLITE_IOERR_DELETE; }
-int vfs_access(sqlite3_vfs*, const char*, int, int* out) {
-  *out = 0;
-  return SQLITE_OK;
+int vfs_delete(sqlite3_vfs* vfs, const char* name, int dir_sync) {
+  const DeterministicVfs::Files& files = files_of(vfs);
+  if (!allowed_path(files, name)) return SQLITE_IOERR_DELETE;
+  return files.base->xDelete(files.base, name, dir_sync);
+}
+int vfs_access(sqlite3_vfs* vfs, const char* name, int flags, int* out) {
+  const DeterministicVfs::Files& files = files_of(vfs);
+  if (!allowed_path(files, name)) {
+    *out = 0;
+    return SQLITE_OK;
+  }
+  return files.base->xAccess(files.base, name, flags, out);
 }
 int vfs_full_pathname(sqlite3_vfs*, const char* name, int size, char* out) {
   sqlite3_snprintf(size, out, "%s", name);
@@ -105,8 +136,10 @@ int progress_handler(void* arg) {
 
 // --- Authorizer ------------------------------------------------------------
 
+// reef_* is the state machine's namespace; sqlite_reef_* holds its marker
+// in the user's database (applied_record.h).
 bool is_reserved_name(const char* name) {
-  return name != nullptr && absl::StartsWithIgnoreCase(name, "reef_");
+  return name != nullptr && (absl::StartsWithIgnoreCase(name, "reef_") || absl::StartsWithIgnoreCase(name, "sqlite_reef_"));
 }
 
 bool is_planner_statistics(const char* name) {
@@ -286,19 +319,27 @@ void ExecutionContext::begin_entry(uint64_t index, int64_t leader_timestamp_ms, 
                        static_cast<sqlite3*>(nullptr));
 }
 
-absl::StatusOr<std::unique_ptr<DeterministicVfs>> DeterministicVfs::create(ExecutionContext* context) {
+absl::StatusOr<std::unique_ptr<DeterministicVfs>> DeterministicVfs::create(ExecutionContext* context,
+                                                                             const std::string& files_vfs,
+                                                                             std::vector<std::string> databases) {
   REEF_ASSERT(context != nullptr, "VFS without a context");
   static std::atomic<uint64_t> next_id{1};  // names only; never observable in the database
   std::unique_ptr<DeterministicVfs> vfs(new DeterministicVfs());
   vfs->name_ = absl::StrCat("reef-deterministic-", next_id.fetch_add(1));
   sqlite3_vfs* base = base_vfs();
   if (base == nullptr) return absl::InternalError("SQLite has no default VFS");
+  vfs->files_.context = context;
+  if (!files_vfs.empty()) {
+    vfs->files_.base = sqlite3_vfs_find(files_vfs.c_str());
+    if (vfs->files_.base == nullptr) return absl::InternalError(absl::StrCat("no VFS named ", files_vfs));
+    vfs->files_.databases = std::move(databases);
+  }
   sqlite3_vfs& v = vfs->vfs_;
   v.iVersion = 2;
-  v.szOsFile = base->szOsFile;
-  v.mxPathname = base->mxPathname;
+  v.szOsFile = vfs->files_.base != nullptr ? vfs->files_.base->szOsFile : base->szOsFile;
+  v.mxPathname = vfs->files_.base != nullptr ? vfs->files_.base->mxPathname : base->mxPathname;
   v.zName = vfs->name_.c_str();
-  v.pAppData = context;
+  v.pAppData = &vfs->files_;
   v.xOpen = vfs_open;
   v.xDelete = vfs_delete;
   v.xAccess = vfs_access;

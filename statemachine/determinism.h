@@ -18,8 +18,9 @@
 //    planner statistics) is refused by the authorizer, as is transaction
 //    control inside a batch, any access to the reserved "reef_" tables and
 //    to the internal schema where the state machine keeps its own tables.
-//  - Files: the VFS refuses to open any file; the database lives in memory
-//    (memdb) and temporary storage is kept in memory.
+//  - Files: the VFS opens the database's own files only (for an on-disk
+//    database, through SqliteVfs; in-memory databases open none), so VACUUM
+//    INTO, a temp file or an attached path cannot reach any other file.
 //  - Runaway statements: a deterministic budget of virtual-machine steps per
 //    batch (counted by the progress handler) interrupts them identically on
 //    every replica.
@@ -30,6 +31,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "absl/status/statusor.h"
 
@@ -70,13 +72,23 @@ struct ExecutionContext {
 // these units.
 inline constexpr int kProgressOpcodes = 1000;
 
-// A VFS registered under a unique name for one connection: it delegates to
-// the default VFS except that its clock is `context->now_ms`, it refuses to
-// open files and to load libraries. Unregistered when destroyed (after the
-// connection that uses it is closed).
+// A VFS registered under a unique name for one connection: its clock is
+// `context->now_ms`, it refuses to load libraries, and it opens only the
+// connection's database files (`databases`, plus their -journal and -wal)
+// and temporary files, through the VFS named `files_vfs` (a SqliteVfs); with
+// no `files_vfs` it opens nothing (an in-memory database). Unregistered when
+// destroyed (after the connection that uses it is closed).
 class DeterministicVfs {
  public:
-  static absl::StatusOr<std::unique_ptr<DeterministicVfs>> create(ExecutionContext* context);
+  struct Files {
+    ExecutionContext* context = nullptr;
+    sqlite3_vfs* base = nullptr;
+    std::vector<std::string> databases;
+  };
+
+  static absl::StatusOr<std::unique_ptr<DeterministicVfs>> create(ExecutionContext* context,
+                                                                  const std::string& files_vfs = {},
+                                                                  std::vector<std::string> databases = {});
   ~DeterministicVfs();
   DeterministicVfs(const DeterministicVfs&) = delete;
   DeterministicVfs& operator=(const DeterministicVfs&) = delete;
@@ -86,6 +98,7 @@ class DeterministicVfs {
  private:
   DeterministicVfs() = default;
   std::string name_;
+  Files files_;
   sqlite3_vfs vfs_{};
 };
 

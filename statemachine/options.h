@@ -10,7 +10,8 @@ namespace reef::statemachine {
 struct DatabaseOptions {
   size_t statement_cache_capacity = 256;          // per cache (apply, query, internal)
   int64_t max_value_bytes = 64 << 20;             // largest TEXT/BLOB/row (SQLITE_LIMIT_LENGTH)
-  int64_t max_database_bytes = int64_t{8} << 30;  // memdb grows no further (SQLITE_FULL)
+  int64_t max_database_bytes = int64_t{8} << 30;  // the user's database grows no further (SQLITE_FULL)
+  int64_t cache_kib = 64 << 10;                   // page cache per schema of an on-disk database
 };
 
 struct SessionOptions {

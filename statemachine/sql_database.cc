@@ -1,9 +1,12 @@
 #include "statemachine/sql_database.h"
 
+#include <algorithm>
+
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "raft/core/assert.h"
+#include "storage/file_system.h"
 
 namespace reef::statemachine {
 
@@ -55,6 +58,115 @@ absl::StatusOr<std::unique_ptr<Database>> Database::open_image(const DatabaseOpt
   return database;
 }
 
+absl::StatusOr<std::unique_ptr<Database>> Database::open_files(const DatabaseOptions& options,
+                                                               const std::string& files_vfs, const std::string& dir) {
+  std::unique_ptr<Database> database(new Database(options));
+  if (auto status = database->open_on_disk(files_vfs, dir); !status.ok()) return status;
+  return database;
+}
+
+namespace {
+
+// A path inside a single-quoted SQL string literal.
+std::string quoted_path(const std::string& path) {
+  std::string out = "'";
+  for (char c : path) {
+    out += c;
+    if (c == '\'') out += '\'';
+  }
+  return out + "'";
+}
+
+}  // namespace
+
+absl::Status Database::open_on_disk(const std::string& files_vfs, const std::string& dir) {
+  const std::string main_path = storage::join_path(dir, kMainFile);
+  const std::string internal_path = storage::join_path(dir, kInternalFile);
+  auto vfs = DeterministicVfs::create(context_.get(), files_vfs, {main_path, internal_path});
+  if (!vfs.ok()) return vfs.status();
+  vfs_ = *std::move(vfs);
+  on_disk_ = true;
+  int rc = sqlite3_open_v2(main_path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                           vfs_->name());
+  if (rc != SQLITE_OK) {
+    return absl::UnavailableError(absl::StrCat("opening ", main_path, ": ", db_ ? sqlite_error(db_) : sqlite3_errstr(rc)));
+  }
+  if (auto status = exec_internal(absl::StrCat("ATTACH ", quoted_path(internal_path), " AS ", kInternalSchema));
+      !status.ok()) {
+    return status;
+  }
+  // WAL for both files: readers on other connections never block a commit.
+  for (const char* schema : {"main", kInternalSchema}) {
+    auto mode = internal_statement(absl::StrCat("PRAGMA ", schema, ".journal_mode = WAL"));
+    if (!mode.ok()) return mode.status();
+    StatementResetter reset(*mode);
+    const unsigned char* value = sqlite3_step(*mode) == SQLITE_ROW ? sqlite3_column_text(*mode, 0) : nullptr;
+    if (value == nullptr || std::string(reinterpret_cast<const char*>(value)) != "wal") {
+      return absl::DataLossError(absl::StrCat("cannot put ", schema == std::string("main") ? main_path : internal_path,
+                                              " in WAL mode: ", sqlite_error(db_)));
+    }
+  }
+  if (auto status = set_synchronous("NORMAL"); !status.ok()) return status;
+  // Our own hook replaces SQLite's automatic checkpoints: the state machine
+  // decides when they run (wal_pages()).
+  sqlite3_wal_hook(db_, &Database::on_wal_commit, this);
+  if (auto status = exec_internal(absl::StrCat("PRAGMA main.cache_size = -", options_.cache_kib, "; PRAGMA ",
+                                               kInternalSchema, ".cache_size = -", options_.cache_kib));
+      !status.ok()) {
+    return status;
+  }
+  return finish_open();
+}
+
+int Database::on_wal_commit(void* self, sqlite3*, const char*, int pages) {
+  auto* database = static_cast<Database*>(self);
+  database->wal_pages_ = std::max(database->wal_pages_, pages);
+  return SQLITE_OK;
+}
+
+absl::Status Database::set_synchronous(const char* level) {
+  return exec_internal(absl::StrCat("PRAGMA main.synchronous = ", level, "; PRAGMA ", kInternalSchema,
+                                    ".synchronous = ", level));
+}
+
+absl::Status Database::checkpoint() {
+  if (!on_disk_) return absl::OkStatus();
+  ModeScope scope(*context_, AccessMode::kInternal);
+  const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc != SQLITE_OK) return absl::InternalError(absl::StrCat("checkpoint: ", sqlite_error(db_)));
+  wal_pages_ = 0;
+  return absl::OkStatus();
+}
+
+absl::Status Database::commit_durably(const std::function<absl::Status()>& write) {
+  if (on_disk_) {
+    if (auto status = set_synchronous("FULL"); !status.ok()) return status;
+  }
+  absl::Status written = exec_internal("BEGIN");
+  if (written.ok()) written = write();
+  if (written.ok()) written = exec_internal("COMMIT");
+  if (!written.ok() && !sqlite3_get_autocommit(db_)) (void)exec_internal("ROLLBACK");
+  if (on_disk_) {
+    if (auto status = set_synchronous("NORMAL"); !status.ok() && written.ok()) return status;
+  }
+  return written;
+}
+
+absl::Status Database::copy_from(Database& source) {
+  ModeScope scope(*context_, AccessMode::kInternal);
+  for (const char* schema : {"main", kInternalSchema}) {
+    sqlite3_backup* backup = sqlite3_backup_init(db_, schema, source.db_, schema);
+    if (backup == nullptr) return absl::InternalError(absl::StrCat("copying ", schema, ": ", sqlite_error(db_)));
+    const int step = sqlite3_backup_step(backup, -1);
+    const int finish = sqlite3_backup_finish(backup);
+    if (step != SQLITE_DONE || finish != SQLITE_OK) {
+      return absl::InternalError(absl::StrCat("copying ", schema, ": ", sqlite3_errstr(step != SQLITE_DONE ? step : finish),
+                                              " (", sqlite_error(db_), ")"));
+    }
+  }
+  return absl::OkStatus();
+}
+
 absl::Status Database::open(DatabaseImages images) {
   auto vfs = DeterministicVfs::create(context_.get());
   if (!vfs.ok()) return vfs.status();
@@ -69,6 +181,15 @@ absl::Status Database::open(DatabaseImages images) {
   if (auto status = load_image(kInternalSchema, std::move(images.internal)); !status.ok()) return status;
   sqlite3_int64 limit = options_.max_database_bytes;
   sqlite3_file_control(db_, "main", SQLITE_FCNTL_SIZE_LIMIT, &limit);
+  return finish_open();
+}
+
+absl::Status Database::finish_open() {
+  if (on_disk_) {
+    // A database file past the bound: SQLITE_FULL, as memdb's size limit.
+    const int64_t pages = options_.max_database_bytes / 4096;
+    if (auto status = exec_internal(absl::StrCat("PRAGMA main.max_page_count = ", pages)); !status.ok()) return status;
+  }
   if (auto status = install_determinism(db_, context_.get(), options_.max_value_bytes); !status.ok()) return status;
   return exec_internal("PRAGMA temp_store = MEMORY");
 }
@@ -78,6 +199,13 @@ absl::Status Database::load_image(const char* schema, DatabaseImage image) {
   // copies in one memcpy and sqlite3_deserialize adopts without a copy.
   // With no image, the buffer starts empty.
   const int64_t size = image.size;
+  // An image of an on-disk database says "WAL" in its header (bytes 18
+  // and 19 are 2), which would make memdb look for a WAL file; the image
+  // is the whole state, so it opens as a rollback-journal database.
+  if (size >= 20 && image.bytes.get()[18] == 2 && image.bytes.get()[19] == 2) {
+    image.bytes.get()[18] = 1;
+    image.bytes.get()[19] = 1;
+  }
   const int rc = sqlite3_deserialize(db_, schema, image.bytes.release(), size, size,
                                      SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE);
   if (rc != SQLITE_OK) {
@@ -95,6 +223,18 @@ absl::Status Database::exec_internal(absl::string_view sql) {
   std::string message = absl::StrCat(text, ": ", error == nullptr ? sqlite3_errstr(rc) : error);
   sqlite3_free(error);
   return absl::InternalError(message);
+}
+
+absl::Status Database::exec_reserved(absl::string_view sql) {
+  // DEFENSIVE keeps the schema read-only whatever WRITABLE_SCHEMA says.
+  int defensive = 0;
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, -1, &defensive);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, 0, nullptr);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_WRITABLE_SCHEMA, 1, nullptr);
+  absl::Status status = exec_internal(sql);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_WRITABLE_SCHEMA, 0, nullptr);
+  sqlite3_db_config(db_, SQLITE_DBCONFIG_DEFENSIVE, defensive, nullptr);
+  return status;
 }
 
 absl::StatusOr<sqlite3_stmt*> Database::internal_statement(absl::string_view sql) {

@@ -1,27 +1,29 @@
 // Database: one configured SQLite connection holding ReefDB's replicated
-// state in memory (memdb), with its deterministic VFS and execution context
-// (determinism.h) and caches of prepared statements. A state machine holds
-// one; a restore builds a second from snapshot images and swaps it in.
+// state, with its deterministic VFS and execution context (determinism.h)
+// and caches of prepared statements. Either on disk, in a directory through
+// a SqliteVfs (the state machine of a node), or in memory (memdb: tests,
+// fuzzers, and the scratch copy a restore is validated in).
 //
 // Two schemas on the one connection. `main` holds the user's objects only,
 // so sqlite_master, the shell's .tables and a client's "drop every table"
-// loop see nothing of ReefDB's. The state machine's own tables (the
-// exactly-once sessions) live in a second in-memory database attached as
+// loop see nothing of ReefDB's. The state machine's own tables (sessions,
+// addresses, the applied record) live in a second database attached as
 // kInternalSchema, which client SQL can neither read nor write (the
-// authorizer refuses any action on it). A transaction covers every database
-// attached to a connection, so a batch's writes and its session record
-// commit or roll back together, and a snapshot carries both images.
+// authorizer refuses any action on it).
 //
-// When the database moves to disk: a commit across two attached database
-// FILES is atomic only in rollback-journal mode (SQLite then writes a
-// super-journal); in WAL mode each file commits on its own and a crash can
-// keep one without the other. Keep rollback-journal mode, or move the
-// internal tables back into the main file, before making that change.
+// On disk the two are the files kMainFile and kInternalFile of the
+// directory, each in WAL mode with synchronous=NORMAL (the argument is in
+// docs/STATE_MACHINE.md, "On-disk SQLite"): a commit writes WAL frames and
+// never syncs; a checkpoint syncs the WAL before copying it into the
+// database file and syncs that after; make_durable() syncs the WALs. WAL
+// commits each file on its own, so a crash may keep one file's last
+// transaction without the other's: applied_record.h detects exactly that.
 #pragma once
 
 #include <sqlite3.h>
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <string>
 
@@ -74,9 +76,16 @@ class ModeScope {
   AccessMode previous_;
 };
 
+inline constexpr const char* kMainFile = "state.db";
+inline constexpr const char* kInternalFile = "state-internal.db";
+
 class Database {
  public:
   static absl::StatusOr<std::unique_ptr<Database>> open_empty(const DatabaseOptions& options);
+  // Opens (creating if missing) the database in `dir`, whose files are
+  // reached through the VFS registered as `files_vfs` (a SqliteVfs).
+  static absl::StatusOr<std::unique_ptr<Database>> open_files(const DatabaseOptions& options,
+                                                              const std::string& files_vfs, const std::string& dir);
   // Takes ownership of `image`, which must come from sqlite3_malloc64.
   // DATA_LOSS when the bytes are not a usable database.
   static absl::StatusOr<std::unique_ptr<Database>> open_image(const DatabaseOptions& options, DatabaseImages images);
@@ -89,6 +98,9 @@ class Database {
 
   // Runs the state machine's own SQL (no results) in internal mode.
   absl::Status exec_internal(absl::string_view sql);
+  // The same, with the schema writable for this one call: how the state
+  // machine creates an object under SQLite's reserved sqlite_ names.
+  absl::Status exec_reserved(absl::string_view sql);
   // A cached prepared statement of the state machine's own.
   absl::StatusOr<sqlite3_stmt*> internal_statement(absl::string_view sql);
   // A cached prepared client statement, prepared under the context's
@@ -102,11 +114,29 @@ class Database {
 
   // Copies of the current images (stay valid while the database changes).
   absl::StatusOr<DatabaseImages> serialize() const;
+  // Replaces both schemas' content with `source`'s, page by page, each in
+  // one transaction of its own (see install() in sql_state_machine.cc).
+  absl::Status copy_from(Database& source);
+
+  bool on_disk() const { return on_disk_; }
+  // WAL frames written since the last checkpoint (0 in memory).
+  int wal_pages() const { return wal_pages_; }
+  // Copies the WAL into the database files (PASSIVE: never waits); the WAL
+  // is synced first and the files after, so what it copied is durable.
+  absl::Status checkpoint();
+  // Makes every committed transaction durable: commits `write` (which must
+  // change a page of each file) with synchronous=FULL, which syncs both
+  // WALs. In memory it only runs `write`.
+  absl::Status commit_durably(const std::function<absl::Status()>& write);
 
  private:
   explicit Database(const DatabaseOptions& options);
   absl::Status open(DatabaseImages images);
+  absl::Status open_on_disk(const std::string& files_vfs, const std::string& dir);
+  absl::Status finish_open();
   absl::Status load_image(const char* schema, DatabaseImage image);
+  absl::Status set_synchronous(const char* level);
+  static int on_wal_commit(void* self, sqlite3* db, const char* schema, int pages);
 
   DatabaseOptions options_;
   // Declaration order is destruction order in reverse: statements, then the
@@ -114,6 +144,8 @@ class Database {
   std::unique_ptr<ExecutionContext> context_;
   std::unique_ptr<DeterministicVfs> vfs_;
   sqlite3* db_ = nullptr;
+  bool on_disk_ = false;
+  int wal_pages_ = 0;
   StatementCache internal_cache_;
   StatementCache apply_cache_;
   StatementCache query_cache_;

@@ -11,6 +11,7 @@
 #include "statemachine/sessions.h"
 #include "statemachine/snapshot_stream.h"
 #include "statemachine/sql_database.h"
+#include "statemachine/sqlite_vfs.h"
 #include "statemachine/state_hash.h"
 #include "statemachine/statement_classifier.h"
 
@@ -77,15 +78,101 @@ class SqlRestore final : public raft::StateMachineRestore {
 absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::create(SqlStateMachineOptions options) {
   auto db = Database::open_empty(options.database);
   if (!db.ok()) return db.status();
-  if (auto status = Sessions::create_schema(**db); !status.ok()) return status;
+  return adopt(std::move(options), *std::move(db));
+}
+
+namespace {
+
+// Every file the database may have in `dir`.
+std::vector<std::string> database_files(const std::string& dir) {
+  std::vector<std::string> paths;
+  for (const char* file : {kMainFile, kInternalFile}) {
+    for (const char* suffix : {"", "-wal", "-journal"}) {
+      paths.push_back(storage::join_path(dir, absl::StrCat(file, suffix)));
+    }
+  }
+  return paths;
+}
+
+absl::Status remove_database(storage::FileSystem& fs, const std::string& dir) {
+  for (const std::string& path : database_files(dir)) {
+    absl::Status removed = fs.remove(path);
+    if (!removed.ok() && removed.code() != absl::StatusCode::kNotFound) return removed;
+  }
+  return fs.sync_dir(dir);
+}
+
+}  // namespace
+
+absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::open(SqlStateMachineOptions options,
+                                                                       storage::FileSystem& fs,
+                                                                       const std::string& dir) {
+  if (absl::Status made = fs.create_dir(dir); !made.ok()) return made;
+  // An I/O error says nothing about the files: retried (the FileSystem's
+  // UNAVAILABLE may be), never a reason to discard them. Anything else
+  // means the files cannot be trusted: discarded, once.
+  constexpr int kAttempts = 4;
+  std::string note;
+  absl::Status last;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    auto files = std::make_unique<SqliteVfs>(fs);
+    absl::StatusOr<std::unique_ptr<SqlStateMachine>> opened = [&]() -> absl::StatusOr<std::unique_ptr<SqlStateMachine>> {
+      auto db = Database::open_files(options.database, files->name(), dir);
+      if (!db.ok()) return db.status();
+      auto machine = adopt(options, *std::move(db));
+      if (machine.ok()) (*machine)->files_ = std::move(files);
+      return machine;
+    }();
+    if (opened.ok()) {
+      (*opened)->recovery_note_ = note;
+      return opened;
+    }
+    last = opened.status();
+    if (files->last_error().code() == absl::StatusCode::kUnavailable || !note.empty()) continue;
+    note = absl::StrCat("discarded the database in ", dir, " (", opened.status().message(),
+                        "); the node rebuilds it from the newest snapshot and the log");
+    if (absl::Status removed = remove_database(fs, dir); !removed.ok()) return removed;
+  }
+  return absl::Status(last.code(), absl::StrCat("opening the database in ", dir, ": ", last.message()));
+}
+
+// Takes over an open database: a new one gets the state machine's tables;
+// one that has them must say where it is.
+absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::adopt(SqlStateMachineOptions options,
+                                                                        std::unique_ptr<Database> db) {
+  absl::StatusOr<std::optional<AppliedRecord>> record = read_applied_record(*db);
+  if (!record.ok()) return record.status();
+  if (!record->has_value()) {
+    // No record: nothing was ever applied to this database, or it is not
+    // one of ours; only an empty one is taken.
+    auto objects = db->internal_statement(absl::StrCat("SELECT (SELECT count(*) FROM main.sqlite_schema) + "
+                                                       "(SELECT count(*) FROM ", kInternalSchema, ".sqlite_schema)"));
+    if (!objects.ok()) return objects.status();
+    StatementResetter reset(*objects);
+    if (sqlite3_step(*objects) != SQLITE_ROW || sqlite3_column_int64(*objects, 0) != 0) {
+      return absl::DataLossError("the database has tables but no applied record");
+    }
+  }
+  if (!record->has_value()) {
+    if (auto status = Sessions::create_schema(*db); !status.ok()) return status;
+    if (auto status = create_applied_table(*db); !status.ok()) return status;
+  } else if (auto status = Sessions::adopt_schema(*db); !status.ok()) {
+    return status;
+  }
   auto sessions = std::make_unique<Sessions>(options.sessions);
-  if (auto status = sessions->load(**db); !status.ok()) return status;
-  return std::unique_ptr<SqlStateMachine>(new SqlStateMachine(options, *std::move(db), std::move(sessions)));
+  if (auto status = sessions->load(*db); !status.ok()) return status;
+  std::unique_ptr<SqlStateMachine> machine(new SqlStateMachine(std::move(options), std::move(db), std::move(sessions)));
+  if (record->has_value()) {
+    machine->applied_ = (*record)->position;
+    machine->last_command_ = (*record)->last_command;
+    machine->last_timestamp_ms_ = (*record)->last_timestamp_ms;
+  }
+  return machine;
 }
 
 SqlStateMachine::SqlStateMachine(SqlStateMachineOptions options, std::unique_ptr<Database> db,
                                  std::unique_ptr<Sessions> sessions)
-    : options_(options), db_(std::move(db)), sessions_(std::move(sessions)) {}
+    : options_(std::move(options)), db_(std::move(db)), sessions_(std::move(sessions)) {}
 
 SqlStateMachine::~SqlStateMachine() = default;
 
@@ -97,6 +184,7 @@ absl::StatusOr<std::string> SqlStateMachine::apply(const raft::LogEntry& entry) 
   REEF_ASSERT(entry.term >= applied_.term, "entry term ", entry.term.value(), " below applied term ",
               applied_.term.value());
   std::string response;
+  applying_ = raft::AppliedPosition{entry.index, entry.term};
   if (entry.type == raft::EntryType::kNormal) {
     auto batch = decode_command_batch(entry.payload);
     if (!batch.ok()) {
@@ -163,6 +251,9 @@ absl::StatusOr<std::string> SqlStateMachine::apply_batch(raft::Index index, cons
   last_timestamp_ms_ = entry_time_ms(batch);
   context.begin_entry(index.value(), last_timestamp_ms_, options_.apply_step_budget);
   last_command_ = batch.id;
+  if (options_.injected_bug_applied_index_own_transaction) {
+    if (auto status = commit_applied_alone(); !status.ok()) return status;
+  }
   sessions_->begin();
   if (auto status = internal_step("BEGIN"); !status.ok()) return status;
   SessionLookup lookup;
@@ -240,11 +331,16 @@ absl::StatusOr<std::string> SqlStateMachine::apply_session_outcome(const Command
     out = encode_batch_response(*stored);
   }
   // Only session expiry may have changed anything; keep it.
+  if (auto status = record_applied(); !status.ok()) {
+    abandon_transaction();
+    return status;
+  }
   if (auto status = internal_step("COMMIT"); !status.ok()) {
     abandon_transaction();
     return status;
   }
   sessions_->commit();
+  if (auto status = after_commit(); !status.ok()) return status;
   return out;
 }
 
@@ -269,13 +365,14 @@ absl::Status SqlStateMachine::record_and_commit(const CommandBatch& batch, bool 
         return status;
       }
     }
+    if (auto status = record_applied(); !status.ok()) return status;
     auto commit = db_->internal_statement("COMMIT");
     if (!commit.ok()) return commit.status();
     StatementResetter reset(*commit);
     const int rc = sqlite3_step(*commit);
     if (rc == SQLITE_DONE) {
       sessions_->commit();
-      return absl::OkStatus();
+      return after_commit();
     }
     // Deferred foreign keys are checked at COMMIT: a batch failure like any
     // other, so the batch is rolled back and the failure recorded instead.
@@ -432,19 +529,78 @@ absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> SqlStateMachine::begi
 }
 
 absl::StatusOr<raft::SnapshotMeta> SqlStateMachine::install(StateSnapshotMeta meta, DatabaseImages images) {
-  auto db = Database::open_image(options_.database, std::move(images));
-  if (!db.ok()) return db.status();
-  if (auto status = Sessions::adopt_schema(**db); !status.ok()) return status;
+  auto scratch = Database::open_image(options_.database, std::move(images));
+  if (!scratch.ok()) return scratch.status();
+  return replace_with(*std::move(scratch), meta);
+}
+
+// Validates `scratch` (in memory) as a state at meta's position, then copies
+// it over this database and makes that durable. Each schema is copied in
+// one transaction of its own; both carry the same applied record, so a
+// crash between the two leaves files that disagree, which open() discards.
+absl::StatusOr<raft::SnapshotMeta> SqlStateMachine::replace_with(std::unique_ptr<Database> scratch,
+                                                                 const StateSnapshotMeta& meta) {
+  if (auto status = Sessions::adopt_schema(*scratch); !status.ok()) return status;
   auto sessions = std::make_unique<Sessions>(options_.sessions);
-  if (auto status = sessions->load(**db); !status.ok()) return status;
-  // Everything that can fail has; the swap cannot.
-  db_ = *std::move(db);
+  if (auto status = sessions->load(*scratch); !status.ok()) return status;
+  const AppliedRecord record{raft::AppliedPosition{meta.raft.index, meta.raft.term}, meta.last_command,
+                             meta.last_timestamp_ms};
+  if (auto status = create_applied_table(*scratch); !status.ok()) return status;
+  if (auto status = write_applied_record(*scratch, record); !status.ok()) return status;
+  // Everything that can fail on the copy alone has; from here a failure
+  // leaves this database unusable (the port's contract: the node stops).
+  if (auto status = db_->copy_from(*scratch); !status.ok()) return status;
+  if (auto status = db_->commit_durably([&] { return write_applied_record(*db_, record); }); !status.ok()) {
+    return status;
+  }
+  if (auto status = sessions->load(*db_); !status.ok()) return status;
   sessions_ = std::move(sessions);
-  applied_ = raft::AppliedPosition{meta.raft.index, meta.raft.term};
-  last_command_ = meta.last_command;
-  last_timestamp_ms_ = meta.last_timestamp_ms;
+  applied_ = record.position;
+  last_command_ = record.last_command;
+  last_timestamp_ms_ = record.last_timestamp_ms;
   ++address_changes_;  // the snapshot's address book replaced ours
   return meta.raft;
+}
+
+absl::Status SqlStateMachine::clear() {
+  auto scratch = Database::open_empty(options_.database);
+  if (!scratch.ok()) return scratch.status();
+  if (auto status = Sessions::create_schema(**scratch); !status.ok()) return status;
+  return replace_with(*std::move(scratch), StateSnapshotMeta{}).status();
+}
+
+AppliedRecord SqlStateMachine::current_record() const {
+  return AppliedRecord{applying_, last_command_, last_timestamp_ms_};
+}
+
+absl::Status SqlStateMachine::record_applied() {
+  if (options_.injected_bug_applied_index_own_transaction) return absl::OkStatus();
+  return write_applied_record(*db_, current_record());
+}
+
+// The deliberate bug's way: the index first, alone, then the data.
+absl::Status SqlStateMachine::commit_applied_alone() {
+  if (auto status = internal_step("BEGIN"); !status.ok()) return status;
+  if (auto status = write_applied_record(*db_, current_record()); !status.ok()) {
+    abandon_transaction();
+    return status;
+  }
+  if (auto status = internal_step("COMMIT"); !status.ok()) {
+    abandon_transaction();
+    return status;
+  }
+  return after_commit();
+}
+
+absl::Status SqlStateMachine::after_commit() {
+  if (db_->wal_pages() < options_.checkpoint_wal_pages) return absl::OkStatus();
+  return db_->checkpoint();
+}
+
+absl::Status SqlStateMachine::make_durable() {
+  if (!db_->on_disk()) return absl::OkStatus();
+  const AppliedRecord record{applied_, last_command_, last_timestamp_ms_};
+  return db_->commit_durably([&] { return write_applied_record(*db_, record); });
 }
 
 }  // namespace reef::statemachine

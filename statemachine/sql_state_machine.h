@@ -1,5 +1,6 @@
 // SqlStateMachine: ReefDB's replicated state machine — the raft::StateMachine
-// port implemented on an in-memory SQLite database.
+// port implemented on SQLite: on disk in a node's data directory (open()),
+// or in memory (create(): tests, fuzzers, benchmarks).
 //
 // apply() decodes the entry's CommandBatch and runs its statements in one
 // transaction, together with the exactly-once session update (sessions.h),
@@ -12,6 +13,13 @@
 // query() is the read-only path; snapshot() / begin_restore() stream the
 // database image plus meta (snapshot_stream.h); state_hash() compares
 // replicas (state_hash.h).
+//
+// On disk, every batch records its index in its own transaction
+// (applied_record.h) and commits without syncing; the WAL is checkpointed
+// once it holds checkpoint_wal_pages pages; make_durable() syncs. open()
+// reopens at the recorded position, or discards a database whose files
+// disagree or cannot be read and starts empty (the driver then restores
+// the newest snapshot and replays the log).
 //
 // One thread, as the port's contract says. A restore object must not outlive
 // the state machine that created it.
@@ -26,15 +34,18 @@
 
 #include "absl/status/statusor.h"
 #include "raft/ports/state_machine.h"
+#include "statemachine/applied_record.h"
 #include "statemachine/batch_response.h"
 #include "statemachine/command_batch.h"
 #include "statemachine/options.h"
 #include "statemachine/value.h"
+#include "storage/file_system.h"
 
 namespace reef::statemachine {
 
 class Database;
 class Sessions;
+class SqliteVfs;
 struct SessionLookup;
 struct StateSnapshotMeta;
 struct DatabaseImages;
@@ -57,6 +68,15 @@ struct SqlStateMachineOptions {
   // keeps that time instead), so the host can log it. Never changes state.
   int64_t clock_behind_report_ms = 1000;
   std::function<void(int64_t leader_wall_ms, int64_t applied_ms)> on_leader_clock_behind;
+  // On disk: checkpoint the WAL into the database files once it holds this
+  // many pages (4 KiB each), after the commit that crossed it.
+  int checkpoint_wal_pages = 2000;
+  // Deliberate bug for the simulator's checkers (reef-sim --bug
+  // applied-index-own-transaction, sim/bugs.h): the applied index is
+  // committed in a transaction of its own before the batch's, so a crash
+  // can keep the index and lose the data, and the restarted replica skips
+  // the entry. Nothing but the simulator sets it.
+  bool injected_bug_applied_index_own_transaction = false;
   // Deliberate bug for the simulator's checkers (reef-sim --bug time-goes-back,
   // sim/bugs.h): the leader stamps its wall clock as is and apply takes it as
   // is, so SQL time goes back when leadership moves to a host whose clock is
@@ -71,8 +91,18 @@ struct QueryResult {
 
 class SqlStateMachine final : public raft::StateMachine {
  public:
+  // An empty state machine in memory.
   static absl::StatusOr<std::unique_ptr<SqlStateMachine>> create(SqlStateMachineOptions options = {});
+  // The state machine kept in `dir` on `fs` (created if missing), at the
+  // position its database recorded. A database that cannot be trusted is
+  // discarded (recovery_note() says why) and the state machine starts
+  // empty. Fails on I/O errors. `fs` must outlive the state machine.
+  static absl::StatusOr<std::unique_ptr<SqlStateMachine>> open(SqlStateMachineOptions options, storage::FileSystem& fs,
+                                                               const std::string& dir);
   ~SqlStateMachine() override;
+
+  // Empty, or why open() discarded the database it found.
+  const std::string& recovery_note() const { return recovery_note_; }
 
   absl::StatusOr<std::string> apply(const raft::LogEntry& entry) override;
   raft::AppliedPosition applied() const override { return applied_; }
@@ -86,6 +116,9 @@ class SqlStateMachine final : public raft::StateMachine {
   absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> snapshot(
       const raft::Configuration& configuration) override;
   absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> begin_restore() override;
+  // Commits the applied record durably (both WALs synced).
+  absl::Status make_durable() override;
+  absl::Status clear() override;
 
   // The port's query: `request` is an encoded QueryRequest, the answer an
   // encoded QueryResponse (query_codec.h) carrying run_query()'s result or
@@ -117,6 +150,16 @@ class SqlStateMachine final : public raft::StateMachine {
 
  private:
   SqlStateMachine(SqlStateMachineOptions options, std::unique_ptr<Database> db, std::unique_ptr<Sessions> sessions);
+  // Takes over an open database (the caller then hands over its VFS, if
+  // any: files_ must be set before the state machine is used).
+  static absl::StatusOr<std::unique_ptr<SqlStateMachine>> adopt(SqlStateMachineOptions options,
+                                                                std::unique_ptr<Database> db);
+  absl::StatusOr<raft::SnapshotMeta> replace_with(std::unique_ptr<Database> scratch, const StateSnapshotMeta& meta);
+  AppliedRecord current_record() const;
+  // Inside a batch's transaction, right before COMMIT.
+  absl::Status record_applied();
+  absl::Status commit_applied_alone();
+  absl::Status after_commit();
 
   absl::StatusOr<std::string> apply_batch(raft::Index index, const CommandBatch& batch);
   absl::StatusOr<std::string> apply_node_address(const CommandBatch& batch, bool session_exists,
@@ -132,12 +175,16 @@ class SqlStateMachine final : public raft::StateMachine {
   void abandon_transaction();
 
   SqlStateMachineOptions options_;
+  // Declaration order: the VFS outlives the connection that uses it.
+  std::unique_ptr<SqliteVfs> files_;
   std::unique_ptr<Database> db_;
   std::unique_ptr<Sessions> sessions_;
   raft::AppliedPosition applied_{};
+  raft::AppliedPosition applying_{};  // the entry apply() is working on
   CommandId last_command_;
   int64_t last_timestamp_ms_ = 0;
   uint64_t address_changes_ = 0;
+  std::string recovery_note_;
 };
 
 }  // namespace reef::statemachine

@@ -63,6 +63,7 @@ struct VfsFileState {
   SqliteLockTable::Holder lock;
   bool on_disk;
   bool created;  // opened with SQLITE_OPEN_CREATE: its name must be made durable
+  SqliteSharedMemory::Handle shm;  // WAL index, once SQLite maps it
 };
 struct VfsFile {
   sqlite3_file base;
@@ -80,6 +81,7 @@ struct SqliteVfsCallbacks {
   static int close(sqlite3_file* file) {
     VfsFileState* s = state(file);
     s->vfs->locks_.unlock(s->lock, SqliteLockTable::kNone);
+    s->vfs->shm_table_.detach(s->shm, s->file->path());
     delete s;
     reinterpret_cast<VfsFile*>(file)->state = nullptr;
     return SQLITE_OK;
@@ -147,11 +149,32 @@ struct SqliteVfsCallbacks {
   static int sector_size(sqlite3_file*) { return 512; }
   static int device_characteristics(sqlite3_file*) { return 0; }
 
+  // The WAL index (sqlite_shared_memory.h), keyed by the database's path.
+  static int shm_map(sqlite3_file* file, int region, int region_bytes, int extend, void volatile** out) {
+    VfsFileState* s = state(file);
+    s->vfs->shm_table_.attach(s->shm, s->file->path());
+    return s->shm.shm->map(s->shm, region, region_bytes, extend != 0, out);
+  }
+  static int shm_lock(sqlite3_file* file, int offset, int count, int flags) {
+    VfsFileState* s = state(file);
+    if (s->shm.shm == nullptr) return SQLITE_IOERR_SHMLOCK;
+    return s->shm.shm->lock(s->shm, offset, count, flags);
+  }
+  static void shm_barrier(sqlite3_file* file) {
+    VfsFileState* s = state(file);
+    if (s->shm.shm != nullptr) s->shm.shm->barrier();
+  }
+  static int shm_unmap(sqlite3_file* file, int /*delete: nothing on disk to delete*/) {
+    VfsFileState* s = state(file);
+    s->vfs->shm_table_.detach(s->shm, s->file->path());
+    return SQLITE_OK;
+  }
+
   static const sqlite3_io_methods* io_methods() {
     static const sqlite3_io_methods methods = {
-        /*iVersion=*/1,  close, read, write, truncate, sync, file_size, lock, unlock, check_reserved_lock,
-        file_control, sector_size, device_characteristics,
-        /*xShmMap..xUnfetch: version 1 has none*/
+        /*iVersion=*/2, close, read, write, truncate, sync, file_size, lock, unlock, check_reserved_lock,
+        file_control, sector_size, device_characteristics, shm_map, shm_lock, shm_barrier, shm_unmap,
+        /*xFetch, xUnfetch: version 3, no memory mapping*/
     };
     return &methods;
   }

@@ -55,9 +55,10 @@
 // trace to the files that matter. (Their size is bounded by the statements
 // that use them; spilling them to a scratch directory is future work.)
 //
-// No shared memory (xShm*): WAL mode is unsupported by this VFS unless
-// locking_mode=EXCLUSIVE (where SQLite keeps the wal-index in heap memory).
-// The state machine uses a rollback journal. No memory mapping either.
+// Shared memory (xShm*) for WAL mode lives in the process's heap
+// (sqlite_shared_memory.h): the connections of one SqliteVfs share it, which
+// is every connection to the database, since one process owns a data
+// directory. No memory mapping (xFetch) of database files.
 //
 // xRandomness, xSleep and xCurrentTime(Int64) are delegated to SQLite's
 // default VFS. SQLite uses randomness for the journal nonce and temp names;
@@ -82,6 +83,7 @@
 
 #include "absl/status/status.h"
 #include "statemachine/sqlite_lock_table.h"
+#include "statemachine/sqlite_shared_memory.h"
 #include "storage/file_system.h"
 
 namespace reef::statemachine {
@@ -117,6 +119,7 @@ class SqliteVfs {
   sqlite3_vfs vfs_{};
   sqlite3_vfs* default_vfs_;
   SqliteLockTable locks_;
+  SqliteSharedMemoryTable shm_table_;
   mutable std::mutex mu_;
   absl::Status last_error_;
   std::set<std::string> durable_names_;

@@ -11,6 +11,7 @@
 #include "absl/strings/str_cat.h"
 #include "absl/strings/str_join.h"
 #include "absl/strings/str_replace.h"
+#include "statemachine/applied_record.h"
 
 namespace reef::statemachine {
 namespace {
@@ -138,14 +139,18 @@ absl::StatusOr<std::string> ordered_select(sqlite3* db, const std::string& schem
 absl::Status hash_schema(sqlite3* db, const std::string& schema, Hasher* hasher) {
   const std::string master = absl::StrCat(quoted(schema), ".sqlite_schema");
   hasher->tag('S');
-  if (auto rows = hash_rows(db, absl::StrCat("SELECT type, name, tbl_name, sql FROM ", master, " ORDER BY type, name"),
+  // The applied record is this replica's bookkeeping (applied_record.h).
+  const std::string replicated =
+      absl::StrCat("tbl_name NOT IN ('", kAppliedTable, "', '", kAppliedMarker, "')");
+  if (auto rows = hash_rows(db, absl::StrCat("SELECT type, name, tbl_name, sql FROM ", master, " WHERE ", replicated,
+                                             " ORDER BY type, name"),
                             hasher);
       !rows.ok()) {
     return rows.status();
   }
   auto tables = strings(db, absl::StrCat("SELECT name FROM ", master,
-                                         " WHERE type = 'table' "
-                                         "AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"));
+                                         " WHERE type = 'table' AND ", replicated,
+                                         " AND coalesce(sql, '') NOT LIKE 'CREATE VIRTUAL TABLE%' ORDER BY name"));
   if (!tables.ok()) return tables.status();
   for (const std::string& table : *tables) {
     auto select = ordered_select(db, schema, table);

@@ -60,10 +60,11 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   sql_options.on_leader_clock_behind = [this](int64_t leader_wall_ms, int64_t applied_ms) {
     observer_.leader_clock_behind(leader_wall_ms, applied_ms);
   };
-  absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql =
-      statemachine::SqlStateMachine::create(std::move(sql_options));
+  absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql = statemachine::SqlStateMachine::open(
+      std::move(sql_options), fs_, storage::join_path(options.data_dir, kDatabaseDir));
   if (!sql.ok()) return sql.status();
   state_machine_ = *std::move(sql);
+  if (!state_machine_->recovery_note().empty()) recovery_notes_.push_back(state_machine_->recovery_note());
 
   const std::weak_ptr<bool> alive = alive_;
   absl::StatusOr<std::unique_ptr<AsioTransport>> transport = AsioTransport::create(

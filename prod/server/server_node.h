@@ -80,6 +80,10 @@ struct ServerNodeOptions {
   AsioTransportOptions transport;
 };
 
+// The state machine's database lives in this directory of the data
+// directory (statemachine/sql_database.h names its files).
+inline constexpr const char* kDatabaseDir = "db";
+
 class ServerNode {
  public:
   // Recovers, boots and starts ticking and listening. Errors: DATA_LOSS and

@@ -36,6 +36,8 @@ class TimedStateMachine final : public raft::StateMachine {
   absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> snapshot(
       const raft::Configuration& configuration) override;
   absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> begin_restore() override;
+  absl::Status make_durable() override { return inner_.make_durable(); }
+  absl::Status clear() override { return inner_.clear(); }
 
   // Reports the entries applied since the last call (if any) and starts over.
   void finish_batch();

@@ -2,6 +2,7 @@
 // Client requests are in node_requests.cc, snapshots in node_snapshots.cc.
 #include "raft/driver/node.h"
 
+#include <algorithm>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -38,6 +39,34 @@ absl::Status restore_from_durable_snapshot(DurableLog& log, StateMachine& state_
   return absl::OkStatus();
 }
 
+// True when the log recovered at boot still holds the state machine's
+// position: then the state machine is used as it is, and only the log after
+// it is replayed. Otherwise the newest snapshot has to replace it.
+bool log_reaches(const RecoveredState& recovered, const AppliedPosition& position) {
+  if (position.index == recovered.snapshot.index) return position.term == recovered.snapshot.term;
+  if (position.index < recovered.snapshot.index || recovered.entries.empty()) return false;
+  const Index first = recovered.entries.front().index;
+  if (position.index < first || position.index > recovered.entries.back().index) return false;
+  return recovered.entries[position.index.value() - first.value()].term == position.term;
+}
+
+// Where the state machine starts from: as it reopened (a persistent one,
+// when the log reaches its position), else the newest durable snapshot,
+// else empty.
+absl::Status reconcile_state_machine(DurableLog& log, StateMachine& state_machine, RecoveredState& recovered) {
+  const SnapshotMeta& snapshot = recovered.snapshot;
+  const AppliedPosition reopened = state_machine.applied();
+  if (reopened.index > Index(0) && log_reaches(recovered, reopened)) {
+    recovered.applied = reopened.index;
+    // Only committed entries are ever applied; the hard state may not
+    // have caught up with that before the crash.
+    recovered.hard_state.commit = std::max(recovered.hard_state.commit, reopened.index);
+    return absl::OkStatus();
+  }
+  if (snapshot.index > Index(0)) return restore_from_durable_snapshot(log, state_machine, snapshot);
+  return state_machine.clear();
+}
+
 }  // namespace
 
 absl::Status NodeConfig::validate() const {
@@ -57,13 +86,11 @@ absl::StatusOr<std::unique_ptr<Node>> Node::boot(NodeConfig config, NodePorts po
   REEF_ASSERT(ports.log && ports.transport && ports.state_machine && ports.clock, "node ports missing");
   if (absl::Status s = config.validate(); !s.ok()) return s;
   const SnapshotMeta snapshot = recovered.snapshot;
-  if (snapshot.index > Index(0)) {
-    if (absl::Status s = restore_from_durable_snapshot(*ports.log, *ports.state_machine, snapshot); !s.ok()) {
-      return absl::Status(s.code(), absl::StrCat("boot: restoring the state machine: ", s.message()));
-    }
+  if (absl::Status s = reconcile_state_machine(*ports.log, *ports.state_machine, recovered); !s.ok()) {
+    return absl::Status(s.code(), absl::StrCat("boot: restoring the state machine: ", s.message()));
   }
   const AppliedPosition applied = ports.state_machine->applied();
-  if (applied.index != snapshot.index) {
+  if (applied.index != recovered.applied.value_or(snapshot.index)) {
     return absl::FailedPreconditionError(absl::StrCat("boot: state machine is at index ", applied.index.value(),
                                                       ", the recovered snapshot at ", snapshot.index.value()));
   }

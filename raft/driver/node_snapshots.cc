@@ -67,6 +67,14 @@ absl::StatusOr<SnapshotMeta> Node::take_snapshot() {
     stop(absl::Status(s.code(), absl::StrCat("writing snapshot ", meta.index.value(), ": ", s.message())));
     return stop_reason_;
   }
+  // Compaction drops what a persistent state machine would replay after a
+  // crash; from here only its own durability can stand in for those
+  // entries.
+  if (absl::Status s = ports_.state_machine->make_durable(); !s.ok()) {
+    stop(absl::Status(s.code(), absl::StrCat("making the state machine durable at ", meta.index.value(), ": ",
+                                              s.message())));
+    return stop_reason_;
+  }
   snapshot_index_ = meta.index;
   entries_since_snapshot_ = 0;
   bytes_since_snapshot_ = 0;

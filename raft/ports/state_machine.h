@@ -19,9 +19,18 @@
 //    trusted (for example out of memory inside the database); the driver
 //    then stops the node rather than let it diverge.
 //  - A snapshot describes exactly the state after applied(); taking one does
-//    not change the state. Restore replaces the whole state atomically: if
-//    finish() fails or the restore is dropped before finish(), the state
-//    machine is exactly as it was before begin_restore().
+//    not change the state. Restore replaces the whole state: dropped before
+//    finish(), it changes nothing; if finish() fails, the state machine may
+//    be left unusable and the driver stops the node (a persistent state
+//    machine then discards its files at the next boot, see below).
+//  - Persistence (DESIGN.md §4). A state machine may keep its state on disk
+//    (ReefDB's does): it then reopens at boot at the position it recorded,
+//    applied() tells the driver where that is, and the driver replays only
+//    the log after it, or restores the newest snapshot when the log no
+//    longer reaches back that far. Applying never has to be durable; the
+//    driver calls make_durable() before it compacts the log, because from
+//    then on nothing else can bring the state back to applied(). A state
+//    machine in memory reopens empty and treats make_durable() as a no-op.
 #pragma once
 
 #include <cstdint>
@@ -110,6 +119,16 @@ class StateMachine {
       const Configuration& configuration) = 0;
   // Starts receiving a snapshot that will replace the whole state.
   virtual absl::StatusOr<std::unique_ptr<StateMachineRestore>> begin_restore() = 0;
+
+  // Makes the state at applied() survive a crash: once this returns OK, a
+  // restart reopens at applied() or later. Errors mean the disk failed.
+  virtual absl::Status make_durable() { return absl::OkStatus(); }
+  // Replaces the whole state with the empty state (applied() {0, 0}), for a
+  // boot that finds state the log and snapshots no longer account for.
+  virtual absl::Status clear() {
+    if (applied().index == Index(0)) return absl::OkStatus();
+    return absl::UnimplementedError("this state machine cannot be cleared");
+  }
 };
 
 }  // namespace reef::raft

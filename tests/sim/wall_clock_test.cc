@@ -38,8 +38,9 @@ class WallClockTest : public ::testing::Test {
     options.node.node.core.election_timeout_ticks = 10;
     options.node.node.core.heartbeat_interval_ticks = 2;
     options.wall_clock_start_unix_ms = {kDateMs, kDateMs - kSkewMs, kDateMs + kSkewMs};
-    cluster_ = std::make_unique<SimCluster>(options, [sql_options](NodeId) {
-      auto sql = SqlStateMachine::create(sql_options);
+    cluster_ = std::make_unique<SimCluster>(options, [sql_options](NodeId, storage::FileSystem& disk,
+                                                                   const std::string& dir) {
+      auto sql = SqlStateMachine::open(sql_options, disk, dir);
       EXPECT_TRUE(sql.ok()) << sql.status();
       return std::move(*sql);
     });

@@ -378,8 +378,11 @@ std::string read_all(raft::StateMachineSnapshot& snapshot, uint64_t chunk) {
   }
 }
 
+// What a tool lists as the user's tables: sqlite_master without SQLite's
+// reserved sqlite_ names (sqlite_sequence, sqlite_stat1, and ReefDB's one
+// marker, sqlite_reef_applied: applied_record.h).
 std::vector<Row> user_objects(Replica& r) {
-  auto q = r.sm->run_query("SELECT name FROM sqlite_master ORDER BY name");
+  auto q = r.sm->run_query("SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite\\_%' ESCAPE '\\' ORDER BY name");
   EXPECT_TRUE(q.ok()) << q.status();
   return q.ok() ? q->rows : std::vector<Row>{};
 }
@@ -398,6 +401,18 @@ TEST(SqlStateMachineTest, UserSchemaShowsOnlyUserObjectsAndDropEveryTableKeepsEx
   // The sessions survived it: a retry is still a duplicate.
   EXPECT_TRUE(r.apply(session_batch(5, 1, kTime, {sql("INSERT INTO a VALUES (1)")})).duplicate);
   EXPECT_EQ(r.sm->session_count(), 2u);
+}
+
+TEST(SqlStateMachineTest, ClientSqlCannotReachTheAppliedMarker) {
+  Replica r;
+  ASSERT_TRUE(r.apply(session_batch(4, 1, kTime, {sql("CREATE TABLE a(x)")})).ok());
+  for (const char* statement : {"SELECT * FROM sqlite_reef_applied", "DELETE FROM sqlite_reef_applied",
+                                "UPDATE sqlite_reef_applied SET applied_index = 0", "DROP TABLE sqlite_reef_applied",
+                                "INSERT INTO sqlite_reef_applied VALUES (1, 1)"}) {
+    auto response = r.run({sql(statement)});
+    EXPECT_EQ(response.error_code, ErrorCode::kRefused) << statement << ": " << response.message;
+  }
+  EXPECT_FALSE(r.sm->run_query("SELECT applied_index FROM sqlite_reef_applied").ok());
 }
 
 TEST(SqlStateMachineTest, ClientSqlCannotReachTheInternalSchema) {
