@@ -48,7 +48,7 @@ absl::Status create_applied_table(Database& db) {
           absl::StrCat("CREATE TABLE IF NOT EXISTS ", kInternalSchema, ".", kAppliedTable,
                        "(id INTEGER PRIMARY KEY CHECK (id = 0), applied_index INTEGER NOT NULL, "
                        "applied_term INTEGER NOT NULL, client_id INTEGER NOT NULL, "
-                       "sequence INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL, writes INTEGER NOT NULL DEFAULT 0)"));
+                       "sequence INTEGER NOT NULL, timestamp_ms INTEGER NOT NULL)"));
       !created.ok()) {
     return created;
   }
@@ -56,19 +56,15 @@ absl::Status create_applied_table(Database& db) {
   if (!exists.ok()) return exists.status();
   if (*exists) return absl::OkStatus();
   return db.exec_reserved(absl::StrCat("CREATE TABLE main.", kAppliedMarker,
-                                       "(id INTEGER PRIMARY KEY CHECK (id = 0), applied_index INTEGER NOT NULL, "
-                                       "writes INTEGER NOT NULL DEFAULT 0)"));
+                                       "(id INTEGER PRIMARY KEY CHECK (id = 0), applied_index INTEGER NOT NULL)"));
 }
 
-// Every write changes both rows (`writes` counts them): SQLite skips a row
-// rewritten with the same bytes, and a commit that changes no page writes
-// nothing, so make_durable()'s commit would sync nothing.
 absl::Status write_applied_record(Database& db, const AppliedRecord& record) {
   auto internal = db.internal_statement(
       absl::StrCat("INSERT INTO ", kInternalSchema, ".", kAppliedTable,
                    "(id, applied_index, applied_term, client_id, sequence, timestamp_ms) "
                    "VALUES (0, ?1, ?2, ?3, ?4, ?5) ON CONFLICT(id) DO UPDATE SET applied_index = ?1, "
-                   "applied_term = ?2, client_id = ?3, sequence = ?4, timestamp_ms = ?5, writes = writes + 1"));
+                   "applied_term = ?2, client_id = ?3, sequence = ?4, timestamp_ms = ?5"));
   if (!internal.ok()) return internal.status();
   const int64_t index = std::bit_cast<int64_t>(record.position.index.value());
   sqlite3_bind_int64(*internal, 1, index);
@@ -79,7 +75,7 @@ absl::Status write_applied_record(Database& db, const AppliedRecord& record) {
   if (absl::Status s = step_done(db, *internal); !s.ok()) return s;
   auto marker = db.internal_statement(absl::StrCat("INSERT INTO main.", kAppliedMarker,
                                                    "(id, applied_index) VALUES (0, ?1) "
-                                                   "ON CONFLICT(id) DO UPDATE SET applied_index = ?1, writes = writes + 1"));
+                                                   "ON CONFLICT(id) DO UPDATE SET applied_index = ?1"));
   if (!marker.ok()) return marker.status();
   sqlite3_bind_int64(*marker, 1, index);
   return step_done(db, *marker);

@@ -138,20 +138,6 @@ absl::Status Database::checkpoint() {
   return absl::OkStatus();
 }
 
-absl::Status Database::commit_durably(const std::function<absl::Status()>& write) {
-  if (on_disk_) {
-    if (auto status = set_synchronous("FULL"); !status.ok()) return status;
-  }
-  absl::Status written = exec_internal("BEGIN");
-  if (written.ok()) written = write();
-  if (written.ok()) written = exec_internal("COMMIT");
-  if (!written.ok() && !sqlite3_get_autocommit(db_)) (void)exec_internal("ROLLBACK");
-  if (on_disk_) {
-    if (auto status = set_synchronous("NORMAL"); !status.ok() && written.ok()) return status;
-  }
-  return written;
-}
-
 absl::Status Database::copy_from(Database& source) {
   ModeScope scope(*context_, AccessMode::kInternal);
   for (const char* schema : {"main", kInternalSchema}) {
@@ -343,6 +329,10 @@ absl::StatusOr<DatabaseImages> Database::serialize() const {
     if (bytes == nullptr) {
       return absl::ResourceExhaustedError(absl::StrCat("serializing the ", schema, " database: out of memory"));
     }
+    // A rollback-journal image, whatever the file's journal mode: the
+    // image is a whole database, and a reader (of any version) opens it
+    // in memory (see load_image).
+    if (size >= 20 && bytes[18] == 2 && bytes[19] == 2) bytes[18] = bytes[19] = 1;
     *image = DatabaseImage{std::unique_ptr<unsigned char, SqliteFree>(bytes), size};
   }
   return images;

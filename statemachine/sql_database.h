@@ -15,7 +15,8 @@
 // directory, each in WAL mode with synchronous=NORMAL (the argument is in
 // docs/STATE_MACHINE.md, "On-disk SQLite"): a commit writes WAL frames and
 // never syncs; a checkpoint syncs the WAL before copying it into the
-// database file and syncs that after; make_durable() syncs the WALs. WAL
+// database file and syncs that after; the state machine's make_durable()
+// syncs the files through SqliteVfs::sync_open_files(). WAL
 // commits each file on its own, so a crash may keep one file's last
 // transaction without the other's: applied_record.h detects exactly that.
 #pragma once
@@ -23,7 +24,6 @@
 #include <sqlite3.h>
 
 #include <cstdint>
-#include <functional>
 #include <memory>
 #include <string>
 
@@ -124,10 +124,6 @@ class Database {
   // Copies the WAL into the database files (PASSIVE: never waits); the WAL
   // is synced first and the files after, so what it copied is durable.
   absl::Status checkpoint();
-  // Makes every committed transaction durable: commits `write` (which must
-  // change a page of each file) with synchronous=FULL, which syncs both
-  // WALs. In memory it only runs `write`.
-  absl::Status commit_durably(const std::function<absl::Status()>& write);
 
  private:
   explicit Database(const DatabaseOptions& options);

@@ -515,6 +515,7 @@ absl::StatusOr<uint64_t> SqlStateMachine::state_hash() { return compute_state_ha
 
 absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> SqlStateMachine::snapshot(
     const raft::Configuration& configuration) {
+  if (auto status = record_up_to_date(); !status.ok()) return status;
   auto image = db_->serialize();
   if (!image.ok()) return image.status();
   StateSnapshotMeta meta;
@@ -549,16 +550,21 @@ absl::StatusOr<raft::SnapshotMeta> SqlStateMachine::replace_with(std::unique_ptr
   if (auto status = write_applied_record(*scratch, record); !status.ok()) return status;
   // Everything that can fail on the copy alone has; from here a failure
   // leaves this database unusable (the port's contract: the node stops).
-  if (auto status = db_->copy_from(*scratch); !status.ok()) return status;
-  if (auto status = db_->commit_durably([&] { return write_applied_record(*db_, record); }); !status.ok()) {
-    return status;
+  // In memory the copy is the database: it is adopted as it is.
+  if (files_ == nullptr) {
+    db_ = std::move(scratch);
+  } else {
+    if (auto status = db_->copy_from(*scratch); !status.ok()) return status;
+    if (auto status = sessions->load(*db_); !status.ok()) return status;
   }
-  if (auto status = sessions->load(*db_); !status.ok()) return status;
   sessions_ = std::move(sessions);
   applied_ = record.position;
   last_command_ = record.last_command;
   last_timestamp_ms_ = record.last_timestamp_ms;
   ++address_changes_;  // the snapshot's address book replaced ours
+  if (files_ != nullptr) {
+    if (absl::Status synced = files_->sync_open_files(); !synced.ok()) return synced;
+  }
   return meta.raft;
 }
 
@@ -598,9 +604,30 @@ absl::Status SqlStateMachine::after_commit() {
 }
 
 absl::Status SqlStateMachine::make_durable() {
-  if (!db_->on_disk()) return absl::OkStatus();
-  const AppliedRecord record{applied_, last_command_, last_timestamp_ms_};
-  return db_->commit_durably([&] { return write_applied_record(*db_, record); });
+  if (files_ == nullptr) return absl::OkStatus();
+  if (auto status = record_up_to_date(); !status.ok()) return status;
+  return files_->sync_open_files();
+}
+
+// Entries without data (no-ops, configurations) move applied() but not
+// the record; brought up to date, it says applied() itself (what a durable
+// position or a snapshot image must say).
+absl::Status SqlStateMachine::record_up_to_date() {
+  auto recorded = read_applied_record(*db_);
+  if (!recorded.ok()) return recorded.status();
+  if (!recorded->has_value() || (*recorded)->position != applied_) {
+    applying_ = applied_;
+    if (auto status = internal_step("BEGIN"); !status.ok()) return status;
+    if (auto status = write_applied_record(*db_, current_record()); !status.ok()) {
+      abandon_transaction();
+      return status;
+    }
+    if (auto status = internal_step("COMMIT"); !status.ok()) {
+      abandon_transaction();
+      return status;
+    }
+  }
+  return absl::OkStatus();
 }
 
 }  // namespace reef::statemachine

@@ -159,6 +159,7 @@ class SqlStateMachine final : public raft::StateMachine {
   // Inside a batch's transaction, right before COMMIT.
   absl::Status record_applied();
   absl::Status commit_applied_alone();
+  absl::Status record_up_to_date();
   absl::Status after_commit();
 
   absl::StatusOr<std::string> apply_batch(raft::Index index, const CommandBatch& batch);

@@ -5,6 +5,7 @@
 #include <cstring>
 #include <memory>
 #include <utility>
+#include <vector>
 
 #include "absl/strings/str_cat.h"
 
@@ -82,6 +83,10 @@ struct SqliteVfsCallbacks {
     VfsFileState* s = state(file);
     s->vfs->locks_.unlock(s->lock, SqliteLockTable::kNone);
     s->vfs->shm_table_.detach(s->shm, s->file->path());
+    if (s->on_disk) {
+      std::lock_guard<std::mutex> guard(s->vfs->mu_);
+      s->vfs->open_files_.erase(s);
+    }
     delete s;
     reinterpret_cast<VfsFile*>(file)->state = nullptr;
     return SQLITE_OK;
@@ -206,6 +211,10 @@ struct SqliteVfsCallbacks {
       s->lock.path = name;
     }
     if (out_flags != nullptr) *out_flags = flags;
+    if (s->on_disk) {
+      std::lock_guard<std::mutex> guard(v->mu_);
+      v->open_files_.insert(s.get());
+    }
     reinterpret_cast<VfsFile*>(file)->state = s.release();
     file->pMethods = io_methods();
     return SQLITE_OK;
@@ -309,6 +318,22 @@ int SqliteVfs::fail(const absl::Status& status, int code) {
     last_error_ = status;
   }
   return status.code() == absl::StatusCode::kResourceExhausted ? SQLITE_FULL : code;
+}
+
+absl::Status SqliteVfs::sync_open_files() {
+  std::vector<VfsFileState*> files;
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    files.assign(open_files_.begin(), open_files_.end());
+  }
+  for (VfsFileState* s : files) {
+    if (absl::Status synced = s->file->sync(); !synced.ok()) {
+      fail(synced, SQLITE_IOERR_FSYNC);
+      return synced;
+    }
+    if (s->created && sync_name_once(s->file->path()) != SQLITE_OK) return last_error();
+  }
+  return absl::OkStatus();
 }
 
 int SqliteVfs::sync_name_once(const std::string& path) {

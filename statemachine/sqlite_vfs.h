@@ -88,6 +88,8 @@
 
 namespace reef::statemachine {
 
+struct VfsFileState;
+
 class SqliteVfs {
  public:
   // Registers the VFS with SQLite under a name unique in the process (not
@@ -102,6 +104,11 @@ class SqliteVfs {
   const std::string& name() const { return name_; }
   // The most recent FileSystem error SQLite saw through this VFS (OK if none).
   absl::Status last_error() const;
+  // Syncs every database, journal and WAL file open through this VFS (and
+  // the names of those it created): everything SQLite wrote so far is then
+  // durable. In WAL mode that is every committed transaction, since a
+  // commit writes its frames before it returns.
+  absl::Status sync_open_files();
 
  private:
   friend struct SqliteVfsCallbacks;
@@ -123,6 +130,7 @@ class SqliteVfs {
   mutable std::mutex mu_;
   absl::Status last_error_;
   std::set<std::string> durable_names_;
+  std::set<VfsFileState*> open_files_;  // on disk
 };
 
 }  // namespace reef::statemachine

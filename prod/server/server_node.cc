@@ -60,8 +60,14 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   sql_options.on_leader_clock_behind = [this](int64_t leader_wall_ms, int64_t applied_ms) {
     observer_.leader_clock_behind(leader_wall_ms, applied_ms);
   };
-  absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql = statemachine::SqlStateMachine::open(
-      std::move(sql_options), fs_, storage::join_path(options.data_dir, kDatabaseDir));
+  // Issue 16, in progress: the server keeps its database in memory until
+  // a restarted member of a multi-node cluster elects with the on-disk one
+  // (docs/STATE_MACHINE.md, "On-disk SQLite"); the simulator runs on disk.
+  absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql =
+      options.database_on_disk
+          ? statemachine::SqlStateMachine::open(std::move(sql_options), fs_,
+                                                storage::join_path(options.data_dir, kDatabaseDir))
+          : statemachine::SqlStateMachine::create(std::move(sql_options));
   if (!sql.ok()) return sql.status();
   state_machine_ = *std::move(sql);
   if (!state_machine_->recovery_note().empty()) recovery_notes_.push_back(state_machine_->recovery_note());
@@ -149,7 +155,18 @@ void ServerNode::post_flush() {
     node_->flush();
     timed_state_machine_->finish_batch();
     refresh_addresses();
+    report_stop();
   });
+}
+
+// A node that stopped itself (a failed disk write, a state machine it can
+// no longer trust) answers UNAVAILABLE to everything until restarted: the
+// operator must learn why from the log, once.
+void ServerNode::report_stop() {
+  if (stop_reported_ || !node_->stopped()) return;
+  stop_reported_ = true;
+  spdlog::error("node {} stopped: {}; restart it to recover from what is durable", node_->id().value(),
+                node_->stop_reason().ToString());
 }
 
 void ServerNode::learn_addresses(const std::map<raft::NodeId, MemberAddresses>& seeds) {

@@ -1,9 +1,10 @@
 // Existing data directories stay readable: fixtures/data_dir_v1 was written
 // by an earlier commit (fixtures/README.md). Today's code must recover it
-// exactly (hard state, log entries, snapshot meta and configuration), restore
-// the state-machine snapshot stream inside its snapshot file, and write the
-// same history again byte for byte: every on-disk format (log record, hard
-// state slot, snapshot file, snapshot stream) is unchanged.
+// exactly (hard state, log entries, snapshot meta and configuration) and
+// restore the state-machine snapshot stream inside its snapshot file; and it
+// must write the same history again byte for byte as the newest fixture
+// (every on-disk format: log record, hard state slot, snapshot file,
+// snapshot stream and the database image inside it).
 #include <gtest/gtest.h>
 
 #include <filesystem>
@@ -25,9 +26,14 @@ namespace {
 
 constexpr char kNodeDir[] = "node";
 
-std::map<std::string, std::string> fixture_files() {
+// The oldest fixture, which must stay readable, and the newest, which
+// today's code writes byte for byte.
+constexpr char kOldestFixture[] = REEF_DATA_DIR_FIXTURE;
+constexpr char kNewestFixture[] = REEF_DATA_DIR_FIXTURE_NEWEST;
+
+std::map<std::string, std::string> fixture_files(const char* dir = kOldestFixture) {
   std::map<std::string, std::string> files;
-  const std::filesystem::path root = REEF_DATA_DIR_FIXTURE;
+  const std::filesystem::path root = dir;
   for (const auto& item : std::filesystem::recursive_directory_iterator(root)) {
     if (!item.is_regular_file()) continue;
     std::ifstream in(item.path(), std::ios::binary);
@@ -38,8 +44,8 @@ std::map<std::string, std::string> fixture_files() {
 }
 
 // The fixture, copied into a SimFileSystem as a node directory.
-void load_fixture(sim::SimFileSystem& fs) {
-  for (const auto& [name, bytes] : fixture_files()) {
+void load_fixture(sim::SimFileSystem& fs, const char* dir = kOldestFixture) {
+  for (const auto& [name, bytes] : fixture_files(dir)) {
     const std::string path = absl::StrCat(kNodeDir, "/", name);
     ASSERT_TRUE(fs.create_dir(storage::parent_dir(path)).ok());
     auto file = fs.open(path, storage::OpenMode::kCreateNew);
@@ -154,19 +160,19 @@ TEST(DataDirFixture, TodaysCodeWritesTheSameBytes) {
   ASSERT_TRUE(write_fixture_node(fs, kNodeDir).ok());
   auto written = read_tree(fs, kNodeDir);
   ASSERT_TRUE(written.ok()) << written.status();
-  const std::map<std::string, std::string> fixture = fixture_files();
+  const std::map<std::string, std::string> fixture = fixture_files(kNewestFixture);
   ASSERT_EQ(names(*written), names(fixture));
   for (const auto& [name, bytes] : fixture) {
     EXPECT_TRUE(written->at(name) == bytes) << name << " differs from the fixture";
   }
 }
 
-// Re-encoding what was decoded gives the fixture's bytes: the snapshot file
+// Re-encoding what was decoded gives the newest fixture's bytes: the snapshot file
 // written again from its recovered meta and data, and the snapshot stream
 // taken again from the state machine restored from it.
 TEST(DataDirFixture, ReencodingTheDecodedSnapshotGivesTheSameBytes) {
   sim::SimFileSystem fs(1);
-  load_fixture(fs);
+  load_fixture(fs, kNewestFixture);
   auto node = storage::NodeStorage::open(fs, kNodeDir, fixture_storage_options());
   ASSERT_TRUE(node.ok()) << node.status();
   const std::string stream = snapshot_stream(**node);
@@ -183,7 +189,7 @@ TEST(DataDirFixture, ReencodingTheDecodedSnapshotGivesTheSameBytes) {
   ASSERT_TRUE((*writer)->finish().ok());
   const std::string name = storage::SnapshotStore::file_name(meta.index, meta.term);
   EXPECT_TRUE(*again.contents(absl::StrCat("snapshots/", name)) ==
-              fixture_files().at(absl::StrCat("snapshots/", name)));
+              fixture_files(kNewestFixture).at(absl::StrCat("snapshots/", name)));
 
   auto sm = statemachine::SqlStateMachine::create();
   ASSERT_TRUE(sm.ok()) << sm.status();
