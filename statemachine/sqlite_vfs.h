@@ -9,9 +9,10 @@
 // before the SqliteVfs goes. Every connection to one database must use the
 // same SqliteVfs: its lock table is what keeps them apart.
 //
-// Durability argument. The state machine will use journal_mode=TRUNCATE and
-// synchronous=FULL; with those, SQLite commits a transaction in rollback
-// journal mode as follows (pager.c), and each step is durable under the
+// Durability argument for rollback-journal databases (the state machine
+// itself runs WAL mode: its argument is in docs/STATE_MACHINE.md). With
+// journal_mode=TRUNCATE and synchronous=FULL, SQLite commits a transaction
+// as follows (pager.c), and each step is durable under the
 // FileSystem model (storage/file_system.h) for the reason given:
 //  1. The original content of every page about to change is written to
 //     "<db>-journal", each record with a checksum, the header with a random
