@@ -584,7 +584,8 @@ absl::Status SqlStateMachine::record_applied() {
   return write_applied_record(*db_, current_record());
 }
 
-// The deliberate bug's way: the index first, alone, then the data.
+// The record in a transaction of its own: for entries without data, and
+// the deliberate bug's way (the index first, alone, then the data).
 absl::Status SqlStateMachine::commit_applied_alone() {
   if (auto status = internal_step("BEGIN"); !status.ok()) return status;
   if (auto status = write_applied_record(*db_, current_record()); !status.ok()) {
@@ -617,15 +618,7 @@ absl::Status SqlStateMachine::record_up_to_date() {
   if (!recorded.ok()) return recorded.status();
   if (!recorded->has_value() || (*recorded)->position != applied_) {
     applying_ = applied_;
-    if (auto status = internal_step("BEGIN"); !status.ok()) return status;
-    if (auto status = write_applied_record(*db_, current_record()); !status.ok()) {
-      abandon_transaction();
-      return status;
-    }
-    if (auto status = internal_step("COMMIT"); !status.ok()) {
-      abandon_transaction();
-      return status;
-    }
+    return commit_applied_alone();
   }
   return absl::OkStatus();
 }
