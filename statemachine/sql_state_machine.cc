@@ -166,6 +166,9 @@ absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::adopt(SqlState
     machine->applied_ = (*record)->position;
     machine->last_command_ = (*record)->last_command;
     machine->last_timestamp_ms_ = (*record)->last_timestamp_ms;
+    // The reopened database holds an address book no host has read yet,
+    // and the replay after it may apply no address batch.
+    machine->address_changes_ = 1;
   }
   return machine;
 }

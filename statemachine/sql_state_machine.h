@@ -140,9 +140,9 @@ class SqlStateMachine final : public raft::StateMachine {
   uint64_t session_count() const;
   // The replicated address book (node_addresses.h), ascending node id.
   absl::StatusOr<std::vector<NodeAddress>> node_addresses();
-  // Grows whenever the address book may have changed (an address batch was
-  // applied, a snapshot installed): a host re-reads node_addresses() when
-  // this moved.
+  // Grows whenever the address book may have changed since the host last
+  // looked (an address batch was applied, a snapshot installed, a database
+  // reopened with one): a host re-reads node_addresses() when this moved.
   uint64_t address_changes() const { return address_changes_; }
 
   // Replaces the whole state (used by the restore object).

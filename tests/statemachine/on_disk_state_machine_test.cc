@@ -71,6 +71,29 @@ TEST(OnDiskStateMachineTest, ReopensAtTheRecordedPositionAfterACleanClose) {
   EXPECT_EQ(*hash, reference_hash(20));
 }
 
+// A host learns peers' addresses when address_changes() moves; a reopened
+// database holds an address book the replay after it may never touch.
+TEST(OnDiskStateMachineTest, AReopenedAddressBookCountsAsAChange) {
+  sim::SimFileSystem fs(1);
+  {
+    auto sm = open_or_die(fs);
+    EXPECT_EQ(sm->address_changes(), 0u);
+    CommandBatch batch;
+    batch.leader_timestamp_ms = kTime;
+    batch.node_address = NodeAddress{2, "10.0.0.2:4002", "10.0.0.2:4001", true};
+    ASSERT_TRUE(sm->apply(raft::LogEntry{raft::Term(1), raft::Index(1), raft::EntryType::kNormal,
+                                         encode_command_batch(batch)})
+                    .ok());
+    ASSERT_TRUE(sm->make_durable().ok());
+  }
+  auto sm = open_or_die(fs);
+  EXPECT_GT(sm->address_changes(), 0u);
+  auto book = sm->node_addresses();
+  ASSERT_TRUE(book.ok()) << book.status();
+  ASSERT_EQ(book->size(), 1u);
+  EXPECT_EQ((*book)[0].raft_address, "10.0.0.2:4002");
+}
+
 // A crash (unsynced writes lost) right after applying entry n, for every n:
 // the reopened machine is at some position p <= n whose state is exactly
 // the replay of entries 1..p, and applying p+1..n again reaches the
