@@ -9,6 +9,7 @@
 #include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "raft/core/assert.h"
+#include "statemachine/sqlite_vfs.h"
 
 namespace reef::statemachine {
 namespace {
@@ -29,9 +30,6 @@ const DeterministicVfs::Files& files_of(sqlite3_vfs* vfs) {
 ExecutionContext* context_of(sqlite3_vfs* vfs) { return files_of(vfs).context; }
 sqlite3_vfs* base_vfs() { return sqlite3_vfs_find(nullptr); }
 
-constexpr int kTemporaryFileFlags = SQLITE_OPEN_DELETEONCLOSE | SQLITE_OPEN_TEMP_DB | SQLITE_OPEN_TEMP_JOURNAL |
-                                    SQLITE_OPEN_SUBJOURNAL | SQLITE_OPEN_TRANSIENT_DB;
-
 // True for the database files this connection was opened on and their
 // journal and WAL: the only files client SQL can make SQLite touch.
 bool allowed_path(const DeterministicVfs::Files& files, const char* name) {
@@ -50,7 +48,7 @@ int vfs_open(sqlite3_vfs* vfs, sqlite3_filename name, sqlite3_file* file, int fl
   // An in-memory database refuses every file; an on-disk one only its own
   // files and in-memory temporaries (SqliteVfs keeps those in memory). Any
   // other open is a way around the rules (VACUUM INTO, a temp file).
-  const bool temporary = files.base != nullptr && (name == nullptr || (flags & kTemporaryFileFlags) != 0);
+  const bool temporary = files.base != nullptr && is_temporary_file(name, flags);
   if (!temporary && !allowed_path(files, name)) {
     file->pMethods = nullptr;
     return SQLITE_CANTOPEN;

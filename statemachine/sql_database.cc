@@ -79,6 +79,18 @@ std::string quoted_path(const std::string& path) {
 
 }  // namespace
 
+// Opens the connection on `main_db` through vfs_ and attaches `internal_db`
+// as kInternalSchema, before install_determinism() closes ATTACH for good
+// (the ATTACHED limit drops to 0 there; an existing attachment stays).
+absl::Status Database::connect(const std::string& main_db, const std::string& internal_db) {
+  const int rc = sqlite3_open_v2(main_db.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
+                                 vfs_->name());
+  if (rc != SQLITE_OK) {
+    return absl::InternalError(absl::StrCat("opening ", main_db, ": ", db_ ? sqlite_error(db_) : sqlite3_errstr(rc)));
+  }
+  return exec_internal(absl::StrCat("ATTACH ", quoted_path(internal_db), " AS ", kInternalSchema));
+}
+
 absl::Status Database::open_on_disk(const std::string& files_vfs, const std::string& dir) {
   const std::string main_path = storage::join_path(dir, kMainFile);
   const std::string internal_path = storage::join_path(dir, kInternalFile);
@@ -86,24 +98,15 @@ absl::Status Database::open_on_disk(const std::string& files_vfs, const std::str
   if (!vfs.ok()) return vfs.status();
   vfs_ = *std::move(vfs);
   on_disk_ = true;
-  int rc = sqlite3_open_v2(main_path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           vfs_->name());
-  if (rc != SQLITE_OK) {
-    return absl::UnavailableError(absl::StrCat("opening ", main_path, ": ", db_ ? sqlite_error(db_) : sqlite3_errstr(rc)));
-  }
-  if (auto status = exec_internal(absl::StrCat("ATTACH ", quoted_path(internal_path), " AS ", kInternalSchema));
-      !status.ok()) {
-    return status;
-  }
+  if (auto status = connect(main_path, internal_path); !status.ok()) return status;
   // WAL for both files: readers on other connections never block a commit.
-  for (const char* schema : {"main", kInternalSchema}) {
+  for (const auto& [schema, path] : {std::pair{"main", &main_path}, std::pair{kInternalSchema, &internal_path}}) {
     auto mode = internal_statement(absl::StrCat("PRAGMA ", schema, ".journal_mode = WAL"));
     if (!mode.ok()) return mode.status();
     StatementResetter reset(*mode);
     const unsigned char* value = sqlite3_step(*mode) == SQLITE_ROW ? sqlite3_column_text(*mode, 0) : nullptr;
     if (value == nullptr || std::string(reinterpret_cast<const char*>(value)) != "wal") {
-      return absl::DataLossError(absl::StrCat("cannot put ", schema == std::string("main") ? main_path : internal_path,
-                                              " in WAL mode: ", sqlite_error(db_)));
+      return absl::DataLossError(absl::StrCat("cannot put ", *path, " in WAL mode: ", sqlite_error(db_)));
     }
   }
   if (auto status = set_synchronous("NORMAL"); !status.ok()) return status;
@@ -157,12 +160,7 @@ absl::Status Database::open(DatabaseImages images) {
   auto vfs = DeterministicVfs::create(context_.get());
   if (!vfs.ok()) return vfs.status();
   vfs_ = *std::move(vfs);
-  int rc = sqlite3_open_v2(":memory:", &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                           vfs_->name());
-  if (rc != SQLITE_OK) return absl::InternalError(absl::StrCat("opening SQLite: ", sqlite3_errstr(rc)));
-  // Attached before install_determinism() closes ATTACH for good (the
-  // ATTACHED limit drops to 0 there; an existing attachment stays).
-  if (auto status = exec_internal(absl::StrCat("ATTACH ':memory:' AS ", kInternalSchema)); !status.ok()) return status;
+  if (auto status = connect(":memory:", ":memory:"); !status.ok()) return status;
   if (auto status = load_image("main", std::move(images.main)); !status.ok()) return status;
   if (auto status = load_image(kInternalSchema, std::move(images.internal)); !status.ok()) return status;
   sqlite3_int64 limit = options_.max_database_bytes;

@@ -129,6 +129,7 @@ class Database {
   explicit Database(const DatabaseOptions& options);
   absl::Status open(DatabaseImages images);
   absl::Status open_on_disk(const std::string& files_vfs, const std::string& dir);
+  absl::Status connect(const std::string& main_db, const std::string& internal_db);
   absl::Status finish_open();
   absl::Status load_image(const char* schema, DatabaseImage image);
   absl::Status set_synchronous(const char* level);

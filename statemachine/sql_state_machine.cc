@@ -83,6 +83,17 @@ absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::create(SqlStat
 
 namespace {
 
+absl::Status require_empty(Database& db) {
+  auto objects = db.internal_statement(absl::StrCat("SELECT (SELECT count(*) FROM main.sqlite_schema) + "
+                                                    "(SELECT count(*) FROM ", kInternalSchema, ".sqlite_schema)"));
+  if (!objects.ok()) return objects.status();
+  StatementResetter reset(*objects);
+  if (sqlite3_step(*objects) != SQLITE_ROW || sqlite3_column_int64(*objects, 0) != 0) {
+    return absl::DataLossError("the database has tables but no applied record");
+  }
+  return absl::OkStatus();
+}
+
 // Every file the database may have in `dir`.
 std::vector<std::string> database_files(const std::string& dir) {
   std::vector<std::string> paths;
@@ -115,25 +126,39 @@ absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::open(SqlStateM
   std::string note;
   absl::Status last;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
-    auto files = std::make_unique<SqliteVfs>(fs);
-    absl::StatusOr<std::unique_ptr<SqlStateMachine>> opened = [&]() -> absl::StatusOr<std::unique_ptr<SqlStateMachine>> {
-      auto db = Database::open_files(options.database, files->name(), dir);
-      if (!db.ok()) return db.status();
-      auto machine = adopt(options, *std::move(db));
-      if (machine.ok()) (*machine)->files_ = std::move(files);
-      return machine;
-    }();
+    bool io_error = false;
+    absl::StatusOr<std::unique_ptr<SqlStateMachine>> opened = open_once(options, fs, dir, &io_error);
     if (opened.ok()) {
       (*opened)->recovery_note_ = note;
       return opened;
     }
     last = opened.status();
-    if (files->last_error().code() == absl::StatusCode::kUnavailable || !note.empty()) continue;
-    note = absl::StrCat("discarded the database in ", dir, " (", opened.status().message(),
+    if (io_error || !note.empty()) continue;
+    note = absl::StrCat("discarded the database in ", dir, " (", last.message(),
                         "); the node rebuilds it from the newest snapshot and the log");
     if (absl::Status removed = remove_database(fs, dir); !removed.ok()) return removed;
   }
   return absl::Status(last.code(), absl::StrCat("opening the database in ", dir, ": ", last.message()));
+}
+
+// One attempt at open(); *io_error tells a failure of the disk from files
+// that cannot be trusted.
+absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::open_once(const SqlStateMachineOptions& options,
+                                                                            storage::FileSystem& fs,
+                                                                            const std::string& dir, bool* io_error) {
+  auto files = std::make_unique<SqliteVfs>(fs);
+  absl::StatusOr<std::unique_ptr<SqlStateMachine>> machine = [&]() -> absl::StatusOr<std::unique_ptr<SqlStateMachine>> {
+    auto db = Database::open_files(options.database, files->name(), dir);
+    if (!db.ok()) return db.status();
+    return adopt(options, *std::move(db));
+  }();
+  // The database is closed by now if it failed: the VFS may go.
+  if (!machine.ok()) {
+    *io_error = files->last_error().code() == absl::StatusCode::kUnavailable;
+    return machine.status();
+  }
+  (*machine)->files_ = std::move(files);
+  return machine;
 }
 
 // Takes over an open database: a new one gets the state machine's tables;
@@ -145,15 +170,7 @@ absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::adopt(SqlState
   if (!record->has_value()) {
     // No record: nothing was ever applied to this database, or it is not
     // one of ours; only an empty one is taken.
-    auto objects = db->internal_statement(absl::StrCat("SELECT (SELECT count(*) FROM main.sqlite_schema) + "
-                                                       "(SELECT count(*) FROM ", kInternalSchema, ".sqlite_schema)"));
-    if (!objects.ok()) return objects.status();
-    StatementResetter reset(*objects);
-    if (sqlite3_step(*objects) != SQLITE_ROW || sqlite3_column_int64(*objects, 0) != 0) {
-      return absl::DataLossError("the database has tables but no applied record");
-    }
-  }
-  if (!record->has_value()) {
+    if (auto status = require_empty(*db); !status.ok()) return status;
     if (auto status = Sessions::create_schema(*db); !status.ok()) return status;
     if (auto status = create_applied_table(*db); !status.ok()) return status;
   } else if (auto status = Sessions::adopt_schema(*db); !status.ok()) {
@@ -556,9 +573,8 @@ absl::StatusOr<raft::SnapshotMeta> SqlStateMachine::replace_with(std::unique_ptr
   // In memory the copy is the database: it is adopted as it is.
   if (files_ == nullptr) {
     db_ = std::move(scratch);
-  } else {
-    if (auto status = db_->copy_from(*scratch); !status.ok()) return status;
-    if (auto status = sessions->load(*db_); !status.ok()) return status;
+  } else if (auto status = db_->copy_from(*scratch); !status.ok()) {
+    return status;
   }
   sessions_ = std::move(sessions);
   applied_ = record.position;

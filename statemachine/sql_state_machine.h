@@ -154,6 +154,9 @@ class SqlStateMachine final : public raft::StateMachine {
   // any: files_ must be set before the state machine is used).
   static absl::StatusOr<std::unique_ptr<SqlStateMachine>> adopt(SqlStateMachineOptions options,
                                                                 std::unique_ptr<Database> db);
+  static absl::StatusOr<std::unique_ptr<SqlStateMachine>> open_once(const SqlStateMachineOptions& options,
+                                                                    storage::FileSystem& fs, const std::string& dir,
+                                                                    bool* io_error);
   absl::StatusOr<raft::SnapshotMeta> replace_with(std::unique_ptr<Database> scratch, const StateSnapshotMeta& meta);
   AppliedRecord current_record() const;
   // Inside a batch's transaction, right before COMMIT.

@@ -48,12 +48,15 @@ class MemoryFile final : public storage::File {
   std::string data_;
 };
 
-constexpr int kTemporaryFileFlags = SQLITE_OPEN_DELETEONCLOSE | SQLITE_OPEN_TEMP_DB | SQLITE_OPEN_TEMP_JOURNAL |
-                                    SQLITE_OPEN_SUBJOURNAL | SQLITE_OPEN_TRANSIENT_DB;
-
 constexpr int kMaxPathname = 1024;
 
 }  // namespace
+
+bool is_temporary_file(const char* name, int open_flags) {
+  constexpr int kTemporaryFileFlags = SQLITE_OPEN_DELETEONCLOSE | SQLITE_OPEN_TEMP_DB | SQLITE_OPEN_TEMP_JOURNAL |
+                                      SQLITE_OPEN_SUBJOURNAL | SQLITE_OPEN_TRANSIENT_DB;
+  return name == nullptr || (open_flags & kTemporaryFileFlags) != 0;
+}
 
 // What SQLite allocates for each open file (szOsFile): its sqlite3_file
 // header first, then ours. Plain data, so SQLite may hand it to us as raw
@@ -191,7 +194,7 @@ struct SqliteVfsCallbacks {
     file->pMethods = nullptr;  // SQLite calls xClose only when set
     auto s = std::make_unique<VfsFileState>();
     s->vfs = v;
-    s->on_disk = name != nullptr && (flags & kTemporaryFileFlags) == 0;
+    s->on_disk = !is_temporary_file(name, flags);
     s->created = (flags & SQLITE_OPEN_CREATE) != 0;
     if (!s->on_disk) {
       s->file = std::make_unique<MemoryFile>(name != nullptr ? name : "(temporary)");

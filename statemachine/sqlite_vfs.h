@@ -91,6 +91,10 @@ namespace reef::statemachine {
 
 struct VfsFileState;
 
+// True for the files SqliteVfs keeps in memory rather than on the
+// FileSystem: nameless ones and SQLite's temporaries (see Files above).
+bool is_temporary_file(const char* name, int open_flags);
+
 class SqliteVfs {
  public:
   // Registers the VFS with SQLite under a name unique in the process (not
