@@ -41,24 +41,19 @@ void MembershipAdmin::add(raft::NodeId id, MemberAddresses addresses, Done done)
   record_then_change(id, std::move(addresses), raft::MembershipOp::kAddLearner, std::move(done));
 }
 
-void MembershipAdmin::promote(raft::NodeId id, Done done) {
-  std::optional<MemberAddresses> addresses = node_.addresses().find(id);
-  if (!node_.core().configuration().is_member(id) || !addresses) {
-    return done(absl::NotFoundError(absl::StrCat("node ", id.value(), " is not a member (",
-                                                 node_.core().configuration().describe(), ")")));
-  }
-  addresses->wants_voter = true;
-  record_then_change(id, *std::move(addresses), raft::MembershipOp::kAddVoter, std::move(done));
-}
+void MembershipAdmin::promote(raft::NodeId id, Done done) { set_role(id, /*voter=*/true, std::move(done)); }
 
-void MembershipAdmin::demote(raft::NodeId id, Done done) {
+void MembershipAdmin::demote(raft::NodeId id, Done done) { set_role(id, /*voter=*/false, std::move(done)); }
+
+void MembershipAdmin::set_role(raft::NodeId id, bool voter, Done done) {
   std::optional<MemberAddresses> addresses = node_.addresses().find(id);
   if (!node_.core().configuration().is_member(id) || !addresses) {
     return done(absl::NotFoundError(absl::StrCat("node ", id.value(), " is not a member (",
                                                  node_.core().configuration().describe(), ")")));
   }
-  addresses->wants_voter = false;
-  record_then_change(id, *std::move(addresses), raft::MembershipOp::kAddLearner, std::move(done));
+  addresses->wants_voter = voter;
+  record_then_change(id, *std::move(addresses), voter ? raft::MembershipOp::kAddVoter : raft::MembershipOp::kAddLearner,
+                     std::move(done));
 }
 
 void MembershipAdmin::remove(raft::NodeId id, Done done) {

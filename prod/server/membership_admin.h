@@ -62,6 +62,7 @@ class MembershipAdmin {
   void record_address(raft::NodeId id, const MemberAddresses& addresses, std::function<void(absl::Status)> then);
 
  private:
+  void set_role(raft::NodeId id, bool voter, Done done);
   void record_then_change(raft::NodeId id, MemberAddresses addresses, raft::MembershipOp op, Done done);
   void retire_then_change(std::vector<raft::NodeId> retiring, std::vector<raft::MembershipChange> steps, Done done);
   void run_change(std::vector<raft::MembershipChange> steps, Done done);

@@ -80,6 +80,17 @@ std::optional<http::HttpResponse> parse_body(const http::HttpRequest& request, n
   return std::nullopt;
 }
 
+// The body and its required "id" (rqlite's /join and /remove).
+std::optional<http::HttpResponse> parse_body_with_id(const http::HttpRequest& request, nlohmann::json& body,
+                                                     raft::NodeId& id) {
+  if (auto bad = parse_body(request, body)) return bad;
+  if (!body.contains("id")) return bad_request("\"id\" is required");
+  const std::optional<raft::NodeId> parsed = parse_id(body["id"]);
+  if (!parsed) return bad_request(absl::StrCat("id ", body["id"].dump(), ": ", kIdRule));
+  id = *parsed;
+  return std::nullopt;
+}
+
 std::optional<std::string> string_field(const nlohmann::json& body, const char* name) {
   if (!body.contains(name) || !body[name].is_string()) return std::nullopt;
   return body[name].get<std::string>();
@@ -172,10 +183,8 @@ void MembershipEndpoints::add(raft::NodeId id, const http::HttpRequest& request,
 // default, as in rqlite).
 void MembershipEndpoints::join(const http::HttpRequest& request, Respond respond) {
   nlohmann::json body;
-  if (auto bad = parse_body(request, body)) return respond(*std::move(bad));
-  if (!body.contains("id")) return respond(bad_request("\"id\" is required"));
-  const std::optional<raft::NodeId> id = parse_id(body["id"]);
-  if (!id) return respond(bad_request(absl::StrCat("id ", body["id"].dump(), ": ", kIdRule)));
+  raft::NodeId id;
+  if (auto bad = parse_body_with_id(request, body, id)) return respond(*std::move(bad));
   const std::optional<std::string> raft_address = string_field(body, "addr");
   if (!raft_address || raft_address->empty()) {
     return respond(bad_request("\"addr\" (the node's raft host:port) is required"));
@@ -185,7 +194,7 @@ void MembershipEndpoints::join(const http::HttpRequest& request, Respond respond
   MemberAddresses addresses{*raft_address, string_field(body, "api_addr").value_or(""), body.value("voter", true)};
   // The joiner also gets every member's addresses: it must answer the
   // leader before it can apply their rows from the log.
-  admin_.add(*id, std::move(addresses), [this, respond = std::move(respond)](absl::StatusOr<std::string> result) {
+  admin_.add(id, std::move(addresses), [this, respond = std::move(respond)](absl::StatusOr<std::string> result) {
     if (!result.ok()) return respond(failure(result.status()));
     nlohmann::json nodes = nlohmann::json::object();
     for (const auto& [member, known] : node_.addresses().all()) {
@@ -198,12 +207,10 @@ void MembershipEndpoints::join(const http::HttpRequest& request, Respond respond
 // rqlite: {"id": "4"}.
 void MembershipEndpoints::remove(const http::HttpRequest& request, Respond respond) {
   nlohmann::json body;
-  if (auto bad = parse_body(request, body)) return respond(*std::move(bad));
-  if (!body.contains("id")) return respond(bad_request("\"id\" is required"));
-  const std::optional<raft::NodeId> id = parse_id(body["id"]);
-  if (!id) return respond(bad_request(absl::StrCat("id ", body["id"].dump(), ": ", kIdRule)));
+  raft::NodeId id;
+  if (auto bad = parse_body_with_id(request, body, id)) return respond(*std::move(bad));
   if (auto redirect = not_leader(request, 301)) return respond(*std::move(redirect));
-  admin_.remove(*id, answer(std::move(respond)));
+  admin_.remove(id, answer(std::move(respond)));
 }
 
 // {"changes": [{"op": "add-voter", "id": 4}, {"op": "remove", "id": 2}]}:
