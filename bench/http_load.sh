@@ -13,10 +13,8 @@
 #              CONNECTIONS (default "1 16 64"), JOBS (build jobs, default 2).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
-jobs="${JOBS:-2}"
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build-release -j "$jobs" --target reefdb >/dev/null
+. bench/bench_common.sh
+build_reefdb_release
 
 duration="${DURATION:-10s}"
 base="${BASE_PORT:-24001}"
@@ -45,12 +43,7 @@ fi
 curl -sf -XPOST "$leader/db/execute" -H 'Content-Type: application/json' \
   -d '["CREATE TABLE bench (id INTEGER PRIMARY KEY, v TEXT NOT NULL)"]' >/dev/null
 
-value="$(printf 'v%.0s' $(seq 1 100))"
-cat >"$dir/insert.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '[["INSERT INTO bench(v) VALUES(?)", "$value"]]'
-LUA
+write_insert_script "$dir/insert.lua"
 
 echo "reefdb HTTP load: 3 nodes on 127.0.0.1, POST /db/execute to the leader ($leader), $duration per row"
 printf '%12s %12s %10s %10s %10s %10s\n' connections requests/s p50 p90 p99 errors

@@ -17,10 +17,8 @@
 #              the directory with both nodes' logs and data).
 set -euo pipefail
 cd "$(dirname "$0")/.."
-scripts/deps.sh
-jobs="${JOBS:-2}"
-cmake -S . -B build-release -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
-cmake --build build-release -j "$jobs" --target reefdb >/dev/null
+. bench/bench_common.sh
+build_reefdb_release
 
 db_mb="${DB_MB:-100}"
 duration="${DURATION:-20s}"
@@ -66,12 +64,7 @@ query() {
 blob_bytes="$(query "$api1" 'SELECT sum(length(v)) FROM blobs')"
 echo "reefdb join: $(( blob_bytes / 1048576 )) MiB of blobs loaded in ${load_s} s on node 1 alone"
 
-value="$(printf 'v%.0s' $(seq 1 100))"
-cat >"$dir/insert.lua" <<LUA
-wrk.method = "POST"
-wrk.headers["Content-Type"] = "application/json"
-wrk.body = '[["INSERT INTO bench(v) VALUES(?)", "$value"]]'
-LUA
+write_insert_script "$dir/insert.lua"
 load() {
   wrk -t 2 -c "$connections" -d "$duration" -s "$dir/insert.lua" "http://$api1/db/execute" |
     awk '/Requests\/sec/ {print $2}'

@@ -34,13 +34,15 @@ absl::Status SimNode::start() {
   }
   storage_ = std::move(*storage);
   log_ = std::make_unique<storage::NodeLog>(*storage_, [this] { on_write_queued(); });
-  state_machine_ = make_state_machine_(id_, fs_, kStateMachineDir);
-  if (state_machine_ == nullptr) {
-    down_reason_ = absl::UnavailableError("the state machine could not open its database (disk errors)");
+  absl::StatusOr<std::unique_ptr<raft::StateMachine>> state_machine = make_state_machine_(id_, fs_, kStateMachineDir);
+  if (!state_machine.ok()) {
+    down_reason_ = absl::Status(state_machine.status().code(),
+                                absl::StrCat("state machine: ", state_machine.status().message()));
     log_.reset();
     storage_.reset();
     return down_reason_;
   }
+  state_machine_ = *std::move(state_machine);
   raft::NodeConfig config = options_.node;
   config.core.id = id_;
   config.core.seed = derive_seed(rng_.next_u64(), "core");

@@ -25,6 +25,7 @@
 
 #include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
+#include "absl/status/statusor.h"
 #include "raft/driver/node.h"
 #include "raft/core/random.h"
 #include "raft/ports/state_machine.h"
@@ -38,9 +39,10 @@
 namespace reef::sim {
 
 // Makes a node's state machine at each boot; a persistent one keeps its
-// files in the given directory of the node's disk.
-using StateMachineFactory =
-    std::function<std::unique_ptr<raft::StateMachine>(raft::NodeId, storage::FileSystem& disk, const std::string& dir)>;
+// files in the given directory of the node's disk, and an error (the disk
+// failed it) keeps the node down.
+using StateMachineFactory = std::function<absl::StatusOr<std::unique_ptr<raft::StateMachine>>(
+    raft::NodeId, storage::FileSystem& disk, const std::string& dir)>;
 
 struct SimNodeOptions {
   raft::NodeConfig node;

@@ -113,11 +113,11 @@ class Run {
  private:
   // The node's database lives on its simulated disk, so crashes, torn
   // writes and I/O errors reach SQLite's files as they reach the log.
-  std::unique_ptr<raft::StateMachine> make_state_machine(raft::NodeId id, storage::FileSystem& disk,
-                                                         const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<raft::StateMachine>> make_state_machine(raft::NodeId id, storage::FileSystem& disk,
+                                                                         const std::string& dir) {
     absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql =
         statemachine::SqlStateMachine::open(config_.state_machine, disk, dir);
-    if (!sql.ok()) return nullptr;  // the disk failed: the node does not boot
+    if (!sql.ok()) return sql.status();
     return std::make_unique<CheckedStateMachine>(
         std::move(*sql), [this, id](const raft::LogEntry& entry, statemachine::SqlStateMachine& after) {
           on_applied(id, entry, after);

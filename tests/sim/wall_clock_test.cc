@@ -39,10 +39,11 @@ class WallClockTest : public ::testing::Test {
     options.node.node.core.heartbeat_interval_ticks = 2;
     options.wall_clock_start_unix_ms = {kDateMs, kDateMs - kSkewMs, kDateMs + kSkewMs};
     cluster_ = std::make_unique<SimCluster>(options, [sql_options](NodeId, storage::FileSystem& disk,
-                                                                   const std::string& dir) {
+                                                                   const std::string& dir)
+                                                -> absl::StatusOr<std::unique_ptr<raft::StateMachine>> {
       auto sql = SqlStateMachine::open(sql_options, disk, dir);
-      EXPECT_TRUE(sql.ok()) << sql.status();
-      return std::move(*sql);
+      if (!sql.ok()) return sql.status();
+      return std::unique_ptr<raft::StateMachine>(*std::move(sql));
     });
     ASSERT_TRUE(cluster_->start_all());
     ASSERT_TRUE(cluster_->run_until([&] { return cluster_->leader() != nullptr; }, 5 * kSecondUs));

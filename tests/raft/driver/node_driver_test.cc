@@ -37,7 +37,9 @@ SimClusterOptions small_cluster(uint64_t seed = 7) {
 class NodeDriverTest : public ::testing::Test {
  protected:
   void boot(SimClusterOptions options = small_cluster()) {
-    cluster_ = std::make_unique<SimCluster>(options, [](raft::NodeId, storage::FileSystem&, const std::string&) { return std::make_unique<testing::KvStateMachine>(); });
+    cluster_ = std::make_unique<SimCluster>(options, [](raft::NodeId, storage::FileSystem&, const std::string&) -> absl::StatusOr<std::unique_ptr<raft::StateMachine>> {
+          return std::make_unique<testing::KvStateMachine>();
+        });
     ASSERT_TRUE(cluster_->start_all());
     // Until every node knows the leader (followers learn it from its first append).
     ASSERT_TRUE(cluster_->run_until(
@@ -445,7 +447,9 @@ TEST_F(NodeDriverTest, LeaderCutOffFromAQuorumRefusesFreshnessBoundedReads) {
 
 TEST_F(NodeDriverTest, SameSeedSameTraceHash) {
   auto run = [](uint64_t seed) {
-    SimCluster cluster(small_cluster(seed), [](raft::NodeId, storage::FileSystem&, const std::string&) { return std::make_unique<testing::KvStateMachine>(); });
+    SimCluster cluster(small_cluster(seed), [](raft::NodeId, storage::FileSystem&, const std::string&) -> absl::StatusOr<std::unique_ptr<raft::StateMachine>> {
+          return std::make_unique<testing::KvStateMachine>();
+        });
     EXPECT_TRUE(cluster.start_all());
     cluster.scheduler().run_until(2 * kSecondUs);
     return cluster.scheduler().trace_hash();
