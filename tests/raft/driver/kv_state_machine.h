@@ -2,6 +2,11 @@
 // tests that are about replication, not SQL: payload "key=value" sets a key
 // and answers its previous value; a query "key" answers the value ("" when
 // unset). Its snapshot is a text image of the map and its position.
+//
+// Given a Disk, it is persistent and writes through: every apply and restore
+// lands there at once (durable as it returns), and a machine made on the
+// same Disk reopens at that position, as ReefDB's on-disk SQL state machine
+// does (raft/ports/state_machine.h, "Persistence").
 #pragma once
 
 #include <cstdint>
@@ -21,15 +26,29 @@ namespace reef::sim::testing {
 
 class KvStateMachine final : public raft::StateMachine {
  public:
+  struct Disk {
+    std::map<std::string, std::string> data;
+    raft::AppliedPosition applied;
+  };
+
+  KvStateMachine() = default;
+  explicit KvStateMachine(std::shared_ptr<Disk> disk) : disk_(std::move(disk)) {
+    data_ = disk_->data;
+    applied_ = disk_->applied;
+  }
+
   absl::StatusOr<std::string> apply(const raft::LogEntry& entry) override {
     applied_ = raft::AppliedPosition{entry.index, entry.term};
     ++applied_count_;
-    if (entry.type != raft::EntryType::kNormal) return std::string();
-    const size_t eq = entry.payload.find('=');
-    if (eq == std::string::npos) return std::string("error: no '='");
-    std::string& slot = data_[entry.payload.substr(0, eq)];
-    std::string previous = slot;
-    slot = entry.payload.substr(eq + 1);
+    std::string previous;
+    if (entry.type == raft::EntryType::kNormal) {
+      const size_t eq = entry.payload.find('=');
+      if (eq == std::string::npos) return std::string("error: no '='");
+      std::string& slot = data_[entry.payload.substr(0, eq)];
+      previous = slot;
+      slot = entry.payload.substr(eq + 1);
+    }
+    write_through();
     return previous;
   }
   raft::AppliedPosition applied() const override { return applied_; }
@@ -60,6 +79,12 @@ class KvStateMachine final : public raft::StateMachine {
   uint64_t applied_count() const { return applied_count_; }
 
  private:
+  void write_through() {
+    if (disk_ == nullptr) return;
+    disk_->data = data_;
+    disk_->applied = applied_;
+  }
+
   class Snapshot final : public raft::StateMachineSnapshot {
    public:
     Snapshot(raft::SnapshotMeta meta, std::string image) : meta_(std::move(meta)), image_(std::move(image)) {}
@@ -109,6 +134,7 @@ class KvStateMachine final : public raft::StateMachine {
       }
       target_->data_ = std::move(data);
       target_->applied_ = raft::AppliedPosition{raft::Index(index), raft::Term(term)};
+      target_->write_through();
       return raft::SnapshotMeta{raft::Index(index), raft::Term(term), raft::Configuration::of_voters(voters)};
     }
 
@@ -117,6 +143,7 @@ class KvStateMachine final : public raft::StateMachine {
     std::string image_;
   };
 
+  std::shared_ptr<Disk> disk_;
   std::map<std::string, std::string> data_;
   raft::AppliedPosition applied_;
   uint64_t applied_count_ = 0;

@@ -36,9 +36,17 @@ SimClusterOptions small_cluster(uint64_t seed = 7) {
 
 class NodeDriverTest : public ::testing::Test {
  protected:
-  void boot(SimClusterOptions options = small_cluster()) {
-    cluster_ = std::make_unique<SimCluster>(options, [](raft::NodeId, storage::FileSystem&, const std::string&) -> absl::StatusOr<std::unique_ptr<raft::StateMachine>> {
-          return std::make_unique<testing::KvStateMachine>();
+  // `durable`: each node's state machine persists (KvStateMachine::Disk,
+  // kept in disks_ across restarts) instead of starting empty at each boot.
+  void boot(SimClusterOptions options = small_cluster(), bool durable = false) {
+    cluster_ = std::make_unique<SimCluster>(
+        options,
+        [this, durable](raft::NodeId id, storage::FileSystem&,
+                        const std::string&) -> absl::StatusOr<std::unique_ptr<raft::StateMachine>> {
+          if (!durable) return std::make_unique<testing::KvStateMachine>();
+          std::shared_ptr<testing::KvStateMachine::Disk>& disk = disks_[id];
+          if (disk == nullptr) disk = std::make_shared<testing::KvStateMachine::Disk>();
+          return std::make_unique<testing::KvStateMachine>(disk);
         });
     ASSERT_TRUE(cluster_->start_all());
     // Until every node knows the leader (followers learn it from its first append).
@@ -103,6 +111,7 @@ class NodeDriverTest : public ::testing::Test {
     return true;
   }
 
+  std::map<NodeId, std::shared_ptr<testing::KvStateMachine::Disk>> disks_;
   std::unique_ptr<SimCluster> cluster_;
 };
 
@@ -251,6 +260,44 @@ TEST_F(NodeDriverTest, RestartedNodeReplaysItsLogFromDisk) {
   ASSERT_NO_FATAL_FAILURE(write_n_then_restart_a_follower(&victim, &applied));
   // Before any message arrives, the node has replayed what it had committed.
   EXPECT_EQ(kv(victim).data().at("n"), "19");
+}
+
+// A persistent state machine reopens where it was: the log it already
+// reflects is not replayed (Node::boot keeps it because the recovered log
+// still holds its position).
+TEST_F(NodeDriverTest, ADurableStateMachineReopensWhereItWasAndReplaysNothing) {
+  SimClusterOptions options = small_cluster();
+  options.node.node.core.commit_persist_interval_ticks = 0;
+  boot(options, /*durable=*/true);
+  NodeId victim;
+  Index applied;
+  ASSERT_NO_FATAL_FAILURE(write_n_then_restart_a_follower(&victim, &applied));
+  EXPECT_EQ(cluster_->node(victim).node()->status().applied, applied);
+  EXPECT_EQ(kv(victim).applied_count(), 0u) << "nothing replayed";
+  EXPECT_EQ(kv(victim).data().at("n"), "19");
+}
+
+// A persistent state machine whose position the log no longer reaches (its
+// disk holds an older state, the log was compacted past it) is replaced by
+// the newest snapshot, never used.
+TEST_F(NodeDriverTest, ADurableStateMachineTheLogNoLongerReachesIsReplacedByTheSnapshot) {
+  boot(small_cluster(), /*durable=*/true);
+  for (int i = 0; i < 10; ++i) {
+    std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
+    ASSERT_TRUE(r.has_value() && r->status.ok());
+  }
+  const NodeId follower = follower_id();
+  const Index applied = cluster_->node(leader_id()).node()->status().applied;
+  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(applied); }, kSecondUs));
+  ASSERT_TRUE(cluster_->node(follower).node()->snapshot_now().ok());
+  run_for(kSecondUs / 10);
+  cluster_->node(follower).crash();
+  // What an older state of the disk would say: the log starts after it now.
+  const raft::Term term = cluster_->node(leader_id()).node()->status().term;
+  *disks_[follower] = testing::KvStateMachine::Disk{{{"n", "3"}}, raft::AppliedPosition{Index(3), term}};
+  ASSERT_TRUE(cluster_->node(follower).start().ok());
+  EXPECT_EQ(cluster_->node(follower).node()->status().applied, applied) << "restored from the snapshot";
+  EXPECT_EQ(kv(follower).data().at("n"), "9");
 }
 
 // By default a commit that alone moved is made durable once per interval
