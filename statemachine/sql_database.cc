@@ -98,6 +98,9 @@ absl::Status Database::open_on_disk(const std::string& files_vfs, const std::str
   if (!vfs.ok()) return vfs.status();
   vfs_ = *std::move(vfs);
   on_disk_ = true;
+  // The WAL salts the schema's first commits draw come from SQLite's PRNG:
+  // seeded here as before an entry, so the simulator's disk bytes repeat.
+  context_->begin_entry(0, 0, 0);
   if (auto status = connect(main_path, internal_path); !status.ok()) return status;
   // WAL for both files: readers on other connections never block a commit.
   for (const auto& [schema, path] : {std::pair{"main", &main_path}, std::pair{kInternalSchema, &internal_path}}) {

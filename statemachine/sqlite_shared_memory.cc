@@ -5,7 +5,7 @@
 
 namespace reef::statemachine {
 
-int SqliteSharedMemory::map(Handle&, int index, int region_bytes, bool extend, void volatile** out) {
+int SqliteSharedMemory::map(int index, int region_bytes, bool extend, void volatile** out) {
   std::lock_guard<std::mutex> guard(mu_);
   *out = nullptr;
   if (index < 0 || region_bytes <= 0) return SQLITE_IOERR_SHMMAP;

@@ -41,7 +41,7 @@ class SqliteSharedMemory {
 
   // xShmMap: region `index` of `region_bytes`; nullptr (and SQLITE_OK) when
   // it does not exist yet and `extend` is false.
-  int map(Handle& handle, int index, int region_bytes, bool extend, void volatile** out);
+  int map(int index, int region_bytes, bool extend, void volatile** out);
   // xShmLock: `flags` as SQLite passes them (SQLITE_SHM_LOCK/UNLOCK with
   // SQLITE_SHM_SHARED/EXCLUSIVE) for slots [offset, offset + count).
   int lock(Handle& handle, int offset, int count, int flags);

@@ -161,7 +161,7 @@ struct SqliteVfsCallbacks {
   static int shm_map(sqlite3_file* file, int region, int region_bytes, int extend, void volatile** out) {
     VfsFileState* s = state(file);
     s->vfs->shm_table_.attach(s->shm, s->file->path());
-    return s->shm.shm->map(s->shm, region, region_bytes, extend != 0, out);
+    return s->shm.shm->map(region, region_bytes, extend != 0, out);
   }
   static int shm_lock(sqlite3_file* file, int offset, int count, int flags) {
     VfsFileState* s = state(file);

@@ -62,9 +62,12 @@
 // directory. No memory mapping (xFetch) of database files.
 //
 // xRandomness, xSleep and xCurrentTime(Int64) are delegated to SQLite's
-// default VFS. SQLite uses randomness for the journal nonce and temp names;
-// making these come from the simulator's seed (for determinism) is left to
-// the issue that puts the state machine on this VFS in the simulator.
+// default VFS. SQLite draws the journal nonce, WAL salts and temp names from
+// its own process-wide PRNG, which it seeds through the default VFS; the
+// state machine reseeds that PRNG deterministically (ExecutionContext::
+// begin_entry, at open and before each entry), so in the simulator the bytes
+// SQLite writes are a function of the seed too. Time is the per-connection
+// DeterministicVfs's (determinism.h), which wraps this one.
 //
 // FileSystem errors never throw or assert: an I/O error (UNAVAILABLE and
 // anything unexpected) becomes the matching SQLITE_IOERR_* code, running out
