@@ -77,6 +77,10 @@ struct ServerNodeOptions {
   // snapshot holds the replicated configuration boots: the flag's
   // configuration is history there (a first node that grew the cluster).
   std::string refuse_bootstrap_alone;
+  // The state machine's database in <data_dir>/db instead of in memory
+  // (issue 16; off until it keeps today's throughput: docs/STATE_MACHINE.md,
+  // "Left to do").
+  bool database_on_disk = false;
   AsioTransportOptions transport;
 };
 
