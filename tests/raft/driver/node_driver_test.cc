@@ -88,15 +88,21 @@ class NodeDriverTest : public ::testing::Test {
   // then crashes and restarts a follower (`victim`); `applied` is the index
   // of the last write.
   void write_n_then_restart_a_follower(NodeId* victim, Index* applied) {
-    for (int i = 0; i < 20; ++i) {
+    ASSERT_NO_FATAL_FAILURE(write_n_everywhere(20, applied));
+    *victim = follower_id();
+    cluster_->node(*victim).crash();
+    ASSERT_TRUE(cluster_->node(*victim).start().ok());
+  }
+
+  // Writes n=0..count-1 through the leader and waits until every node
+  // applied them; `applied` is the index of the last write.
+  void write_n_everywhere(int count, Index* applied) {
+    for (int i = 0; i < count; ++i) {
       std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
       ASSERT_TRUE(r.has_value() && r->status.ok());
     }
-    *victim = follower_id();
     *applied = cluster_->node(leader_id()).node()->status().applied;
     ASSERT_TRUE(cluster_->run_until([&] { return all_applied(*applied); }, kSecondUs));
-    cluster_->node(*victim).crash();
-    ASSERT_TRUE(cluster_->node(*victim).start().ok());
   }
 
   NodeId leader_id() { return cluster_->leader()->id(); }
@@ -282,13 +288,9 @@ TEST_F(NodeDriverTest, ADurableStateMachineReopensWhereItWasAndReplaysNothing) {
 // the newest snapshot, never used.
 TEST_F(NodeDriverTest, ADurableStateMachineTheLogNoLongerReachesIsReplacedByTheSnapshot) {
   boot(small_cluster(), /*durable=*/true);
-  for (int i = 0; i < 10; ++i) {
-    std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
-    ASSERT_TRUE(r.has_value() && r->status.ok());
-  }
+  Index applied;
+  ASSERT_NO_FATAL_FAILURE(write_n_everywhere(10, &applied));
   const NodeId follower = follower_id();
-  const Index applied = cluster_->node(leader_id()).node()->status().applied;
-  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(applied); }, kSecondUs));
   ASSERT_TRUE(cluster_->node(follower).node()->snapshot_now().ok());
   run_for(kSecondUs / 10);
   cluster_->node(follower).crash();
@@ -406,13 +408,9 @@ TEST_F(NodeDriverTest, DiskThatFailsEverySyncStopsTheNodeCleanly) {
 
 TEST_F(NodeDriverTest, SnapshotNowCompactsTheLogAndTheNodeRestartsFromIt) {
   boot();
-  for (int i = 0; i < 10; ++i) {
-    std::optional<ClientResponse> r = call(leader_id(), RequestKind::kWrite, "n=" + std::to_string(i));
-    ASSERT_TRUE(r.has_value() && r->status.ok());
-  }
+  Index applied;
+  ASSERT_NO_FATAL_FAILURE(write_n_everywhere(10, &applied));
   const NodeId follower = follower_id();
-  const Index applied = cluster_->node(leader_id()).node()->status().applied;
-  ASSERT_TRUE(cluster_->run_until([&] { return all_applied(applied); }, kSecondUs));
   ASSERT_EQ(cluster_->node(follower).node()->status().snapshot_index, Index(0)) << "the policy took none yet";
 
   absl::StatusOr<raft::SnapshotTaken> taken = cluster_->node(follower).node()->snapshot_now();
