@@ -26,6 +26,7 @@ class CheckedStateMachine final : public raft::StateMachine {
     if (response.ok()) on_apply_(entry, *inner_);
     return response;
   }
+  absl::Status commit_applied() override { return inner_->commit_applied(); }
   raft::AppliedPosition applied() const override { return inner_->applied(); }
   absl::StatusOr<std::string> prepare_proposal(std::string_view payload, uint64_t leader_now_ms) override {
     return inner_->prepare_proposal(payload, leader_now_ms);

@@ -261,9 +261,64 @@ absl::Status SqlStateMachine::internal_step(const char* sql) {
   return absl::InternalError(absl::StrCat(sql, ": ", sqlite_error(db_->handle())));
 }
 
-void SqlStateMachine::abandon_transaction() {
-  if (!sqlite3_get_autocommit(db_->handle())) (void)internal_step("ROLLBACK");
+// The entries of one commit group share one transaction (begun by the
+// group's first entry, committed by commit_applied()); each entry works in
+// a savepoint of its own, so a failing batch undoes only itself.
+absl::Status SqlStateMachine::begin_entry() {
+  if (sqlite3_get_autocommit(db_->handle())) {
+    if (auto status = internal_step("BEGIN"); !status.ok()) return status;
+  }
+  if (auto status = internal_step("SAVEPOINT reef_entry"); !status.ok()) return status;
+  entry_open_ = true;
   sessions_->begin();
+  return absl::OkStatus();
+}
+
+absl::Status SqlStateMachine::release_entry() {
+  if (auto status = internal_step("RELEASE reef_entry"); !status.ok()) return status;
+  entry_open_ = false;
+  ++entries_pending_;
+  sessions_->commit();
+  return absl::OkStatus();
+}
+
+// Undoes the entry's changes; the group's earlier entries stay. SQLite
+// may have rolled back the whole transaction after an I/O or memory error:
+// if that took earlier entries with it, the replica lost applied state.
+absl::Status SqlStateMachine::abandon_entry() {
+  sessions_->begin();
+  if (!entry_open_) return absl::OkStatus();
+  entry_open_ = false;
+  if (sqlite3_get_autocommit(db_->handle())) {
+    const uint64_t lost = std::exchange(entries_pending_, 0);
+    if (lost == 0) return absl::OkStatus();
+    return absl::InternalError(
+        absl::StrCat("SQLite rolled back the transaction of the ", lost, " entries applied before this one"));
+  }
+  if (auto status = internal_step("ROLLBACK TO reef_entry"); !status.ok()) return status;
+  return internal_step("RELEASE reef_entry");
+}
+
+absl::Status SqlStateMachine::commit_applied() {
+  REEF_ASSERT(!entry_open_, "commit_applied() inside an entry");
+  entries_pending_ = 0;
+  if (sqlite3_get_autocommit(db_->handle())) return absl::OkStatus();
+  if (auto status = internal_step("COMMIT"); !status.ok()) {
+    (void)internal_step("ROLLBACK");
+    return status;
+  }
+  if (db_->wal_pages() < options_.checkpoint_wal_pages) return absl::OkStatus();
+  return db_->checkpoint();
+}
+
+// Deferred foreign keys are checked at COMMIT, which an entry's savepoint
+// never reaches: its release checks them itself. The count is 0 when the
+// entry starts (every entry before it resolved its own).
+bool SqlStateMachine::foreign_keys_unresolved() const {
+  int current = 0;
+  int highwater = 0;
+  sqlite3_db_status(db_->handle(), SQLITE_DBSTATUS_DEFERRED_FKS, &current, &highwater, 0);
+  return current > 0;
 }
 
 absl::StatusOr<std::string> SqlStateMachine::apply_batch(raft::Index index, const CommandBatch& batch) {
@@ -272,19 +327,18 @@ absl::StatusOr<std::string> SqlStateMachine::apply_batch(raft::Index index, cons
   context.begin_entry(index.value(), last_timestamp_ms_, options_.apply_step_budget);
   last_command_ = batch.id;
   if (options_.injected_bug_applied_index_own_transaction) {
-    if (auto status = commit_applied_alone(); !status.ok()) return status;
+    if (auto status = commit_record_alone(); !status.ok()) return status;
   }
-  sessions_->begin();
-  if (auto status = internal_step("BEGIN"); !status.ok()) return status;
+  if (auto status = begin_entry(); !status.ok()) return status;
   SessionLookup lookup;
   if (batch.id.client_id != 0) {
     if (auto status = sessions_->expire(*db_, last_timestamp_ms_); !status.ok()) {
-      abandon_transaction();
+      abandon_entry().IgnoreError();  // the replica failed already
       return status;
     }
     auto found = sessions_->lookup(*db_, batch.id);
     if (!found.ok()) {
-      abandon_transaction();
+      abandon_entry().IgnoreError();  // the replica failed already
       return found.status();
     }
     lookup = *std::move(found);
@@ -297,14 +351,14 @@ absl::StatusOr<std::string> SqlStateMachine::apply_batch(raft::Index index, cons
   response.id = batch.id;
   if (batch.node_address) return apply_node_address(batch, lookup.exists, response);
   if (auto status = run_statements(batch, &response); !status.ok()) {
-    abandon_transaction();
+    abandon_entry().IgnoreError();  // the replica failed already
     return status;
   }
   if (!response.ok()) {
     if (auto status = restart_transaction(batch); !status.ok()) return status;
   }
   if (auto status = record_and_commit(batch, lookup.exists, &response); !status.ok()) {
-    abandon_transaction();
+    abandon_entry().IgnoreError();  // the replica failed already
     return status;
   }
   return encode_batch_response(response);
@@ -315,15 +369,15 @@ absl::StatusOr<std::string> SqlStateMachine::apply_batch(raft::Index index, cons
 absl::StatusOr<std::string> SqlStateMachine::apply_node_address(const CommandBatch& batch, bool session_exists,
                                                                 BatchResponse& response) {
   if (!batch.statements.empty()) {
-    abandon_transaction();
+    if (auto status = abandon_entry(); !status.ok()) return status;
     return invalid_batch_response("a batch recording a node address has no statements");
   }
   if (auto status = record_node_address(*db_, *batch.node_address); !status.ok()) {
-    abandon_transaction();
+    abandon_entry().IgnoreError();  // the replica failed already
     return status;
   }
   if (auto status = record_and_commit(batch, session_exists, &response); !status.ok()) {
-    abandon_transaction();
+    abandon_entry().IgnoreError();  // the replica failed already
     return status;
   }
   ++address_changes_;
@@ -352,24 +406,22 @@ absl::StatusOr<std::string> SqlStateMachine::apply_session_outcome(const Command
   }
   // Only session expiry may have changed anything; keep it.
   if (auto status = record_applied(); !status.ok()) {
-    abandon_transaction();
+    abandon_entry().IgnoreError();  // the replica failed already
     return status;
   }
-  if (auto status = internal_step("COMMIT"); !status.ok()) {
-    abandon_transaction();
+  if (auto status = release_entry(); !status.ok()) {
+    abandon_entry().IgnoreError();  // the replica failed already
     return status;
   }
-  sessions_->commit();
-  if (auto status = after_commit(); !status.ok()) return status;
   return out;
 }
 
 absl::Status SqlStateMachine::restart_transaction(const CommandBatch& batch) {
-  abandon_transaction();
-  if (auto status = internal_step("BEGIN"); !status.ok()) return status;
+  if (auto status = abandon_entry(); !status.ok()) return status;
+  if (auto status = begin_entry(); !status.ok()) return status;
   if (batch.id.client_id == 0) return absl::OkStatus();
   if (auto status = sessions_->expire(*db_, last_timestamp_ms_); !status.ok()) {
-    abandon_transaction();
+    abandon_entry().IgnoreError();  // the replica failed already
     return status;
   }
   return absl::OkStatus();
@@ -386,22 +438,13 @@ absl::Status SqlStateMachine::record_and_commit(const CommandBatch& batch, bool 
       }
     }
     if (auto status = record_applied(); !status.ok()) return status;
-    auto commit = db_->internal_statement("COMMIT");
-    if (!commit.ok()) return commit.status();
-    StatementResetter reset(*commit);
-    const int rc = sqlite3_step(*commit);
-    if (rc == SQLITE_DONE) {
-      sessions_->commit();
-      return after_commit();
-    }
-    // Deferred foreign keys are checked at COMMIT: a batch failure like any
-    // other, so the batch is rolled back and the failure recorded instead.
-    if ((rc & 0xff) != SQLITE_CONSTRAINT || attempt > 0) {
-      return absl::InternalError(absl::StrCat("COMMIT: ", sqlite_error(db_->handle())));
-    }
-    *response = failure_response(batch, -1, SqlFailure{ErrorCode::kConstraint, rc,
-                                                        absl::StrCat("at commit: ", sqlite3_errmsg(db_->handle()))});
-    sqlite3_reset(*commit);
+    if (!foreign_keys_unresolved()) return release_entry();
+    // A deferred foreign key still unresolved at the end of the batch: a
+    // batch failure like any other, so the batch is rolled back and the
+    // failure recorded instead (what COMMIT would have said).
+    if (attempt > 0) return absl::InternalError("foreign keys unresolved after the batch was rolled back");
+    *response = failure_response(batch, -1, SqlFailure{ErrorCode::kConstraint, SQLITE_CONSTRAINT_FOREIGNKEY,
+                                                        "at commit: FOREIGN KEY constraint failed"});
     if (auto status = restart_transaction(batch); !status.ok()) return status;
   }
   REEF_UNREACHABLE("commit retried more than once");
@@ -423,8 +466,9 @@ absl::Status SqlStateMachine::run_statement(size_t index, const Statement& state
                                             BatchResponse* response) {
   ModeScope scope(db_->context(), AccessMode::kApply);
   sqlite3* db = db_->handle();
+  const uint64_t disk_errors_before = disk_errors();
   const auto fail = [&](const SqlFailure& failure) {
-    if (is_replica_failure(failure.sqlite_code)) {
+    if (is_replica_failure(failure.sqlite_code) || disk_errors() != disk_errors_before) {
       return absl::InternalError(absl::StrCat("statement ", index, ": ", failure.message));
     }
     CommandBatch id_only;
@@ -468,6 +512,8 @@ absl::Status SqlStateMachine::run_statement(size_t index, const Statement& state
   response->results.push_back(std::move(result));
   return absl::OkStatus();
 }
+
+uint64_t SqlStateMachine::disk_errors() const { return files_ == nullptr ? 0 : files_->error_count(); }
 
 absl::StatusOr<QueryResult> SqlStateMachine::run_query(std::string_view sql, const std::vector<Param>& params) {
   ExecutionContext& context = db_->context();
@@ -561,6 +607,7 @@ absl::StatusOr<raft::SnapshotMeta> SqlStateMachine::install(StateSnapshotMeta me
 // crash between the two leaves files that disagree, which open() discards.
 absl::StatusOr<raft::SnapshotMeta> SqlStateMachine::replace_with(std::unique_ptr<Database> scratch,
                                                                  const StateSnapshotMeta& meta) {
+  if (auto status = commit_applied(); !status.ok()) return status;
   if (auto status = Sessions::adopt_schema(*scratch); !status.ok()) return status;
   auto sessions = std::make_unique<Sessions>(options_.sessions);
   if (auto status = sessions->load(*scratch); !status.ok()) return status;
@@ -603,24 +650,17 @@ absl::Status SqlStateMachine::record_applied() {
   return write_applied_record(*db_, current_record());
 }
 
-// The record in a transaction of its own: for entries without data, and
-// the deliberate bug's way (the index first, alone, then the data).
-absl::Status SqlStateMachine::commit_applied_alone() {
+// The record in a transaction of its own, after the group's: for entries
+// without data, and the deliberate bug's way (the index first, alone, then
+// the data).
+absl::Status SqlStateMachine::commit_record_alone() {
+  if (auto status = commit_applied(); !status.ok()) return status;
   if (auto status = internal_step("BEGIN"); !status.ok()) return status;
   if (auto status = write_applied_record(*db_, current_record()); !status.ok()) {
-    abandon_transaction();
+    (void)internal_step("ROLLBACK");
     return status;
   }
-  if (auto status = internal_step("COMMIT"); !status.ok()) {
-    abandon_transaction();
-    return status;
-  }
-  return after_commit();
-}
-
-absl::Status SqlStateMachine::after_commit() {
-  if (db_->wal_pages() < options_.checkpoint_wal_pages) return absl::OkStatus();
-  return db_->checkpoint();
+  return commit_applied();
 }
 
 absl::Status SqlStateMachine::make_durable() {
@@ -637,9 +677,9 @@ absl::Status SqlStateMachine::record_up_to_date() {
   if (!recorded.ok()) return recorded.status();
   if (!recorded->has_value() || (*recorded)->position != applied_) {
     applying_ = applied_;
-    return commit_applied_alone();
+    return commit_record_alone();
   }
-  return absl::OkStatus();
+  return commit_applied();
 }
 
 }  // namespace reef::statemachine

@@ -14,9 +14,12 @@
 // database image plus meta (snapshot_stream.h); state_hash() compares
 // replicas (state_hash.h).
 //
-// On disk, every batch records its index in its own transaction
-// (applied_record.h) and commits without syncing; the WAL is checkpointed
-// once it holds checkpoint_wal_pages pages; make_durable() syncs. open()
+// The entries applied between two commit_applied() calls (one loop turn of
+// the driver) share one transaction, each in a savepoint of its own, so a
+// turn costs one WAL commit however many entries it applies. On disk, every
+// batch records its index in that transaction (applied_record.h), the
+// commit never syncs, the WAL is checkpointed once it holds
+// checkpoint_wal_pages pages, and make_durable() syncs. open()
 // reopens at the recorded position, or discards a database whose files
 // disagree or cannot be read and starts empty (the driver then restores
 // the newest snapshot and replays the log).
@@ -105,6 +108,9 @@ class SqlStateMachine final : public raft::StateMachine {
   const std::string& recovery_note() const { return recovery_note_; }
 
   absl::StatusOr<std::string> apply(const raft::LogEntry& entry) override;
+  // Commits the entries applied since the last call (the port's commit
+  // group), then checkpoints if the WAL grew past checkpoint_wal_pages.
+  absl::Status commit_applied() override;
   raft::AppliedPosition applied() const override { return applied_; }
   // Decodes the batch, refuses what the statement classifier refuses
   // (transaction control, ATTACH, VACUUM, temp objects, settings: see
@@ -159,11 +165,17 @@ class SqlStateMachine final : public raft::StateMachine {
                                                                     bool* io_error);
   absl::StatusOr<raft::SnapshotMeta> replace_with(std::unique_ptr<Database> scratch, const StateSnapshotMeta& meta);
   AppliedRecord current_record() const;
-  // Inside a batch's transaction, right before COMMIT.
+  // Inside a batch's savepoint, right before its release.
   absl::Status record_applied();
-  absl::Status commit_applied_alone();
+  absl::Status commit_record_alone();
   absl::Status record_up_to_date();
-  absl::Status after_commit();
+  absl::Status begin_entry();
+  absl::Status release_entry();
+  absl::Status abandon_entry();
+  bool foreign_keys_unresolved() const;
+  // FileSystem errors SQLite met so far (0 in memory): a statement failing
+  // while they grow failed on this replica's disk, not for its content.
+  uint64_t disk_errors() const;
 
   absl::StatusOr<std::string> apply_batch(raft::Index index, const CommandBatch& batch);
   absl::StatusOr<std::string> apply_node_address(const CommandBatch& batch, bool session_exists,
@@ -176,7 +188,6 @@ class SqlStateMachine final : public raft::StateMachine {
   absl::Status restart_transaction(const CommandBatch& batch);
   int64_t entry_time_ms(const CommandBatch& batch) const;
   absl::Status internal_step(const char* sql);
-  void abandon_transaction();
 
   SqlStateMachineOptions options_;
   // Declaration order: the VFS outlives the connection that uses it.
@@ -185,6 +196,8 @@ class SqlStateMachine final : public raft::StateMachine {
   std::unique_ptr<Sessions> sessions_;
   raft::AppliedPosition applied_{};
   raft::AppliedPosition applying_{};  // the entry apply() is working on
+  bool entry_open_ = false;           // inside the entry's savepoint
+  uint64_t entries_pending_ = 0;      // released since the group's commit
   CommandId last_command_;
   int64_t last_timestamp_ms_ = 0;
   uint64_t address_changes_ = 0;

@@ -314,11 +314,17 @@ absl::Status SqliteVfs::last_error() const {
   return last_error_;
 }
 
+uint64_t SqliteVfs::error_count() const {
+  std::lock_guard<std::mutex> guard(mu_);
+  return error_count_;
+}
+
 int SqliteVfs::fail(const absl::Status& status, int code) {
   if (status.ok()) return SQLITE_OK;
   {
     std::lock_guard<std::mutex> guard(mu_);
     last_error_ = status;
+    ++error_count_;
   }
   return status.code() == absl::StatusCode::kResourceExhausted ? SQLITE_FULL : code;
 }

@@ -112,6 +112,11 @@ class SqliteVfs {
   const std::string& name() const { return name_; }
   // The most recent FileSystem error SQLite saw through this VFS (OK if none).
   absl::Status last_error() const;
+  // How many FileSystem errors SQLite saw through this VFS so far: a
+  // statement that failed while this moved failed because of this
+  // replica's disk (ENOSPC is SQLITE_FULL, as SQLite's own VFS says, but
+  // unlike a page-count limit it is no outcome every replica shares).
+  uint64_t error_count() const;
   // Syncs every database, journal and WAL file open through this VFS (and
   // the names of those it created): everything SQLite wrote so far is then
   // durable. In WAL mode that is every committed transaction, since a
@@ -137,6 +142,7 @@ class SqliteVfs {
   SqliteSharedMemoryTable shm_table_;
   mutable std::mutex mu_;
   absl::Status last_error_;
+  uint64_t error_count_ = 0;
   std::set<std::string> durable_names_;
   std::set<VfsFileState*> open_files_;  // on disk
 };

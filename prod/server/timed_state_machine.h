@@ -28,6 +28,7 @@ class TimedStateMachine final : public raft::StateMachine {
   TimedStateMachine(raft::StateMachine& inner, NodeObserver& observer) : inner_(inner), observer_(observer) {}
 
   absl::StatusOr<std::string> apply(const raft::LogEntry& entry) override;
+  absl::Status commit_applied() override;
   raft::AppliedPosition applied() const override { return inner_.applied(); }
   absl::StatusOr<std::string> prepare_proposal(std::string_view payload, uint64_t leader_now_ms) override {
     return inner_.prepare_proposal(payload, leader_now_ms);

@@ -309,6 +309,9 @@ void Node::send_core_message(Message& message) {
 }
 
 void Node::apply_committed(std::vector<LogEntry>& entries) {
+  if (entries.empty()) return;
+  std::vector<std::string> responses;
+  responses.reserve(entries.size());
   for (const LogEntry& entry : entries) {
     // The core hands out each committed entry once, in order, and after a
     // snapshot only the entries that follow it.
@@ -324,8 +327,19 @@ void Node::apply_committed(std::vector<LogEntry>& entries) {
     applied_ = AppliedPosition{entry.index, entry.term};
     ++entries_since_snapshot_;
     bytes_since_snapshot_ += entry.payload.size();
+    responses.push_back(*std::move(response));
+  }
+  // Answers wait for the group's commit: a client that reads what it just
+  // wrote must find it.
+  if (absl::Status committed = ports_.state_machine->commit_applied(); !committed.ok()) {
+    stop(absl::Status(committed.code(), absl::StrCat("committing entries ", entries.front().index.value(), "..",
+                                                     entries.back().index.value(), ": ", committed.message())));
+    return;
+  }
+  for (size_t i = 0; i < entries.size(); ++i) {
+    const LogEntry& entry = entries[i];
     // A membership change is answered with the configuration it produced.
-    resolve_proposal(entry, entry.configuration ? entry.configuration->describe() : std::move(*response));
+    resolve_proposal(entry, entry.configuration ? entry.configuration->describe() : std::move(responses[i]));
   }
 }
 

@@ -31,6 +31,12 @@
 //    driver calls make_durable() before it compacts the log, because from
 //    then on nothing else can bring the state back to applied(). A state
 //    machine in memory reopens empty and treats make_durable() as a no-op.
+//  - Commit groups. apply() may keep an entry's changes pending (ReefDB's
+//    gathers the entries of one loop turn into one SQLite transaction, one
+//    WAL commit instead of one per entry); commit_applied() ends the group.
+//    The driver calls it after the entries of a turn and before it answers
+//    their clients, reads, or takes a snapshot. A crash may lose pending
+//    entries like any undurable ones: the log replays them.
 #pragma once
 
 #include <cstdint>
@@ -93,6 +99,9 @@ class StateMachine {
   // response for the client that proposed it (empty for no-ops). The entry's
   // index must be applied().index + 1.
   virtual absl::StatusOr<std::string> apply(const LogEntry& entry) = 0;
+  // Ends the group of entries applied since the last call (see the
+  // contract). An error means the replica failed: the driver stops.
+  virtual absl::Status commit_applied() { return absl::OkStatus(); }
   // Position of the last applied entry; {0, 0} for an empty state machine.
   virtual AppliedPosition applied() const = 0;
 

@@ -96,6 +96,8 @@ absl::Status write_fixture_node(storage::FileSystem& fs, const std::string& dir)
   for (uint64_t i = 1; i <= kSnapshotIndex; ++i) {
     absl::StatusOr<std::string> response = (*sm)->apply(fixture_entry(i));
     if (!response.ok()) return response.status();
+    // One entry per driver turn: the database image counts its commits.
+    RETURN_IF_ERROR((*sm)->commit_applied());
   }
   RETURN_IF_ERROR(store_snapshot(**sm, **node));
   RETURN_IF_ERROR(persist(**node, std::nullopt, 7, 8));

@@ -28,6 +28,9 @@ class Replica {
     const raft::Index index = sm->applied().index.next();
     auto response = sm->apply(raft::LogEntry{raft::Term(1), index, type, std::move(payload)});
     EXPECT_TRUE(response.ok()) << response.status();
+    if (commit_each_entry) {
+      EXPECT_TRUE(sm->commit_applied().ok());
+    }
     return response.ok() ? *response : std::string();
   }
 
@@ -49,6 +52,9 @@ class Replica {
   }
 
   std::unique_ptr<SqlStateMachine> sm;
+  // Otherwise every entry joins one commit group, as if the driver applied
+  // them all in one turn.
+  bool commit_each_entry = false;
 };
 
 }  // namespace reef::statemachine::testing

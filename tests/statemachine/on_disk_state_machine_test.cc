@@ -134,7 +134,14 @@ TEST(OnDiskStateMachineTest, ACrashAfterAnyEntryReopensAtAConsistentPosition) {
     fs.set_faults(sim::SimFaults{.torn_writes = true});
     {
       auto sm = open_or_die(fs, small_checkpoints());
-      for (uint64_t i = 1; i <= n; ++i) ASSERT_TRUE(sm->apply(entry(i)).ok());
+      // Commit groups of three, as a driver turn would; up to two entries
+      // are still uncommitted at the crash.
+      for (uint64_t i = 1; i <= n; ++i) {
+        ASSERT_TRUE(sm->apply(entry(i)).ok());
+        if (i % 3 == 0) {
+          ASSERT_TRUE(sm->commit_applied().ok());
+        }
+      }
       if (durable) {
         ASSERT_TRUE(sm->make_durable().ok());
       }
@@ -152,6 +159,27 @@ TEST(OnDiskStateMachineTest, ACrashAfterAnyEntryReopensAtAConsistentPosition) {
     for (uint64_t i = p + 1; i <= n; ++i) ASSERT_TRUE(sm->apply(entry(i)).ok());
     EXPECT_EQ(*sm->state_hash(), reference_hash(n));
   }
+}
+
+// A statement that fails because this replica's disk is full is no batch
+// outcome every replica shares (SQLite reports ENOSPC as SQLITE_FULL, like a
+// page-count limit): apply() fails, and the driver stops the node instead
+// of recording a failure the others do not see.
+TEST(OnDiskStateMachineTest, AFullDiskFailsTheReplicaNotTheBatch) {
+  sim::SimFileSystem fs(1);
+  SqlStateMachineOptions options;
+  options.database.cache_kib = 64;  // the insert spills to the WAL mid-statement
+  auto sm = open_or_die(fs, options);
+  ASSERT_TRUE(sm->apply(entry(1)).ok());
+  ASSERT_TRUE(sm->commit_applied().ok());
+  fs.set_faults(sim::SimFaults{.byte_budget = 2u << 20});
+  const CommandBatch big{CommandId{}, kTime,
+                         {sql("WITH RECURSIVE r(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM r WHERE i < 2000) "
+                              "INSERT INTO t(v, n) SELECT hex(randomblob(2000)), i FROM r")}};
+  absl::StatusOr<std::string> applied =
+      sm->apply(raft::LogEntry{raft::Term(1), raft::Index(2), raft::EntryType::kNormal, encode_command_batch(big)});
+  ASSERT_FALSE(applied.ok()) << "a full disk became the batch's failure";
+  EXPECT_EQ(applied.status().code(), absl::StatusCode::kInternal) << applied.status();
 }
 
 }  // namespace

@@ -119,6 +119,44 @@ TEST(SqlStateMachineTest, UniqueAndForeignKeyViolationsAreConstraintErrors) {
   EXPECT_EQ(r.run({sql("INSERT INTO c VALUES (7)")}).error_code, ErrorCode::kConstraint);
 }
 
+// The entries of one commit group share a transaction: a batch that fails
+// (a statement, or a deferred foreign key that only COMMIT would have
+// checked) undoes itself and nothing its neighbours did, exactly as when
+// every entry commits alone.
+TEST(SqlStateMachineTest, AFailingBatchInACommitGroupUndoesOnlyItself) {
+  const auto run_group = [](Replica& r) {
+    std::vector<BatchResponse> responses;
+    responses.push_back(r.run({sql("CREATE TABLE p(id INTEGER PRIMARY KEY)"),
+                               sql("CREATE TABLE c(p INTEGER REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)")}));
+    responses.push_back(r.run({sql("INSERT INTO p VALUES (1)")}));
+    responses.push_back(r.run({sql("INSERT INTO p VALUES (2)"), sql("INSERT INTO c VALUES (7)")}));
+    responses.push_back(r.run({sql("INSERT INTO p VALUES (3)"), sql("INSERT INTO p VALUES (1)")}));
+    responses.push_back(r.run({sql("INSERT INTO c VALUES (1)"), sql("INSERT INTO p VALUES (4)")}));
+    return responses;
+  };
+  Replica grouped;
+  const std::vector<BatchResponse> responses = run_group(grouped);
+  ASSERT_TRUE(grouped.sm->commit_applied().ok());
+  EXPECT_TRUE(responses[1].ok());
+  EXPECT_EQ(responses[2].status, ApplyStatus::kStatementFailed);
+  EXPECT_EQ(responses[2].failed_statement, -1);
+  EXPECT_EQ(responses[2].error_code, ErrorCode::kConstraint);
+  EXPECT_EQ(responses[2].message, "at commit: FOREIGN KEY constraint failed");
+  EXPECT_EQ(responses[3].failed_statement, 1);
+  EXPECT_TRUE(responses[4].ok());
+  auto ids = grouped.sm->run_query("SELECT group_concat(id) FROM (SELECT id FROM p ORDER BY id)");
+  ASSERT_TRUE(ids.ok()) << ids.status();
+  EXPECT_EQ(ids->rows.at(0).at(0), Value(std::string("1,4")));
+
+  Replica alone;
+  alone.commit_each_entry = true;
+  const std::vector<BatchResponse> alone_responses = run_group(alone);
+  for (size_t i = 0; i < responses.size(); ++i) {
+    EXPECT_EQ(encode_batch_response(responses[i]), encode_batch_response(alone_responses[i])) << "entry " << i;
+  }
+  EXPECT_EQ(grouped.hash(), alone.hash());
+}
+
 TEST(SqlStateMachineTest, NoopAndGarbagePayloadsAdvanceWithClearErrors) {
   Replica r;
   EXPECT_EQ(r.apply_raw("", raft::EntryType::kNoop), "");
