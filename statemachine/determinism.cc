@@ -126,10 +126,15 @@ void randomblob_function(sqlite3_context* ctx, int, sqlite3_value** argv) {
 
 int progress_handler(void* arg) {
   auto* context = static_cast<ExecutionContext*>(arg);
-  if (context->mode == AccessMode::kInternal || context->progress_calls_max == 0) return 0;
-  if (++context->progress_calls <= context->progress_calls_max) return 0;
+  if (context->mode == AccessMode::kInternal) return 0;
+  if (context->deadline != std::chrono::steady_clock::time_point::max() &&
+      std::chrono::steady_clock::now() >= context->deadline) {
+    context->deadline_passed = true;
+    return 1;  // interrupts the statement with SQLITE_INTERRUPT
+  }
+  if (context->progress_calls_max == 0 || ++context->progress_calls <= context->progress_calls_max) return 0;
   context->budget_exceeded = true;
-  return 1;  // interrupts the statement with SQLITE_INTERRUPT
+  return 1;
 }
 
 // --- Authorizer ------------------------------------------------------------
@@ -302,14 +307,21 @@ absl::Status check(sqlite3* db, int rc, absl::string_view what) {
 
 }  // namespace
 
-void ExecutionContext::begin_entry(uint64_t index, int64_t leader_timestamp_ms, uint64_t progress_calls_budget) {
+void ExecutionContext::begin_read(uint64_t index, int64_t leader_timestamp_ms, uint64_t progress_calls_budget,
+                                  std::chrono::steady_clock::time_point read_deadline) {
   now_ms = leader_timestamp_ms;
   uint64_t seed = index ^ 0x5265656644425244ULL;  // "ReefDBRD": keeps index 0 off the zero state
   random_state = splitmix64(seed);
   progress_calls = 0;
   progress_calls_max = progress_calls_budget;
   budget_exceeded = false;
+  deadline = read_deadline;
+  deadline_passed = false;
   denial.clear();
+}
+
+void ExecutionContext::begin_entry(uint64_t index, int64_t leader_timestamp_ms, uint64_t progress_calls_budget) {
+  begin_read(index, leader_timestamp_ms, progress_calls_budget, std::chrono::steady_clock::time_point::max());
   // SQLite's own PRNG picks a rowid at random once the largest rowid is in
   // use; it is process-global, so it is reseeded per entry (the driver is
   // single-threaded; see the StateMachine contract).

@@ -23,11 +23,14 @@
 //    INTO, a temp file or an attached path cannot reach any other file.
 //  - Runaway statements: a deterministic budget of virtual-machine steps per
 //    batch (counted by the progress handler) interrupts them identically on
-//    every replica.
+//    every replica. Reads on a reader connection (sql_reader.h) may also
+//    carry a wall-clock deadline: they change nothing, so when they stop
+//    cannot make replicas differ (the simulator never sets one).
 #pragma once
 
 #include <sqlite3.h>
 
+#include <chrono>
 #include <cstdint>
 #include <memory>
 #include <string>
@@ -59,13 +62,22 @@ struct ExecutionContext {
   uint64_t progress_calls = 0;
   uint64_t progress_calls_max = 0;  // 0: unlimited
   bool budget_exceeded = false;
+  // Reads on reader connections only: interrupted once this passes.
+  std::chrono::steady_clock::time_point deadline = std::chrono::steady_clock::time_point::max();
+  bool deadline_passed = false;
   std::string denial;  // why the authorizer last refused (for the error)
   // True while client SQL itself is being prepared (as opposed to
   // statements a virtual table prepares while client SQL runs).
   bool preparing_client_sql = false;
 
-  // Seeds time and randomness for one entry (or one read).
+  // Seeds time and randomness for one entry (or one read on the applying
+  // connection), SQLite's process-wide PRNG included.
   void begin_entry(uint64_t index, int64_t leader_timestamp_ms, uint64_t progress_calls_budget);
+  // The same for a read on a reader connection, which may run on another
+  // thread: it leaves SQLite's process-wide PRNG to the applying
+  // connection (a read draws nothing from it), and may stop at `deadline`.
+  void begin_read(uint64_t index, int64_t leader_timestamp_ms, uint64_t progress_calls_budget,
+                  std::chrono::steady_clock::time_point deadline);
 };
 
 // Opcodes between two progress-handler calls; the step budget is counted in

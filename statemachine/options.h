@@ -12,6 +12,7 @@ struct DatabaseOptions {
   int64_t max_value_bytes = 64 << 20;             // largest TEXT/BLOB/row (SQLITE_LIMIT_LENGTH)
   int64_t max_database_bytes = int64_t{8} << 30;  // the user's database grows no further (SQLITE_FULL)
   int64_t cache_kib = 64 << 10;                   // page cache per schema of an on-disk database
+  int64_t reader_cache_kib = 8 << 10;             // the same, per schema of each reader connection
 };
 
 struct SessionOptions {

@@ -82,9 +82,8 @@ std::string quoted_path(const std::string& path) {
 // Opens the connection on `main_db` through vfs_ and attaches `internal_db`
 // as kInternalSchema, before install_determinism() closes ATTACH for good
 // (the ATTACHED limit drops to 0 there; an existing attachment stays).
-absl::Status Database::connect(const std::string& main_db, const std::string& internal_db) {
-  const int rc = sqlite3_open_v2(main_db.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX,
-                                 vfs_->name());
+absl::Status Database::connect(const std::string& main_db, const std::string& internal_db, int open_flags) {
+  const int rc = sqlite3_open_v2(main_db.c_str(), &db_, open_flags | SQLITE_OPEN_NOMUTEX, vfs_->name());
   if (rc != SQLITE_OK) {
     return absl::InternalError(absl::StrCat("opening ", main_db, ": ", db_ ? sqlite_error(db_) : sqlite3_errstr(rc)));
   }
@@ -101,7 +100,9 @@ absl::Status Database::open_on_disk(const std::string& files_vfs, const std::str
   // The WAL salts the schema's first commits draw come from SQLite's PRNG:
   // seeded here as before an entry, so the simulator's disk bytes repeat.
   context_->begin_entry(0, 0, 0);
-  if (auto status = connect(main_path, internal_path); !status.ok()) return status;
+  if (auto status = connect(main_path, internal_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); !status.ok()) {
+    return status;
+  }
   // WAL for both files: readers on other connections never block a commit.
   for (const auto& [schema, path] : {std::pair{"main", &main_path}, std::pair{kInternalSchema, &internal_path}}) {
     auto mode = internal_statement(absl::StrCat("PRAGMA ", schema, ".journal_mode = WAL"));
@@ -118,6 +119,45 @@ absl::Status Database::open_on_disk(const std::string& files_vfs, const std::str
   sqlite3_wal_hook(db_, &Database::on_wal_commit, this);
   if (auto status = exec_internal(absl::StrCat("PRAGMA main.cache_size = -", options_.cache_kib, "; PRAGMA ",
                                                kInternalSchema, ".cache_size = -", options_.cache_kib));
+      !status.ok()) {
+    return status;
+  }
+  return finish_open();
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::open_reader(const DatabaseOptions& options,
+                                                                const std::string& files_vfs, const std::string& dir) {
+  std::unique_ptr<Database> database(new Database(options));
+  if (auto status = database->open_beside(files_vfs, dir, SQLITE_OPEN_READONLY); !status.ok()) return status;
+  return database;
+}
+
+absl::StatusOr<std::unique_ptr<Database>> Database::open_checkpointer(const DatabaseOptions& options,
+                                                                      const std::string& files_vfs,
+                                                                      const std::string& dir) {
+  DatabaseOptions small = options;
+  small.reader_cache_kib = 256;  // a checkpoint reads the WAL, not through the page cache
+  std::unique_ptr<Database> database(new Database(small));
+  if (auto status = database->open_beside(files_vfs, dir, SQLITE_OPEN_READWRITE); !status.ok()) return status;
+  // A checkpoint syncs the WAL before it copies and the files after.
+  if (auto status = database->set_synchronous("NORMAL"); !status.ok()) return status;
+  return database;
+}
+
+// A connection beside the applying one. No PRNG seeding here (open_on_disk's):
+// it may open on another thread while the applying connection draws from
+// SQLite's PRNG, and it writes no page of its own that would need it. The
+// journal mode is the files' own (WAL is recorded in the database header).
+absl::Status Database::open_beside(const std::string& files_vfs, const std::string& dir, int open_flags) {
+  const std::string main_path = storage::join_path(dir, kMainFile);
+  const std::string internal_path = storage::join_path(dir, kInternalFile);
+  auto vfs = DeterministicVfs::create(context_.get(), files_vfs, {main_path, internal_path});
+  if (!vfs.ok()) return vfs.status();
+  vfs_ = *std::move(vfs);
+  on_disk_ = true;
+  if (auto status = connect(main_path, internal_path, open_flags); !status.ok()) return status;
+  if (auto status = exec_internal(absl::StrCat("PRAGMA main.cache_size = -", options_.reader_cache_kib, "; PRAGMA ",
+                                               kInternalSchema, ".cache_size = -", options_.reader_cache_kib));
       !status.ok()) {
     return status;
   }
@@ -163,7 +203,7 @@ absl::Status Database::open(DatabaseImages images) {
   auto vfs = DeterministicVfs::create(context_.get());
   if (!vfs.ok()) return vfs.status();
   vfs_ = *std::move(vfs);
-  if (auto status = connect(":memory:", ":memory:"); !status.ok()) return status;
+  if (auto status = connect(":memory:", ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); !status.ok()) return status;
   if (auto status = load_image("main", std::move(images.main)); !status.ok()) return status;
   if (auto status = load_image(kInternalSchema, std::move(images.internal)); !status.ok()) return status;
   sqlite3_int64 limit = options_.max_database_bytes;
@@ -306,6 +346,8 @@ SqlFailure Database::failure_from(int rc) const {
       if (context_->budget_exceeded) {
         failure.message = absl::StrCat("execution budget exceeded: more than ", context_->progress_calls_max,
                                        " x ", kProgressOpcodes, " virtual machine steps");
+      } else if (context_->deadline_passed) {
+        failure.message = "the query ran past the read timeout and was interrupted";
       }
       break;
     case SQLITE_TOOBIG:

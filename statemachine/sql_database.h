@@ -86,6 +86,18 @@ class Database {
   // reached through the VFS registered as `files_vfs` (a SqliteVfs).
   static absl::StatusOr<std::unique_ptr<Database>> open_files(const DatabaseOptions& options,
                                                               const std::string& files_vfs, const std::string& dir);
+  // A read-only connection to the database in `dir` (which open_files()
+  // made), for reads beside the applying connection: in WAL mode it sees
+  // the newest committed state when its read transaction starts and keeps
+  // seeing that while commits go on. It may be used from another thread
+  // than the applying connection's (one thread at a time).
+  static absl::StatusOr<std::unique_ptr<Database>> open_reader(const DatabaseOptions& options,
+                                                               const std::string& files_vfs, const std::string& dir);
+  // A read-write connection to the same database that only ever runs
+  // checkpoint() (wal_checkpointer.h), possibly on another thread.
+  static absl::StatusOr<std::unique_ptr<Database>> open_checkpointer(const DatabaseOptions& options,
+                                                                     const std::string& files_vfs,
+                                                                     const std::string& dir);
   // Takes ownership of `image`, which must come from sqlite3_malloc64.
   // DATA_LOSS when the bytes are not a usable database.
   static absl::StatusOr<std::unique_ptr<Database>> open_image(const DatabaseOptions& options, DatabaseImages images);
@@ -121,6 +133,8 @@ class Database {
   bool on_disk() const { return on_disk_; }
   // WAL frames written since the last checkpoint (0 in memory).
   int wal_pages() const { return wal_pages_; }
+  // Starts counting afresh: another connection was asked to checkpoint.
+  void reset_wal_pages() { wal_pages_ = 0; }
   // Copies the WAL into the database files (PASSIVE: never waits); the WAL
   // is synced first and the files after, so what it copied is durable.
   absl::Status checkpoint();
@@ -129,7 +143,8 @@ class Database {
   explicit Database(const DatabaseOptions& options);
   absl::Status open(DatabaseImages images);
   absl::Status open_on_disk(const std::string& files_vfs, const std::string& dir);
-  absl::Status connect(const std::string& main_db, const std::string& internal_db);
+  absl::Status open_beside(const std::string& files_vfs, const std::string& dir, int open_flags);
+  absl::Status connect(const std::string& main_db, const std::string& internal_db, int open_flags);
   absl::Status finish_open();
   absl::Status load_image(const char* schema, DatabaseImage image);
   absl::Status set_synchronous(const char* level);

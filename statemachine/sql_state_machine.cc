@@ -7,10 +7,12 @@
 #include "absl/strings/str_cat.h"
 #include "raft/core/assert.h"
 #include "statemachine/node_addresses.h"
-#include "statemachine/query_codec.h"
+#include "statemachine/query_runner.h"
 #include "statemachine/sessions.h"
 #include "statemachine/snapshot_stream.h"
 #include "statemachine/sql_database.h"
+#include "statemachine/sql_reader.h"
+#include "statemachine/wal_checkpointer.h"
 #include "statemachine/sqlite_vfs.h"
 #include "statemachine/state_hash.h"
 #include "statemachine/statement_classifier.h"
@@ -42,18 +44,6 @@ std::string invalid_batch_response(absl::string_view message) {
   response.error_code = ErrorCode::kInvalidBatch;
   response.message = std::string(message);
   return encode_batch_response(response);
-}
-
-std::vector<Column> columns_of(sqlite3_stmt* stmt) {
-  std::vector<Column> columns;
-  const int count = sqlite3_column_count(stmt);
-  columns.reserve(static_cast<size_t>(count));
-  for (int i = 0; i < count; ++i) {
-    const char* name = sqlite3_column_name(stmt, i);
-    const char* type = sqlite3_column_decltype(stmt, i);
-    columns.push_back(Column{name == nullptr ? "" : name, type == nullptr ? "" : type});
-  }
-  return columns;
 }
 
 class SqlRestore final : public raft::StateMachineRestore {
@@ -158,6 +148,7 @@ absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::open_once(cons
     return machine.status();
   }
   (*machine)->files_ = std::move(files);
+  (*machine)->dir_ = dir;
   return machine;
 }
 
@@ -195,6 +186,11 @@ SqlStateMachine::SqlStateMachine(SqlStateMachineOptions options, std::unique_ptr
     : options_(std::move(options)), db_(std::move(db)), sessions_(std::move(sessions)) {}
 
 SqlStateMachine::~SqlStateMachine() = default;
+
+absl::StatusOr<std::unique_ptr<SqlReader>> SqlStateMachine::open_reader() const {
+  if (files_ == nullptr) return absl::FailedPreconditionError("the database lives in memory: no reader connections");
+  return SqlReader::open(options_, files_->name(), dir_);
+}
 
 uint64_t SqlStateMachine::session_count() const { return sessions_->count(); }
 
@@ -308,7 +304,19 @@ absl::Status SqlStateMachine::commit_applied() {
     return status;
   }
   if (db_->wal_pages() < options_.checkpoint_wal_pages) return absl::OkStatus();
-  return db_->checkpoint();
+  return checkpoint_wal();
+}
+
+absl::Status SqlStateMachine::checkpoint_wal() {
+  if (!options_.checkpoint_in_background || files_ == nullptr) return db_->checkpoint();
+  if (checkpointer_ == nullptr) {
+    absl::StatusOr<std::unique_ptr<WalCheckpointer>> opened =
+        WalCheckpointer::open(options_.database, files_->name(), dir_);
+    if (!opened.ok()) return opened.status();
+    checkpointer_ = *std::move(opened);
+  }
+  db_->reset_wal_pages();
+  return checkpointer_->request();
 }
 
 // Deferred foreign keys are checked at COMMIT, which an entry's savepoint
@@ -487,7 +495,7 @@ absl::Status SqlStateMachine::run_statement(size_t index, const Statement& state
   StatementResult result;
   const int64_t changes_before = sqlite3_total_changes64(db);
   const int columns = sqlite3_column_count(stmt);
-  if (columns > 0) result.columns = columns_of(stmt);
+  if (columns > 0) result.columns = statement_columns(stmt);
   int rc = SQLITE_OK;
   while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
     Row row;
@@ -516,65 +524,13 @@ absl::Status SqlStateMachine::run_statement(size_t index, const Statement& state
 uint64_t SqlStateMachine::disk_errors() const { return files_ == nullptr ? 0 : files_->error_count(); }
 
 absl::StatusOr<QueryResult> SqlStateMachine::run_query(std::string_view sql, const std::vector<Param>& params) {
-  ExecutionContext& context = db_->context();
-  context.begin_entry(applied_.index.value(), last_timestamp_ms_, options_.query_step_budget);
-  ModeScope scope(context, AccessMode::kQuery);
-  SqlFailure failure;
-  sqlite3_stmt* stmt = db_->user_statement(std::string(sql), &failure);
-  if (stmt == nullptr) {
-    return failure.code == ErrorCode::kRefused ? absl::PermissionDeniedError(failure.message)
-                                               : absl::InvalidArgumentError(failure.message);
-  }
-  StatementResetter reset(stmt);
-  if (!sqlite3_stmt_readonly(stmt)) {
-    return absl::PermissionDeniedError("the query would write; send it as a command batch instead");
-  }
-  if (auto status = bind_params(stmt, params); !status.ok()) return status;
-  QueryResult result;
-  result.columns = columns_of(stmt);
-  int rc = SQLITE_OK;
-  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
-    if (result.rows.size() >= options_.max_query_rows) {
-      return absl::ResourceExhaustedError(absl::StrCat("query returns more than ", options_.max_query_rows,
-                                                       " rows; add a LIMIT or page with a WHERE clause"));
-    }
-    Row row;
-    for (int c = 0; c < static_cast<int>(result.columns.size()); ++c) row.push_back(column_value(stmt, c));
-    result.rows.push_back(std::move(row));
-  }
-  if (rc == SQLITE_DONE) return result;
-  failure = db_->failure_from(rc);
-  switch (failure.code) {
-    case ErrorCode::kResourceLimit: return absl::ResourceExhaustedError(failure.message);
-    case ErrorCode::kRefused: return absl::PermissionDeniedError(failure.message);
-    default:
-      if (is_replica_failure(rc)) return absl::InternalError(failure.message);
-      return absl::InvalidArgumentError(failure.message);
-  }
+  db_->context().begin_entry(applied_.index.value(), last_timestamp_ms_, options_.query_step_budget);
+  return statemachine::run_query(*db_, options_.max_query_rows, sql, params);
 }
 
 absl::StatusOr<std::string> SqlStateMachine::query(std::string_view request) {
-  QueryResponse response;
-  auto statement = decode_query_request(absl::string_view(request.data(), request.size()));
-  if (!statement.ok()) {
-    response.error_code = ErrorCode::kInvalidBatch;
-    response.message = std::string(statement.status().message());
-    return encode_query_response(response);
-  }
-  auto result = run_query(statement->sql, statement->params);
-  if (result.ok()) {
-    response.columns = std::move(result->columns);
-    response.rows = std::move(result->rows);
-    return encode_query_response(response);
-  }
-  switch (result.status().code()) {
-    case absl::StatusCode::kInternal: return result.status();
-    case absl::StatusCode::kPermissionDenied: response.error_code = ErrorCode::kRefused; break;
-    case absl::StatusCode::kResourceExhausted: response.error_code = ErrorCode::kResourceLimit; break;
-    default: response.error_code = ErrorCode::kSqlError; break;
-  }
-  response.message = std::string(result.status().message());
-  return encode_query_response(response);
+  db_->context().begin_entry(applied_.index.value(), last_timestamp_ms_, options_.query_step_budget);
+  return answer_query(*db_, options_.max_query_rows, request);
 }
 
 absl::StatusOr<uint64_t> SqlStateMachine::state_hash() { return compute_state_hash(*db_); }

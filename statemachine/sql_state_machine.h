@@ -41,6 +41,7 @@
 #include "statemachine/batch_response.h"
 #include "statemachine/command_batch.h"
 #include "statemachine/options.h"
+#include "statemachine/query_runner.h"
 #include "statemachine/value.h"
 #include "storage/file_system.h"
 
@@ -48,6 +49,8 @@ namespace reef::statemachine {
 
 class Database;
 class Sessions;
+class SqlReader;
+class WalCheckpointer;
 class SqliteVfs;
 struct SessionLookup;
 struct StateSnapshotMeta;
@@ -72,8 +75,11 @@ struct SqlStateMachineOptions {
   int64_t clock_behind_report_ms = 1000;
   std::function<void(int64_t leader_wall_ms, int64_t applied_ms)> on_leader_clock_behind;
   // On disk: checkpoint the WAL into the database files once it holds this
-  // many pages (4 KiB each), after the commit that crossed it.
+  // many pages (4 KiB each), after the commit that crossed it: inline, or
+  // on a thread of its own (wal_checkpointer.h; the server's choice, never
+  // the simulator's).
   int checkpoint_wal_pages = 2000;
+  bool checkpoint_in_background = false;
   // Deliberate bug for the simulator's checkers (reef-sim --bug
   // applied-index-own-transaction, sim/bugs.h): the applied index is
   // committed in a transaction of its own before the batch's, so a crash
@@ -87,11 +93,6 @@ struct SqlStateMachineOptions {
   bool injected_bug_trust_leader_clock = false;
 };
 
-struct QueryResult {
-  std::vector<Column> columns;
-  std::vector<Row> rows;
-};
-
 class SqlStateMachine final : public raft::StateMachine {
  public:
   // An empty state machine in memory.
@@ -103,6 +104,11 @@ class SqlStateMachine final : public raft::StateMachine {
   static absl::StatusOr<std::unique_ptr<SqlStateMachine>> open(SqlStateMachineOptions options, storage::FileSystem& fs,
                                                                const std::string& dir);
   ~SqlStateMachine() override;
+
+  // A read-only connection to this state machine's database, for reads
+  // beside apply (sql_reader.h); FAILED_PRECONDITION in memory. This
+  // machine must outlive it.
+  absl::StatusOr<std::unique_ptr<SqlReader>> open_reader() const;
 
   // Empty, or why open() discarded the database it found.
   const std::string& recovery_note() const { return recovery_note_; }
@@ -173,6 +179,7 @@ class SqlStateMachine final : public raft::StateMachine {
   absl::Status release_entry();
   absl::Status abandon_entry();
   bool foreign_keys_unresolved() const;
+  absl::Status checkpoint_wal();
   // FileSystem errors SQLite met so far (0 in memory): a statement failing
   // while they grow failed on this replica's disk, not for its content.
   uint64_t disk_errors() const;
@@ -192,6 +199,8 @@ class SqlStateMachine final : public raft::StateMachine {
   SqlStateMachineOptions options_;
   // Declaration order: the VFS outlives the connection that uses it.
   std::unique_ptr<SqliteVfs> files_;
+  std::string dir_;  // on disk: where the database's files are
+  std::unique_ptr<WalCheckpointer> checkpointer_;  // checkpoint_in_background; closed before files_
   std::unique_ptr<Database> db_;
   std::unique_ptr<Sessions> sessions_;
   raft::AppliedPosition applied_{};

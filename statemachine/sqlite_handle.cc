@@ -102,6 +102,18 @@ absl::Status bind_params(sqlite3_stmt* stmt, const std::vector<Param>& params) {
   return absl::OkStatus();
 }
 
+std::vector<Column> statement_columns(sqlite3_stmt* stmt) {
+  std::vector<Column> columns;
+  const int count = sqlite3_column_count(stmt);
+  columns.reserve(static_cast<size_t>(count));
+  for (int i = 0; i < count; ++i) {
+    const char* name = sqlite3_column_name(stmt, i);
+    const char* type = sqlite3_column_decltype(stmt, i);
+    columns.push_back(Column{name == nullptr ? "" : name, type == nullptr ? "" : type});
+  }
+  return columns;
+}
+
 Value column_value(sqlite3_stmt* stmt, int i) {
   switch (sqlite3_column_type(stmt, i)) {
     case SQLITE_INTEGER:

@@ -14,6 +14,7 @@
 #include "absl/container/flat_hash_map.h"
 #include "absl/status/status.h"
 #include "absl/strings/string_view.h"
+#include "statemachine/batch_response.h"
 #include "statemachine/value.h"
 
 namespace reef::statemachine {
@@ -78,6 +79,9 @@ absl::Status bind_params(sqlite3_stmt* stmt, const std::vector<Param>& params);
 
 // The value of column `i` of the current row.
 Value column_value(sqlite3_stmt* stmt, int i);
+
+// The statement's result columns: names and declared types.
+std::vector<Column> statement_columns(sqlite3_stmt* stmt);
 
 // "<message> (<extended code name>)" for the connection's last error.
 std::string sqlite_error(sqlite3* db);

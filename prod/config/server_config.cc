@@ -219,6 +219,9 @@ void Validator::check_positive_limits() {
       {"requests.timeout_ms", c.requests.timeout_ms},
       {"requests.forwarded_timeout_ms", c.requests.forwarded_timeout_ms},
       {"requests.max_pending", c.requests.max_pending},
+      {"requests.read_timeout_ms", c.requests.read_timeout_ms},
+      {"requests.read_threads", c.requests.read_threads},
+      {"requests.max_queued_reads", c.requests.max_queued_reads},
       {"limits.max_http_body_bytes", c.limits.max_http_body_bytes},
       {"limits.peer_send_queue_messages", c.limits.peer_send_queue_messages},
   };

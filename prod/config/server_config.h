@@ -140,6 +140,11 @@ struct ServerConfig {
     uint64_t forwarded_timeout_ms = 5000;
     // Client requests waiting in this node; beyond it: RESOURCE_EXHAUSTED.
     uint32_t max_pending = 10000;
+    // Queries (database on disk): interrupted after running this long; run
+    // on this many threads beside the node's loop; at most this many wait.
+    uint64_t read_timeout_ms = 10000;
+    uint32_t read_threads = 4;
+    uint32_t max_queued_reads = 1024;
   } requests;
 
   struct Limits {

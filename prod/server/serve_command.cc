@@ -98,6 +98,8 @@ ServerNodeOptions node_options(const ServerConfig& config, raft::NodeConfig node
   ServerNodeOptions options;
   options.node = std::move(node);
   options.data_dir = config.data_dir;
+  options.reads = ReadPoolOptions{config.requests.read_threads, config.requests.max_queued_reads,
+                                  config.requests.read_timeout_ms};
   options.tick_ms = config.raft.tick_ms;
   options.identity = storage::IdentityClaim{cluster_id(config.cluster_name), config.cluster_name,
                                             raft::NodeId(config.node_id), fresh_incarnation()};

@@ -35,6 +35,7 @@ ServerNode::ServerNode(boost::asio::io_context& loop, uint32_t tick_ms)
 ServerNode::~ServerNode() {
   stop();
   *alive_ = false;
+  read_pool_.reset();  // joins the read threads; their answers are dropped
   log_.reset();  // joins the storage thread before the node and storage go
   node_.reset();
 }
@@ -60,9 +61,9 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
   sql_options.on_leader_clock_behind = [this](int64_t leader_wall_ms, int64_t applied_ms) {
     observer_.leader_clock_behind(leader_wall_ms, applied_ms);
   };
-  // Issue 16, in progress: the server keeps its database in memory until
-  // the on-disk one keeps today's throughput (docs/STATE_MACHINE.md,
-  // "On-disk SQLite"); the simulator runs on disk.
+  sql_options.checkpoint_in_background = true;  // never on the loop
+  // On disk (the default), a restart reopens the database where it was;
+  // in memory, it is rebuilt from the newest snapshot and the log.
   absl::StatusOr<std::unique_ptr<statemachine::SqlStateMachine>> sql =
       options.database_on_disk
           ? statemachine::SqlStateMachine::open(std::move(sql_options), fs_,
@@ -110,7 +111,14 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
       std::move(hooks));
 
   timed_state_machine_ = std::make_unique<TimedStateMachine>(*state_machine_, observer_);
-  raft::NodePorts ports{log_.get(), transport_.get(), timed_state_machine_.get(), &clock_};
+  raft::StateMachine* port = timed_state_machine_.get();
+  if (options.database_on_disk) {
+    read_pool_ = std::make_unique<ReadPool>(
+        *timed_state_machine_, [machine = state_machine_.get()] { return machine->open_reader(); }, loop_,
+        options.reads);
+    port = read_pool_.get();
+  }
+  raft::NodePorts ports{log_.get(), transport_.get(), port, &clock_};
   raft::RecoveredState recovered = storage_->recovered_state(options.initial_configuration);
   if (!options.refuse_bootstrap_alone.empty() && configuration_from_bootstrap(recovered)) {
     return absl::FailedPreconditionError(options.refuse_bootstrap_alone);

@@ -38,7 +38,7 @@ class TimedRestore final : public raft::StateMachineRestore {
 
 absl::StatusOr<std::string> TimedStateMachine::apply(const raft::LogEntry& entry) {
   const NodeObserver::Clock::time_point started = observer_.now();
-  absl::StatusOr<std::string> response = inner_.apply(entry);
+  absl::StatusOr<std::string> response = inner().apply(entry);
   const double seconds = seconds_between(started, observer_.now());
   if (batch_.entries++ == 0) batch_.first = entry.index;
   batch_.last = entry.index;
@@ -53,19 +53,19 @@ absl::StatusOr<std::string> TimedStateMachine::apply(const raft::LogEntry& entry
 // The group's commit is part of what applying the batch cost.
 absl::Status TimedStateMachine::commit_applied() {
   const NodeObserver::Clock::time_point started = observer_.now();
-  absl::Status committed = inner_.commit_applied();
+  absl::Status committed = inner().commit_applied();
   batch_.seconds += seconds_between(started, observer_.now());
   return committed;
 }
 
 absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> TimedStateMachine::snapshot(
     const raft::Configuration& configuration) {
-  observer_.snapshot_started(inner_.applied().index);
-  return inner_.snapshot(configuration);
+  observer_.snapshot_started(inner().applied().index);
+  return inner().snapshot(configuration);
 }
 
 absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> TimedStateMachine::begin_restore() {
-  absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> restore = inner_.begin_restore();
+  absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> restore = inner().begin_restore();
   if (!restore.ok()) return restore.status();
   return std::unique_ptr<raft::StateMachineRestore>(new TimedRestore(*std::move(restore), observer_));
 }

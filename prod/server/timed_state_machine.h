@@ -18,33 +18,26 @@
 #include <string_view>
 
 #include "prod/observe/node_observer.h"
-#include "raft/ports/state_machine.h"
+#include "raft/ports/forwarding_state_machine.h"
 
 namespace reef::prod {
 
-class TimedStateMachine final : public raft::StateMachine {
+class TimedStateMachine final : public raft::ForwardingStateMachine {
  public:
   // Both must outlive this.
-  TimedStateMachine(raft::StateMachine& inner, NodeObserver& observer) : inner_(inner), observer_(observer) {}
+  TimedStateMachine(raft::StateMachine& inner, NodeObserver& observer)
+      : ForwardingStateMachine(inner), observer_(observer) {}
 
   absl::StatusOr<std::string> apply(const raft::LogEntry& entry) override;
   absl::Status commit_applied() override;
-  raft::AppliedPosition applied() const override { return inner_.applied(); }
-  absl::StatusOr<std::string> prepare_proposal(std::string_view payload, uint64_t leader_now_ms) override {
-    return inner_.prepare_proposal(payload, leader_now_ms);
-  }
-  absl::StatusOr<std::string> query(std::string_view request) override { return inner_.query(request); }
   absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> snapshot(
       const raft::Configuration& configuration) override;
   absl::StatusOr<std::unique_ptr<raft::StateMachineRestore>> begin_restore() override;
-  absl::Status make_durable() override { return inner_.make_durable(); }
-  absl::Status clear() override { return inner_.clear(); }
 
   // Reports the entries applied since the last call (if any) and starts over.
   void finish_batch();
 
  private:
-  raft::StateMachine& inner_;
   NodeObserver& observer_;
   AppliedBatch batch_;
 };

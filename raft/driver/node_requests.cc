@@ -136,13 +136,19 @@ void Node::serve_waiting_reads() {
   }
 }
 
+// The state machine may answer later, off the loop: the answer then goes
+// straight to the client's callback and reports the applied index the read
+// was started at, the least it reflects.
 void Node::answer_query(Waiter& waiter) {
-  absl::StatusOr<std::string> response = ports_.state_machine->query(waiter.request.payload);
-  if (!response.ok()) {
-    reply(waiter, response.status());
-    return;
-  }
-  reply(waiter, absl::OkStatus(), std::move(*response));
+  ports_.state_machine->start_query(
+      std::move(waiter.request.payload),
+      [done = std::move(waiter.done), applied = applied_.index](absl::StatusOr<std::string> response) mutable {
+        if (!response.ok()) {
+          done(ClientResponse{response.status(), {}, std::nullopt, applied});
+          return;
+        }
+        done(ClientResponse{absl::OkStatus(), *std::move(response), std::nullopt, applied});
+      });
 }
 
 void Node::handle_proposal_results(std::vector<ProposalResult>& results) {

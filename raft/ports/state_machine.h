@@ -45,6 +45,7 @@
 #include <string>
 #include <string_view>
 
+#include "absl/functional/any_invocable.h"
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "raft/core/log_entry.h"
@@ -119,6 +120,15 @@ class StateMachine {
   // as a response, like apply()'s; a non-OK status means the query could not
   // be run at all.
   virtual absl::StatusOr<std::string> query(std::string_view request) = 0;
+  // The driver's way to run query(): `done` gets its answer exactly once,
+  // on the driver's loop, either before start_query() returns (this
+  // default) or later, from a host that runs reads off the loop (DESIGN.md
+  // §4). The answer reflects at least the state at applied() when
+  // start_query() was called (every entry up to there is committed, see
+  // commit groups above). `done` may call into the driver: a host that
+  // answers later must drop answers once the node is gone.
+  using QueryDone = absl::AnyInvocable<void(absl::StatusOr<std::string>)>;
+  virtual void start_query(std::string request, QueryDone done) { done(query(request)); }
 
   // Starts reading a snapshot of the current state. `configuration` is the
   // membership in effect at applied() (the driver knows it; the state

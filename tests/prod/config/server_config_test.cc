@@ -202,7 +202,8 @@ TEST(ServerConfigValidation, EveryLimitMustBePositive) {
       "snapshot.bytes",             "snapshot.chunk_bytes",      "snapshot.resend_ms",
       "snapshot.transfer_attempts", "requests.timeout_ms",       "requests.forwarded_timeout_ms",
       "requests.max_pending",       "limits.max_http_body_bytes", "limits.peer_send_queue_messages",
-      "raft.max_entry_bytes"};
+      "raft.max_entry_bytes",       "requests.read_timeout_ms",   "requests.read_threads",
+      "requests.max_queued_reads"};
   for (const std::string& key : keys) {
     ServerConfig config = three_node_config();
     ASSERT_TRUE(apply_setting(*find_setting_by_key(key), "0", "env X", config).ok()) << key;

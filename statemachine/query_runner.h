@@ -1,0 +1,40 @@
+// The read-only query path, shared by the applying connection
+// (SqlStateMachine::query) and reader connections (sql_reader.h): one
+// client statement, prepared in query mode (the authorizer refuses writes
+// and everything the determinism rules refuse), its rows bounded.
+//
+// The caller seeds the connection's ExecutionContext first (begin_entry or
+// begin_read): "now", randomness, the step budget and any deadline.
+#pragma once
+
+#include <cstddef>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "absl/status/statusor.h"
+#include "statemachine/batch_response.h"
+#include "statemachine/value.h"
+
+namespace reef::statemachine {
+
+class Database;
+
+struct QueryResult {
+  std::vector<Column> columns;
+  std::vector<Row> rows;
+};
+
+// Runs one read-only statement. INVALID_ARGUMENT for bad SQL or parameters,
+// PERMISSION_DENIED for statements that would write or are refused,
+// RESOURCE_EXHAUSTED past `max_rows`, the step budget or the deadline,
+// INTERNAL when the replica failed.
+absl::StatusOr<QueryResult> run_query(Database& db, size_t max_rows, std::string_view sql,
+                                      const std::vector<Param>& params);
+
+// The same for an encoded QueryRequest (query_codec.h): the encoded
+// QueryResponse carries the result or the client's error. Fails only when
+// the replica itself failed.
+absl::StatusOr<std::string> answer_query(Database& db, size_t max_rows, std::string_view request);
+
+}  // namespace reef::statemachine

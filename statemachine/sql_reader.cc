@@ -1,0 +1,52 @@
+#include "statemachine/sql_reader.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "statemachine/query_runner.h"
+#include "statemachine/sql_database.h"
+
+namespace reef::statemachine {
+
+absl::StatusOr<std::unique_ptr<SqlReader>> SqlReader::open(const SqlStateMachineOptions& options,
+                                                           const std::string& files_vfs, const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::open_reader(options.database, files_vfs, dir);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<SqlReader>(new SqlReader(options, *std::move(db)));
+}
+
+SqlReader::SqlReader(const SqlStateMachineOptions& options, std::unique_ptr<Database> db)
+    : options_(options), db_(std::move(db)) {}
+
+SqlReader::~SqlReader() = default;
+
+absl::StatusOr<std::string> SqlReader::query(std::string_view request, Deadline deadline) {
+  absl::StatusOr<AppliedRecord> record = begin_read();
+  if (!record.ok()) return record.status();
+  db_->context().begin_read(record->position.index.value(), record->last_timestamp_ms, options_.query_step_budget,
+                            deadline);
+  absl::StatusOr<std::string> answer = answer_query(*db_, options_.max_query_rows, request);
+  if (absl::Status ended = db_->exec_internal("COMMIT"); !ended.ok() && answer.ok()) return ended;
+  return answer;
+}
+
+// WAL commits the two files one after the other (sql_database.h), so a read
+// that starts between the two sees them disagree; the next attempt sees
+// them agree. They disagree for longer only while a snapshot replaces the
+// database, one file at a time.
+absl::StatusOr<AppliedRecord> SqlReader::begin_read() {
+  constexpr int kAttempts = 16;
+  absl::Status last;
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    if (absl::Status begun = db_->exec_internal("BEGIN"); !begun.ok()) return begun;
+    absl::StatusOr<std::optional<AppliedRecord>> record = read_applied_record(*db_);
+    if (record.ok()) return record->value_or(AppliedRecord{});
+    (void)db_->exec_internal("ROLLBACK");
+    if (record.status().code() != absl::StatusCode::kDataLoss) return record.status();
+    last = record.status();
+  }
+  return absl::UnavailableError(absl::StrCat("the database files kept changing under the read (", last.message(),
+                                             "); retry"));
+}
+
+}  // namespace reef::statemachine

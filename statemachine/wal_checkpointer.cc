@@ -1,0 +1,62 @@
+#include "statemachine/wal_checkpointer.h"
+
+#include <utility>
+
+#include "absl/strings/str_cat.h"
+#include "statemachine/sql_database.h"
+
+namespace reef::statemachine {
+
+absl::StatusOr<std::unique_ptr<WalCheckpointer>> WalCheckpointer::open(const DatabaseOptions& options,
+                                                                       const std::string& files_vfs,
+                                                                       const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::open_checkpointer(options, files_vfs, dir);
+  if (!db.ok()) return db.status();
+  return std::unique_ptr<WalCheckpointer>(new WalCheckpointer(*std::move(db)));
+}
+
+WalCheckpointer::WalCheckpointer(std::unique_ptr<Database> db) : db_(std::move(db)), thread_([this] { run(); }) {}
+
+WalCheckpointer::~WalCheckpointer() {
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    stopping_ = true;
+  }
+  wake_.notify_one();
+  thread_.join();
+}
+
+absl::Status WalCheckpointer::request() {
+  absl::Status error;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    requested_ = true;
+    error = std::exchange(unreported_error_, absl::OkStatus());
+  }
+  wake_.notify_one();
+  return error;
+}
+
+uint64_t WalCheckpointer::completed() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return completed_;
+}
+
+void WalCheckpointer::run() {
+  while (true) {
+    {
+      std::unique_lock<std::mutex> lock(mu_);
+      wake_.wait(lock, [this] { return stopping_ || requested_; });
+      if (stopping_) return;
+      requested_ = false;
+    }
+    absl::Status done = db_->checkpoint();
+    std::lock_guard<std::mutex> lock(mu_);
+    ++completed_;
+    if (!done.ok() && unreported_error_.ok()) {
+      unreported_error_ = absl::Status(done.code(), absl::StrCat("background ", done.message()));
+    }
+  }
+}
+
+}  // namespace reef::statemachine
