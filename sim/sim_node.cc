@@ -46,7 +46,7 @@ absl::Status SimNode::start() {
   raft::NodeConfig config = options_.node;
   config.core.id = id_;
   config.core.seed = derive_seed(rng_.next_u64(), "core");
-  raft::NodePorts ports{log_.get(), &network_.endpoint(id_), state_machine_.get(), &clock_};
+  raft::NodePorts ports{log_.get(), &network_.endpoint(id_), state_machine_.get(), &clock_, options_.background};
   absl::StatusOr<std::unique_ptr<raft::Node>> node =
       raft::Node::boot(std::move(config), ports, storage_->recovered_state(options_.initial_configuration));
   storage_->release_recovered_entries();

@@ -57,6 +57,9 @@ struct SimNodeOptions {
   uint64_t disk_latency_min_us = 100;
   uint64_t disk_latency_max_us = 2000;
   SimFaults disk_faults;
+  // Where the node writes policy snapshots; null (the simulator's choice):
+  // inline. Tests pass one that runs the work when they say.
+  raft::Background* background = nullptr;
 };
 
 class SimNode {

@@ -8,6 +8,40 @@
 
 namespace reef::statemachine {
 
+// The stream of a reader's held read transaction, serialized on first use.
+class ReaderSnapshot final : public raft::StateMachineSnapshot {
+ public:
+  ReaderSnapshot(std::unique_ptr<SqlReader> reader, const StateSnapshotMeta& meta)
+      : reader_(std::move(reader)), meta_(meta) {}
+  const raft::SnapshotMeta& meta() const override { return meta_.raft; }
+  uint64_t size_bytes() const override { return image_ != nullptr ? image_->size_bytes() : 0; }
+  absl::StatusOr<std::optional<std::string>> next_chunk(uint64_t max_bytes) override {
+    if (image_ == nullptr) {
+      absl::StatusOr<DatabaseImages> images = reader_->db_->serialize();
+      reader_.reset();  // ends the read transaction
+      if (!images.ok()) return images.status();
+      image_ = std::make_unique<ImageSnapshot>(meta_, *std::move(images));
+    }
+    return image_->next_chunk(max_bytes);
+  }
+
+ private:
+  std::unique_ptr<SqlReader> reader_;  // until the images are read
+  const StateSnapshotMeta meta_;
+  std::unique_ptr<ImageSnapshot> image_;
+};
+
+absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> SqlReader::snapshot(std::unique_ptr<SqlReader> reader,
+                                                                                const StateSnapshotMeta& meta) {
+  absl::StatusOr<AppliedRecord> record = reader->begin_read();
+  if (!record.ok()) return record.status();
+  if (record->position != raft::AppliedPosition{meta.raft.index, meta.raft.term}) {
+    return absl::InternalError(absl::StrCat("a reader sees the database at index ", record->position.index.value(),
+                                            ", not at the snapshot's ", meta.raft.index.value()));
+  }
+  return std::unique_ptr<raft::StateMachineSnapshot>(new ReaderSnapshot(std::move(reader), meta));
+}
+
 absl::StatusOr<std::unique_ptr<SqlReader>> SqlReader::open(const SqlStateMachineOptions& options,
                                                            const std::string& files_vfs, const std::string& dir) {
   absl::StatusOr<std::unique_ptr<Database>> db = Database::open_reader(options.database, files_vfs, dir);

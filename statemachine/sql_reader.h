@@ -22,11 +22,13 @@
 
 #include "absl/status/statusor.h"
 #include "statemachine/applied_record.h"
+#include "statemachine/snapshot_stream.h"
 #include "statemachine/sql_state_machine.h"
 
 namespace reef::statemachine {
 
 class Database;
+class ReaderSnapshot;
 
 class SqlReader {
  public:
@@ -43,7 +45,17 @@ class SqlReader {
   // replica failed (or UNAVAILABLE while a snapshot replaces the database).
   absl::StatusOr<std::string> query(std::string_view request, Deadline deadline = Deadline::max());
 
+  // A snapshot of the state this reader sees now, which must be at `meta`'s
+  // position (INTERNAL otherwise): the read transaction starts here and
+  // holds that state while entries go on being applied; the images are
+  // read (sqlite3_serialize) when the first chunk is asked for, possibly on
+  // another thread, so taking the snapshot costs the caller nothing that
+  // grows with the data.
+  static absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> snapshot(std::unique_ptr<SqlReader> reader,
+                                                                              const StateSnapshotMeta& meta);
+
  private:
+  friend class ReaderSnapshot;
   SqlReader(const SqlStateMachineOptions& options, std::unique_ptr<Database> db);
   // Starts a read transaction and returns the applied record it sees.
   absl::StatusOr<AppliedRecord> begin_read();

@@ -538,12 +538,19 @@ absl::StatusOr<uint64_t> SqlStateMachine::state_hash() { return compute_state_ha
 absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> SqlStateMachine::snapshot(
     const raft::Configuration& configuration) {
   if (auto status = record_up_to_date(); !status.ok()) return status;
-  auto image = db_->serialize();
-  if (!image.ok()) return image.status();
   StateSnapshotMeta meta;
   meta.raft = raft::SnapshotMeta{applied_.index, applied_.term, configuration};
   meta.last_command = last_command_;
   meta.last_timestamp_ms = last_timestamp_ms_;
+  if (files_ != nullptr) {
+    // On disk: a reader's read transaction holds this state; the images
+    // are read when the stream is (off the loop, in the server).
+    absl::StatusOr<std::unique_ptr<SqlReader>> reader = open_reader();
+    if (!reader.ok()) return reader.status();
+    return SqlReader::snapshot(*std::move(reader), meta);
+  }
+  auto image = db_->serialize();
+  if (!image.ok()) return image.status();
   return std::unique_ptr<raft::StateMachineSnapshot>(new ImageSnapshot(meta, *std::move(image)));
 }
 

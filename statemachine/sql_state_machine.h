@@ -11,8 +11,10 @@
 // memory, a broken database), and then the driver must stop the node.
 //
 // query() is the read-only path; snapshot() / begin_restore() stream the
-// database image plus meta (snapshot_stream.h); state_hash() compares
-// replicas (state_hash.h).
+// database image plus meta (snapshot_stream.h): on disk, snapshot() only
+// pins the state in a reader's read transaction and the stream reads it
+// when it is read (sql_reader.h); state_hash() compares replicas
+// (state_hash.h).
 //
 // The entries applied between two commit_applied() calls (one loop turn of
 // the driver) share one transaction, each in a savepoint of its own, so a

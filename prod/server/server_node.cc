@@ -35,6 +35,7 @@ ServerNode::ServerNode(boost::asio::io_context& loop, uint32_t tick_ms)
 ServerNode::~ServerNode() {
   stop();
   *alive_ = false;
+  background_.reset();  // lets a snapshot being written finish; its compaction is dropped
   read_pool_.reset();  // joins the read threads; their answers are dropped
   log_.reset();  // joins the storage thread before the node and storage go
   node_.reset();
@@ -118,7 +119,8 @@ absl::Status ServerNode::boot(ServerNodeOptions options) {
         options.reads);
     port = read_pool_.get();
   }
-  raft::NodePorts ports{log_.get(), transport_.get(), port, &clock_};
+  background_ = std::make_unique<BackgroundThread>(loop_);
+  raft::NodePorts ports{log_.get(), transport_.get(), port, &clock_, background_.get()};
   raft::RecoveredState recovered = storage_->recovered_state(options.initial_configuration);
   if (!options.refuse_bootstrap_alone.empty() && configuration_from_bootstrap(recovered)) {
     return absl::FailedPreconditionError(options.refuse_bootstrap_alone);

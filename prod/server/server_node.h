@@ -50,6 +50,7 @@
 #include "prod/observe/node_metrics.h"
 #include "prod/observe/node_observer.h"
 #include "prod/server/address_book.h"
+#include "prod/server/background_thread.h"
 #include "prod/server/os_clock.h"
 #include "prod/server/peer_identity_guard.h"
 #include "prod/server/read_pool.h"
@@ -159,6 +160,7 @@ class ServerNode {
   std::unique_ptr<statemachine::SqlStateMachine> state_machine_;
   std::unique_ptr<TimedStateMachine> timed_state_machine_;
   std::unique_ptr<ReadPool> read_pool_;  // on disk: the node's port onto timed_state_machine_
+  std::unique_ptr<BackgroundThread> background_;  // writes policy snapshots
   std::unique_ptr<PeerIdentityGuard> peer_identity_;
   std::unique_ptr<AsioTransport> transport_;
   std::unique_ptr<StorageThreadLog> log_;

@@ -133,8 +133,18 @@ absl::StatusOr<std::unique_ptr<raft::SnapshotSink>> StorageThreadLog::begin_snap
   std::lock_guard lock(storage_mutex_);
   absl::StatusOr<std::unique_ptr<raft::SnapshotSink>> sink = log_.begin_snapshot(meta);
   if (!sink.ok()) return sink.status();
-  return std::make_unique<LockedSnapshotSink>(storage_mutex_, *std::move(sink), meta,
-                                              hooks_.on_snapshot_stored);
+  // The sink may be finished on the node's background thread: the hook runs
+  // on the loop, like every other observation.
+  LockedSnapshotSink::OnStored on_stored;
+  if (hooks_.on_snapshot_stored) {
+    on_stored = [loop = &loop_, alive = alive_, hook = hooks_.on_snapshot_stored](const raft::SnapshotMeta& stored,
+                                                                                 uint64_t bytes) {
+      boost::asio::post(*loop, [alive, hook, stored, bytes] {
+        if (*alive) hook(stored, bytes);
+      });
+    };
+  }
+  return std::make_unique<LockedSnapshotSink>(storage_mutex_, *std::move(sink), meta, std::move(on_stored));
 }
 
 absl::StatusOr<std::unique_ptr<raft::SnapshotSource>> StorageThreadLog::open_snapshot(uint64_t offset) {

@@ -6,9 +6,11 @@
 // the loop keeps receiving, replicating and queueing the next writes — the
 // pipelining the driver is built for (raft/driver/node.h).
 //
-// Snapshot files are read and written on the caller's thread (the loop), as
-// the port says; they share NodeStorage with the log writes, so both take
-// the storage lock. A snapshot operation may therefore wait for one sync.
+// Snapshot files are read and written on the caller's thread (the loop, or
+// the node's background thread for policy snapshots); they share
+// NodeStorage with the log writes, so both take the storage lock. A
+// snapshot operation may therefore wait for one log sync, and a log write
+// for one snapshot chunk or the snapshot's final sync.
 //
 // Timing: each storage-thread turn (one NodeLog::process_queued_writes:
 // append + fdatasync + hard state for everything taken, usually one merged
@@ -47,6 +49,7 @@ struct StorageThreadLogHooks {
   std::function<void(const LogWriteTiming&)> on_turn;
   // A snapshot file became durable (its sink's finish() succeeded), with
   // its size: a snapshot this node took or one received from a leader.
+  // Posted to the loop from whichever thread finished the sink.
   std::function<void(const raft::SnapshotMeta&, uint64_t bytes)> on_snapshot_stored;
 };
 

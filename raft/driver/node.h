@@ -74,6 +74,7 @@
 #include "absl/status/status.h"
 #include "absl/status/statusor.h"
 #include "raft/driver/client_request.h"
+#include "raft/ports/background.h"
 #include "raft/ports/clock.h"
 #include "raft/core/core.h"
 #include "raft/ports/durable_log.h"
@@ -122,6 +123,8 @@ struct NodePorts {
   Transport* transport = nullptr;
   StateMachine* state_machine = nullptr;
   const Clock* clock = nullptr;
+  // Where policy snapshots are written; null: inline, on the loop.
+  Background* background = nullptr;
 };
 
 // What a node looks like from outside, for status pages, tests and checkers.
@@ -246,8 +249,9 @@ class Node {
   // receiver_ and the core.
   bool membership_known_at_applied() const;
   void maybe_take_snapshot();
-  absl::StatusOr<SnapshotMeta> take_snapshot();
+  absl::StatusOr<std::unique_ptr<StateMachineSnapshot>> begin_snapshot();
   absl::Status write_snapshot(StateMachineSnapshot& snapshot);
+  absl::StatusOr<SnapshotMeta> finish_snapshot(const SnapshotMeta& meta, const absl::Status& written);
   void start_snapshot_transfer(const Message& install);
   void handle_snapshot_ack(NodeId from, const SnapshotChunkAck& ack);
   void resend_stalled_snapshots();
@@ -270,6 +274,7 @@ class Node {
 
   AppliedPosition applied_;
   Index snapshot_index_;
+  bool snapshot_in_flight_ = false;  // a policy snapshot is being written off the loop
   uint64_t entries_since_snapshot_ = 0;
   uint64_t bytes_since_snapshot_ = 0;
   LeaderContact contact_;

@@ -16,10 +16,28 @@ namespace reef::raft {
 // records an empty one.
 bool Node::membership_known_at_applied() const { return !core_.configuration_at(applied_.index).empty(); }
 
+// A policy snapshot is written off the loop (ports_.background) while the
+// node goes on applying and replicating; the compaction follows on the loop
+// once it is stored.
 void Node::maybe_take_snapshot() {
-  if (stopped() || applied_.index <= snapshot_index_ || !membership_known_at_applied()) return;
+  if (stopped() || snapshot_in_flight_ || applied_.index <= snapshot_index_ || !membership_known_at_applied()) return;
   if (entries_since_snapshot_ < config_.snapshot.entries && bytes_since_snapshot_ < config_.snapshot.bytes) return;
-  take_snapshot().IgnoreError();  // a failure stopped the node; stop_reason() says why
+  absl::StatusOr<std::unique_ptr<StateMachineSnapshot>> begun = begin_snapshot();
+  if (!begun.ok()) return;  // stopped the node; stop_reason() says why
+  std::shared_ptr<StateMachineSnapshot> snapshot = *std::move(begun);
+  auto written = std::make_shared<absl::Status>();
+  snapshot_in_flight_ = true;
+  auto work = [this, snapshot, written] { *written = write_snapshot(*snapshot); };
+  auto then = [this, snapshot, written] {
+    snapshot_in_flight_ = false;
+    if (finish_snapshot(snapshot->meta(), *written).ok() && core_.has_output()) event_arrived();
+  };
+  if (ports_.background == nullptr) {
+    work();
+    then();
+    return;
+  }
+  ports_.background->run(std::move(work), std::move(then));
 }
 
 absl::StatusOr<SnapshotTaken> Node::snapshot_now() {
@@ -37,7 +55,13 @@ absl::StatusOr<SnapshotTaken> Node::snapshot_now() {
                 snapshot_index_.value());
     return SnapshotTaken{current.index, current.term, /*already_current=*/true};
   }
-  absl::StatusOr<SnapshotMeta> meta = take_snapshot();
+  if (snapshot_in_flight_) {
+    return absl::UnavailableError("a snapshot is being written in the background; retry when it is stored");
+  }
+  // An operator asked for this one: written on the loop, and compacted now.
+  absl::StatusOr<std::unique_ptr<StateMachineSnapshot>> snapshot = begin_snapshot();
+  if (!snapshot.ok()) return snapshot.status();
+  absl::StatusOr<SnapshotMeta> meta = finish_snapshot((*snapshot)->meta(), write_snapshot(**snapshot));
   if (!meta.ok()) return meta.status();
   // A policy snapshot's compaction rides on the next log write, whenever
   // that comes; an operator asked for this one now.
@@ -46,9 +70,10 @@ absl::StatusOr<SnapshotTaken> Node::snapshot_now() {
   return SnapshotTaken{meta->index, meta->term, /*already_current=*/false};
 }
 
-// Snapshots the state machine at the applied index, stores it, and
-// compacts the log up to it. Any failure stops the node.
-absl::StatusOr<SnapshotMeta> Node::take_snapshot() {
+// Starts reading the state machine at the applied index (cheap: an on-disk
+// state machine pins a read transaction; the bytes are read as they are
+// written). Resets the policy's counters. A failure stops the node.
+absl::StatusOr<std::unique_ptr<StateMachineSnapshot>> Node::begin_snapshot() {
   REEF_ASSERT(!stopped() && applied_.index > snapshot_index_, "nothing to snapshot at ", applied_.index.value());
   absl::StatusOr<std::unique_ptr<StateMachineSnapshot>> snapshot =
       // The membership at the snapshot's own index: a later configuration
@@ -59,12 +84,28 @@ absl::StatusOr<SnapshotMeta> Node::take_snapshot() {
                       absl::StrCat("taking a snapshot: ", snapshot.status().message())));
     return stop_reason_;
   }
-  const SnapshotMeta meta = (*snapshot)->meta();
+  const SnapshotMeta& meta = (*snapshot)->meta();
   REEF_ASSERT(meta.index == applied_.index && meta.term == applied_.term, "snapshot at ", meta.index.value(),
               " taken with applied ", applied_.index.value());
-  if (absl::Status s = write_snapshot(**snapshot); !s.ok()) {
+  entries_since_snapshot_ = 0;
+  bytes_since_snapshot_ = 0;
+  return snapshot;
+}
+
+// On the loop, once the snapshot at `meta` was written (`written`): makes
+// the state machine durable and compacts the log up to it. A failure stops
+// the node; a snapshot a newer one (installed from the leader meanwhile)
+// overtook changes nothing.
+absl::StatusOr<SnapshotMeta> Node::finish_snapshot(const SnapshotMeta& meta, const absl::Status& written) {
+  if (stopped()) return stop_reason_;
+  if (meta.index <= snapshot_index_) {
+    // The store refused to let it replace the newer one (or dropped it).
+    return absl::AbortedError(absl::StrCat("snapshot ", meta.index.value(), " was overtaken by snapshot ",
+                                           snapshot_index_.value()));
+  }
+  if (!written.ok()) {
     // The disk failed us; what it holds now is unknown.
-    stop(absl::Status(s.code(), absl::StrCat("writing snapshot ", meta.index.value(), ": ", s.message())));
+    stop(absl::Status(written.code(), absl::StrCat("writing snapshot ", meta.index.value(), ": ", written.message())));
     return stop_reason_;
   }
   // Compaction drops what a persistent state machine would replay after a
@@ -76,8 +117,6 @@ absl::StatusOr<SnapshotMeta> Node::take_snapshot() {
     return stop_reason_;
   }
   snapshot_index_ = meta.index;
-  entries_since_snapshot_ = 0;
-  bytes_since_snapshot_ = 0;
   // The next log write drops the covered segments; the core drops its
   // in-memory prefix now (it may then send this snapshot to laggards).
   snapshot_durable_ = meta;

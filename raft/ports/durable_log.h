@@ -15,9 +15,11 @@
 // unknown state: the node stops (it must not acknowledge anything again).
 //
 // Snapshot files are separate and synchronous: begin_snapshot() writes one
-// through a sink, open_snapshot() reads the newest durable one. They run on
-// the node's loop (a large snapshot stalls the loop while it is written; the
-// driver takes snapshots rarely, by policy).
+// through a sink, open_snapshot() reads the newest durable one. A sink may
+// be used on another thread than the loop's (the driver writes policy
+// snapshots through its Background port, raft/ports/background.h): an
+// implementation makes begin_snapshot() and its sinks safe to use beside
+// log writes and the loop.
 #pragma once
 
 #include <cstdint>

@@ -72,7 +72,8 @@ class StateMachineSnapshot {
   // Meta of this snapshot: index and term equal the applied position when it
   // was taken; the configuration is the one the driver passed in.
   virtual const SnapshotMeta& meta() const = 0;
-  // Total bytes the stream will produce.
+  // Total bytes the stream will produce (a stream that reads the state
+  // lazily knows it once the first chunk was read; 0 before).
   virtual uint64_t size_bytes() const = 0;
   // The next chunk of at most max_bytes (> 0) bytes, or nullopt at the end.
   virtual absl::StatusOr<std::optional<std::string>> next_chunk(uint64_t max_bytes) = 0;

@@ -120,6 +120,42 @@ TEST_F(SqlReaderTest, ARunawayReadStopsAtItsDeadlineWhileApplyGoesOn) {
   EXPECT_EQ(count(**reader), 20);
 }
 
+// On disk, snapshot() only pins the state in a reader's read transaction;
+// the stream, read later (and on another thread, as the server's background
+// thread does) while apply went on, is exactly the state at the snapshot.
+TEST_F(SqlReaderTest, ASnapshotStreamIsTheStateWhenItWasTakenReadWhileApplyGoesOn) {
+  apply({sql("INSERT INTO t(v) VALUES ('before')")});
+  ASSERT_TRUE(sm_->commit_applied().ok());
+  const uint64_t hash_at_snapshot = *sm_->state_hash();
+  const raft::AppliedPosition position = sm_->applied();
+  auto snapshot = sm_->snapshot(raft::Configuration::of_voters({raft::NodeId(1)}));
+  ASSERT_TRUE(snapshot.ok()) << snapshot.status();
+  std::string stream;
+  std::thread writing([&] {
+    while (true) {
+      auto chunk = (*snapshot)->next_chunk(4096);
+      ASSERT_TRUE(chunk.ok()) << chunk.status();
+      if (!chunk->has_value()) break;
+      stream += **chunk;
+    }
+  });
+  for (int i = 0; i < 30; ++i) {
+    apply({sql(absl::StrCat("INSERT INTO t(v) VALUES ('after ", i, "')"))});
+    ASSERT_TRUE(sm_->commit_applied().ok());
+  }
+  writing.join();
+  EXPECT_EQ((*snapshot)->size_bytes(), stream.size());
+  testing::Replica restored;
+  auto restore = restored.sm->begin_restore();
+  ASSERT_TRUE(restore.ok());
+  absl::Status added = (*restore)->add_chunk(stream);
+  ASSERT_TRUE(added.ok()) << added;
+  auto meta = (*restore)->finish();
+  ASSERT_TRUE(meta.ok()) << meta.status();
+  EXPECT_EQ(meta->index, position.index);
+  EXPECT_EQ(restored.hash(), hash_at_snapshot);
+}
+
 // The server's checkpoints run on a thread of their own: the WAL is copied
 // into the database file while apply goes on, and nothing is lost.
 TEST(BackgroundCheckpointTest, CopiesTheWalIntoTheDatabaseBesideApply) {

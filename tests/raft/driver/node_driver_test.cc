@@ -391,6 +391,64 @@ TEST_F(NodeDriverTest, LaggingFollowerCatchesUpThroughASnapshot) {
   EXPECT_EQ(kv(lagging).data(), kv(leader).data());
 }
 
+// A Background that holds its jobs until the test runs them: the work a
+// production thread would do while the loop goes on.
+class HeldBackground final : public raft::Background {
+ public:
+  void run(absl::AnyInvocable<void()> work, absl::AnyInvocable<void()> then) override {
+    jobs_.push_back({std::move(work), std::move(then)});
+  }
+  size_t held() const { return jobs_.size(); }
+  void run_all() {
+    while (!jobs_.empty()) {
+      auto job = std::move(jobs_.front());
+      jobs_.erase(jobs_.begin());
+      job.first();
+      job.second();
+    }
+  }
+
+ private:
+  std::vector<std::pair<absl::AnyInvocable<void()>, absl::AnyInvocable<void()>>> jobs_;
+};
+
+// A policy snapshot is written off the loop: while it is, the node goes on
+// applying and answering, takes no second one, refuses an operator's, and
+// compacts nothing; once written, the log is compacted to it.
+TEST_F(NodeDriverTest, APolicySnapshotIsWrittenOffTheLoopAndCompactsWhenStored) {
+  HeldBackground background;
+  SimClusterOptions options = small_cluster();
+  options.node.node.snapshot.entries = 8;
+  options.node.background = &background;
+  boot(options);
+  const NodeId leader = leader_id();
+  raft::Node& node = *cluster_->node(leader).node();
+  for (int i = 0; i < 10; ++i) {
+    std::optional<ClientResponse> r = call(leader, RequestKind::kWrite, absl::StrCat("k", i, "=", i));
+    ASSERT_TRUE(r.has_value() && r->status.ok()) << (r ? r->status.ToString() : "no answer");
+  }
+  // One snapshot per node (the three share this background).
+  ASSERT_EQ(background.held(), 3u) << "no snapshot was handed to the background";
+  for (int i = 10; i < 30; ++i) {
+    std::optional<ClientResponse> r = call(leader, RequestKind::kWrite, absl::StrCat("k", i, "=", i));
+    ASSERT_TRUE(r.has_value() && r->status.ok()) << "a write waited for the snapshot being written";
+  }
+  EXPECT_EQ(background.held(), 3u) << "a second snapshot started while one was in flight";
+  EXPECT_EQ(node.status().snapshot_index, Index(0)) << "compacted before the snapshot was stored";
+  EXPECT_EQ(node.snapshot_now().status().code(), absl::StatusCode::kUnavailable);
+  background.run_all();
+  run_for(kSecondUs / 10);
+  EXPECT_GE(node.status().snapshot_index, Index(8));
+  EXPECT_LT(node.status().snapshot_index, node.status().applied) << "the snapshot is of the state when it began";
+  EXPECT_EQ(node.core().log().snapshot().index, node.status().snapshot_index);
+  EXPECT_FALSE(node.stopped()) << node.stop_reason();
+  // The next one starts at once (the writes since exceed the policy).
+  std::optional<ClientResponse> r = call(leader, RequestKind::kWrite, "k=last");
+  ASSERT_TRUE(r.has_value() && r->status.ok());
+  EXPECT_GE(background.held(), 1u);
+  background.run_all();
+}
+
 TEST_F(NodeDriverTest, DiskThatFailsEverySyncStopsTheNodeCleanly) {
   boot();
   const NodeId victim = follower_id();
