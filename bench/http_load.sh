@@ -10,7 +10,9 @@
 #
 # Usage: bench/http_load.sh
 # Environment: DURATION (per row, default 10s), BASE_PORT (default 24001),
-#              CONNECTIONS (default "1 16 64"), JOBS (build jobs, default 2).
+#              CONNECTIONS (default "1 16 64"; "64 64 64" shows how the
+#              tail grows with the database), JOBS (build jobs, default 2),
+#              KEEP=1 (keep the nodes' logs and data directories).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 . bench/bench_common.sh
@@ -24,7 +26,7 @@ cluster=$!
 cleanup() {
   kill -INT "$cluster" 2>/dev/null || true
   wait "$cluster" 2>/dev/null || true
-  rm -rf "$dir"
+  if [ -n "${KEEP:-}" ]; then echo "kept the cluster's directory: $dir"; else rm -rf "$dir"; fi
 }
 trap cleanup EXIT
 

@@ -42,9 +42,14 @@ void ReadPool::start_query(std::string request, QueryDone done) {
       absl::StrCat("too many reads waiting (", options_.max_queued, "); retry later")));
 }
 
-size_t ReadPool::reads_in_flight() const {
+size_t ReadPool::reads_waiting() const {
   std::lock_guard<std::mutex> lock(mu_);
-  return queue_.size() + running_;
+  return queue_.size();
+}
+
+size_t ReadPool::reads_running() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return running_;
 }
 
 void ReadPool::work() {

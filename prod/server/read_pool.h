@@ -54,8 +54,9 @@ class ReadPool final : public raft::ForwardingStateMachine {
 
   void start_query(std::string request, QueryDone done) override;
 
-  // Reads queued or running now (on the loop, for tests and metrics).
-  size_t reads_in_flight() const;
+  // Reads waiting for a thread, and running on one, now (tests, metrics).
+  size_t reads_waiting() const;
+  size_t reads_running() const;
 
  private:
   struct Read {

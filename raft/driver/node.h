@@ -31,7 +31,10 @@
 // everything until restarted, which recovers from what is durable).
 //
 // Clients. Writes (and strong reads, which go through the log) are proposed
-// on the leader and answered after apply with the state machine's response.
+// on the leader and answered after apply with the state machine's response,
+// once the turn's entries are committed (StateMachine::commit_applied). The
+// other reads are handed to StateMachine::start_query, which may answer
+// later, from off the loop.
 // A follower forwards them to the leader, or answers FAILED_PRECONDITION
 // "not leader" with the leader hint when forwarding is off. Reads:
 //   none          serve from local state, any node;
@@ -49,9 +52,12 @@
 // it exactly-once).
 //
 // Snapshots. After applying, a snapshot is taken when the entries or bytes
-// applied since the last one exceed the policy; it is written through the
-// DurableLog, then the log prefix is compacted; snapshot_now() does the same
-// on request (admin). A leader streams its newest durable snapshot to a
+// applied since the last one exceed the policy: the state machine pins its
+// state at the applied index (cheap), the snapshot is written through the
+// DurableLog off the loop (the Background port; inline without one) while
+// the node goes on, and once it is stored the state machine is made durable
+// and the log prefix compacted, on the loop; one at a time. snapshot_now()
+// does the same on request (admin), all on the loop. A leader streams its newest durable snapshot to a
 // follower that needs it in chunks, one in flight, resumable from the offset
 // the follower acknowledges; the follower writes them to disk and into a
 // state-machine restore at the same time and installs both only when the
