@@ -429,8 +429,9 @@ TEST(StorageThreadLog, EachTurnIsTimedAndReportedBeforeItsCompletions) {
     EXPECT_GE(turns[0].seconds, 0);
     EXPECT_EQ(log.groups_written(), 1u);
 
-    // Snapshot files: reported once durable, with their size; an abandoned
-    // one is not.
+    // Snapshot files: reported once durable, with their size, on the loop
+    // (a policy snapshot is finished on the node's background thread); an
+    // abandoned one is not.
     {
       auto sink = log.begin_snapshot(meta_at(3, 1));
       ASSERT_TRUE(sink.ok()) << sink.status();
@@ -438,6 +439,11 @@ TEST(StorageThreadLog, EachTurnIsTimedAndReportedBeforeItsCompletions) {
       ASSERT_TRUE((*sink)->add_chunk("abcde").ok());
       EXPECT_TRUE(stored.empty());
       ASSERT_TRUE((*sink)->finish().ok());
+      EXPECT_TRUE(stored.empty()) << "reported on the finishing thread, not on the loop";
+      while (stored.empty() && Clock::now() < deadline) {
+        loop.restart();
+        loop.run_for(5ms);
+      }
     }
     {
       auto abandoned = log.begin_snapshot(meta_at(5, 1));
