@@ -90,19 +90,26 @@ absl::Status Database::connect(const std::string& main_db, const std::string& in
   return exec_internal(absl::StrCat("ATTACH ", quoted_path(internal_db), " AS ", kInternalSchema));
 }
 
-absl::Status Database::open_on_disk(const std::string& files_vfs, const std::string& dir) {
+// The two files of the database in `dir`, through `files_vfs`.
+absl::Status Database::connect_files(const std::string& files_vfs, const std::string& dir, int open_flags) {
   const std::string main_path = storage::join_path(dir, kMainFile);
   const std::string internal_path = storage::join_path(dir, kInternalFile);
   auto vfs = DeterministicVfs::create(context_.get(), files_vfs, {main_path, internal_path});
   if (!vfs.ok()) return vfs.status();
   vfs_ = *std::move(vfs);
   on_disk_ = true;
+  return connect(main_path, internal_path, open_flags);
+}
+
+absl::Status Database::open_on_disk(const std::string& files_vfs, const std::string& dir) {
   // The WAL salts the schema's first commits draw come from SQLite's PRNG:
   // seeded here as before an entry, so the simulator's disk bytes repeat.
   context_->begin_entry(0, 0, 0);
-  if (auto status = connect(main_path, internal_path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); !status.ok()) {
+  if (auto status = connect_files(files_vfs, dir, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); !status.ok()) {
     return status;
   }
+  const std::string main_path = storage::join_path(dir, kMainFile);
+  const std::string internal_path = storage::join_path(dir, kInternalFile);
   // WAL for both files: readers on other connections never block a commit.
   for (const auto& [schema, path] : {std::pair{"main", &main_path}, std::pair{kInternalSchema, &internal_path}}) {
     auto mode = internal_statement(absl::StrCat("PRAGMA ", schema, ".journal_mode = WAL"));
@@ -149,13 +156,7 @@ absl::StatusOr<std::unique_ptr<Database>> Database::open_checkpointer(const Data
 // SQLite's PRNG, and it writes no page of its own that would need it. The
 // journal mode is the files' own (WAL is recorded in the database header).
 absl::Status Database::open_beside(const std::string& files_vfs, const std::string& dir, int open_flags) {
-  const std::string main_path = storage::join_path(dir, kMainFile);
-  const std::string internal_path = storage::join_path(dir, kInternalFile);
-  auto vfs = DeterministicVfs::create(context_.get(), files_vfs, {main_path, internal_path});
-  if (!vfs.ok()) return vfs.status();
-  vfs_ = *std::move(vfs);
-  on_disk_ = true;
-  if (auto status = connect(main_path, internal_path, open_flags); !status.ok()) return status;
+  if (auto status = connect_files(files_vfs, dir, open_flags); !status.ok()) return status;
   if (auto status = exec_internal(absl::StrCat("PRAGMA main.cache_size = -", options_.reader_cache_kib, "; PRAGMA ",
                                                kInternalSchema, ".cache_size = -", options_.reader_cache_kib));
       !status.ok()) {
@@ -203,7 +204,9 @@ absl::Status Database::open(DatabaseImages images) {
   auto vfs = DeterministicVfs::create(context_.get());
   if (!vfs.ok()) return vfs.status();
   vfs_ = *std::move(vfs);
-  if (auto status = connect(":memory:", ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); !status.ok()) return status;
+  if (auto status = connect(":memory:", ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); !status.ok()) {
+    return status;
+  }
   if (auto status = load_image("main", std::move(images.main)); !status.ok()) return status;
   if (auto status = load_image(kInternalSchema, std::move(images.internal)); !status.ok()) return status;
   sqlite3_int64 limit = options_.max_database_bytes;

@@ -145,6 +145,7 @@ class Database {
   absl::Status open_on_disk(const std::string& files_vfs, const std::string& dir);
   absl::Status open_beside(const std::string& files_vfs, const std::string& dir, int open_flags);
   absl::Status connect(const std::string& main_db, const std::string& internal_db, int open_flags);
+  absl::Status connect_files(const std::string& files_vfs, const std::string& dir, int open_flags);
   absl::Status finish_open();
   absl::Status load_image(const char* schema, DatabaseImage image);
   absl::Status set_synchronous(const char* level);

@@ -38,7 +38,8 @@ class SqlReaderTest : public ::testing::Test {
   void apply(std::vector<Statement> statements) {
     const raft::Index index = sm_->applied().index.next();
     const CommandBatch batch{CommandId{}, kTime + static_cast<int64_t>(index.value()), std::move(statements)};
-    auto response = sm_->apply(raft::LogEntry{raft::Term(1), index, raft::EntryType::kNormal, encode_command_batch(batch)});
+    auto response =
+        sm_->apply(raft::LogEntry{raft::Term(1), index, raft::EntryType::kNormal, encode_command_batch(batch)});
     ASSERT_TRUE(response.ok()) << response.status();
   }
 
