@@ -181,6 +181,7 @@ class SqlStateMachine final : public raft::StateMachine {
   absl::Status release_entry();
   absl::Status abandon_entry();
   bool foreign_keys_unresolved() const;
+  static bool runs_alone(const CommandBatch& batch);
   absl::Status checkpoint_wal();
   // FileSystem errors SQLite met so far (0 in memory): a statement failing
   // while they grow failed on this replica's disk, not for its content.
@@ -208,6 +209,7 @@ class SqlStateMachine final : public raft::StateMachine {
   raft::AppliedPosition applied_{};
   raft::AppliedPosition applying_{};  // the entry apply() is working on
   bool entry_open_ = false;           // inside the entry's savepoint
+  bool entry_alone_ = false;          // its savepoint is the outermost transaction
   uint64_t entries_pending_ = 0;      // released since the group's commit
   CommandId last_command_;
   int64_t last_timestamp_ms_ = 0;
