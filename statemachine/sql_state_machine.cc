@@ -5,7 +5,6 @@
 
 #include "absl/status/status.h"
 #include "absl/strings/ascii.h"
-#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "raft/core/assert.h"
 #include "statemachine/node_addresses.h"
@@ -331,8 +330,11 @@ absl::Status SqlStateMachine::checkpoint_wal() {
 // commit. The test is on the text ("virtual" anywhere, literals included):
 // a false positive only costs that entry its grouping.
 bool SqlStateMachine::runs_alone(const CommandBatch& batch) {
-  return std::any_of(batch.statements.begin(), batch.statements.end(),
-                     [](const Statement& s) { return absl::StrContains(absl::AsciiStrToLower(s.sql), "virtual"); });
+  constexpr std::string_view kWord = "virtual";
+  const auto same_letter = [](char a, char b) { return absl::ascii_tolower(a) == b; };
+  return std::any_of(batch.statements.begin(), batch.statements.end(), [&](const Statement& s) {
+    return std::search(s.sql.begin(), s.sql.end(), kWord.begin(), kWord.end(), same_letter) != s.sql.end();
+  });
 }
 
 // Deferred foreign keys are checked at COMMIT, which an entry's savepoint
