@@ -119,6 +119,22 @@ TEST(SqlStateMachineTest, UniqueAndForeignKeyViolationsAreConstraintErrors) {
   EXPECT_EQ(r.run({sql("INSERT INTO c VALUES (7)")}).error_code, ErrorCode::kConstraint);
 }
 
+// Runs `run_group` again on a replica that commits after every entry (one
+// entry per driver turn) and expects the responses `grouped` gave and its
+// state.
+template <typename RunGroup>
+void expect_same_as_committing_each_entry(RunGroup run_group, const std::vector<BatchResponse>& responses,
+                                          Replica& grouped) {
+  Replica alone;
+  alone.commit_each_entry = true;
+  const std::vector<BatchResponse> alone_responses = run_group(alone);
+  ASSERT_EQ(alone_responses.size(), responses.size());
+  for (size_t i = 0; i < responses.size(); ++i) {
+    EXPECT_EQ(encode_batch_response(responses[i]), encode_batch_response(alone_responses[i])) << "entry " << i;
+  }
+  EXPECT_EQ(grouped.hash(), alone.hash());
+}
+
 // The entries of one commit group share a transaction: a batch that fails
 // (a statement, or a deferred foreign key that only COMMIT would have
 // checked) undoes itself and nothing its neighbours did, exactly as when
@@ -148,13 +164,7 @@ TEST(SqlStateMachineTest, AFailingBatchInACommitGroupUndoesOnlyItself) {
   ASSERT_TRUE(ids.ok()) << ids.status();
   EXPECT_EQ(ids->rows.at(0).at(0), Value(std::string("1,4")));
 
-  Replica alone;
-  alone.commit_each_entry = true;
-  const std::vector<BatchResponse> alone_responses = run_group(alone);
-  for (size_t i = 0; i < responses.size(); ++i) {
-    EXPECT_EQ(encode_batch_response(responses[i]), encode_batch_response(alone_responses[i])) << "entry " << i;
-  }
-  EXPECT_EQ(grouped.hash(), alone.hash());
+  expect_same_as_committing_each_entry(run_group, responses, grouped);
 }
 
 // SQLite 3.40 breaks the transaction when a savepoint that created and
@@ -179,13 +189,7 @@ TEST(SqlStateMachineTest, ABatchCreatingAVirtualTableFailsAloneInsideACommitGrou
   auto rows = grouped.sm->run_query("SELECT (SELECT count(*) FROM t), (SELECT count(*) FROM d)");
   ASSERT_TRUE(rows.ok()) << rows.status();
   EXPECT_EQ(rows->rows.at(0), (Row{Value(int64_t{3}), Value(int64_t{1})}));
-  Replica alone;
-  alone.commit_each_entry = true;
-  const std::vector<BatchResponse> alone_responses = run_group(alone);
-  for (size_t i = 0; i < responses.size(); ++i) {
-    EXPECT_EQ(encode_batch_response(responses[i]), encode_batch_response(alone_responses[i])) << "entry " << i;
-  }
-  EXPECT_EQ(grouped.hash(), alone.hash());
+  expect_same_as_committing_each_entry(run_group, responses, grouped);
 }
 
 TEST(SqlStateMachineTest, NoopAndGarbagePayloadsAdvanceWithClearErrors) {

@@ -52,12 +52,6 @@ constexpr bool kUnderAddressSanitizer = false;
 constexpr bool kUnderAddressSanitizer = false;
 #endif
 
-std::string make_temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "reefdb-prod-XXXXXX").string();
-  const char* dir = mkdtemp(pattern.data());
-  return dir == nullptr ? std::string() : std::string(dir);
-}
-
 std::string insert_body(const std::string& key, const std::string& value) {
   return nlohmann::json::array({nlohmann::json::array({"INSERT INTO kv(k, v) VALUES(?, ?)", key, value})}).dump();
 }
@@ -174,7 +168,7 @@ class WriteLoad {
 class ProcessClusterTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("reefdb-prod");
     ASSERT_FALSE(dir_.empty());
     cluster_ = std::make_unique<ProcessCluster>(REEFDB_BINARY, dir_, 3);
   }
@@ -498,7 +492,7 @@ TEST_F(ProcessClusterTest, SigkillOfTheLeaderAfterItsFollowersStalledLosesNoAckn
 class BuggyProcessClusterTest : public ProcessClusterTest {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("reefdb-prod");
     ASSERT_FALSE(dir_.empty());
     cluster_ = std::make_unique<ProcessCluster>(REEFDB_COMMIT_WITHOUT_QUORUM_BINARY, dir_, 3);
   }

@@ -37,12 +37,6 @@ using ::testing::HasSubstr;
 constexpr int kNodes = 3;
 constexpr auto kWait = std::chrono::seconds(15);
 
-std::string make_temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "reefdb-dev-cluster-XXXXXX").string();
-  const char* dir = mkdtemp(pattern.data());
-  return dir == nullptr ? std::string() : std::string(dir);
-}
-
 // Polls `condition` every 50 ms until it holds or `timeout` passes.
 bool eventually(const std::function<bool()>& condition, std::chrono::milliseconds timeout = kWait) {
   const auto deadline = std::chrono::steady_clock::now() + timeout;
@@ -58,7 +52,7 @@ bool process_gone(pid_t pid) { return ::kill(pid, 0) != 0 && errno == ESRCH; }
 class DevClusterProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("reefdb-dev-cluster");
     ASSERT_FALSE(dir_.empty());
     const std::optional<uint16_t> base = free_port_range(2 * kNodes);
     ASSERT_TRUE(base.has_value()) << "no " << 2 * kNodes << " consecutive free ports";

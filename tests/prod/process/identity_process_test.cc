@@ -33,16 +33,6 @@ using ::testing::HasSubstr;
 constexpr uint64_t kLeaderTimeoutMs = 20'000;
 constexpr char kRunbook[] = "docs/CLUSTER.md#replacing-a-dead-machine";
 
-std::string make_temp_dir() {
-  char tmpl[] = "/tmp/reef-identity-process-XXXXXX";
-  return ::mkdtemp(tmpl) == nullptr ? std::string() : std::string(tmpl);
-}
-
-std::string file_contents(const std::string& path) {
-  std::ifstream in(path);
-  return std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
-}
-
 std::string insert(const std::string& key) {
   return absl::StrCat(R"sql(["INSERT INTO kv(k) VALUES(')sql", key, R"sql(')"])sql");
 }
@@ -70,7 +60,7 @@ bool wait_until(const std::function<bool()>& done, uint64_t timeout_ms) {
 class IdentityProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("reef-identity-process");
     ASSERT_FALSE(dir_.empty());
   }
   void TearDown() override {
@@ -128,9 +118,9 @@ TEST_F(IdentityProcessTest, DataDirAloneServesSqlKeepsItAndRefusesAnotherNodeId)
   {
     SingleNode node(dir_, {});
     const HttpReply created = node.execute(R"sql(["CREATE TABLE kv (k TEXT PRIMARY KEY)"])sql");
-    ASSERT_EQ(created.status, 200) << created.body << file_contents(node.log());
+    ASSERT_EQ(created.status, 200) << created.body << file_text(node.log());
     ASSERT_EQ(node.execute(insert("kept")).status, 200);
-    EXPECT_THAT(file_contents(node.log()), HasSubstr("node 1 of cluster 'reefdb' serving"));
+    EXPECT_THAT(file_text(node.log()), HasSubstr("node 1 of cluster 'reefdb' serving"));
     node.stop(SIGTERM);
   }
   {
@@ -142,13 +132,13 @@ TEST_F(IdentityProcessTest, DataDirAloneServesSqlKeepsItAndRefusesAnotherNodeId)
           return read.status == 200 && read.json()["results"][0].contains("values");
         },
         kLeaderTimeoutMs))
-        << read.body << file_contents(again.log());
+        << read.body << file_text(again.log());
     EXPECT_EQ(read.json()["results"][0]["values"][0][0], "kept");
     again.stop(SIGTERM);
   }
   SingleNode impostor(dir_, {"--node-id", "2"});
   EXPECT_EQ(impostor.wait_for_exit(20'000), 1);
-  EXPECT_THAT(file_contents(impostor.log()),
+  EXPECT_THAT(file_text(impostor.log()),
               HasSubstr(absl::StrCat("data directory ", dir_, "/data belongs to node 1 of cluster 'reefdb'")));
 }
 
@@ -156,7 +146,7 @@ TEST_F(IdentityProcessTest, AWipedNodeIsRefusedAndTheClusterKeepsEveryAcknowledg
   ProcessCluster cluster(REEFDB_BINARY, dir_, 3);
   cluster.start_all();
   std::optional<size_t> leader = cluster.wait_for_leader(kLeaderTimeoutMs);
-  ASSERT_TRUE(leader.has_value()) << file_contents(cluster.log_of(1));
+  ASSERT_TRUE(leader.has_value()) << file_text(cluster.log_of(1));
   ASSERT_EQ(cluster.http(*leader, "POST", "/db/execute", R"sql(["CREATE TABLE kv (k TEXT PRIMARY KEY)"])sql").status, 200);
   std::set<std::string> acknowledged;
   uint64_t highest = 0;
@@ -180,8 +170,8 @@ TEST_F(IdentityProcessTest, AWipedNodeIsRefusedAndTheClusterKeepsEveryAcknowledg
   cluster.start(3);
 
   // It learns that its peers refuse it and exits 1, pointing to the runbook.
-  EXPECT_EQ(cluster.wait_for_exit(3, 30'000), 1) << file_contents(cluster.log_of(3));
-  const std::string wiped_log = file_contents(cluster.log_of(3));
+  EXPECT_EQ(cluster.wait_for_exit(3, 30'000), 1) << file_text(cluster.log_of(3));
+  const std::string wiped_log = file_text(cluster.log_of(3));
   EXPECT_THAT(wiped_log, HasSubstr("refuses this node"));
   EXPECT_THAT(wiped_log, HasSubstr(kRunbook));
 
@@ -194,9 +184,9 @@ TEST_F(IdentityProcessTest, AWipedNodeIsRefusedAndTheClusterKeepsEveryAcknowledg
       listed = true;
       EXPECT_GT(status[refused]["messages_refused"].get<uint64_t>(), 0u);
       EXPECT_NE(status[refused]["incarnation"], status[refused]["remembered_incarnation"]);
-      EXPECT_THAT(file_contents(cluster.log_of(node)),
+      EXPECT_THAT(file_text(cluster.log_of(node)),
                   HasSubstr("node 3 came back with a new data directory"));
-      EXPECT_THAT(file_contents(cluster.log_of(node)), HasSubstr(kRunbook));
+      EXPECT_THAT(file_text(cluster.log_of(node)), HasSubstr(kRunbook));
     }
   }
   EXPECT_TRUE(listed) << "neither node 1 nor node 2 lists node 3 as refused";
@@ -224,8 +214,8 @@ TEST_F(IdentityProcessTest, AWipedNodeIsRefusedAndTheClusterKeepsEveryAcknowledg
   cluster.start(2);
   std::filesystem::remove(cluster.log_of(3));
   cluster.start(3);
-  EXPECT_EQ(cluster.wait_for_exit(3, 30'000), 1) << file_contents(cluster.log_of(3));
-  EXPECT_THAT(file_contents(cluster.log_of(3)), HasSubstr("node 2 refuses this node"));
+  EXPECT_EQ(cluster.wait_for_exit(3, 30'000), 1) << file_text(cluster.log_of(3));
+  EXPECT_THAT(file_text(cluster.log_of(3)), HasSubstr("node 2 refuses this node"));
 
   // Node 2's directory restarted without --peers would be a cluster of one
   // and diverge: refused, since it remembers other members.
@@ -239,8 +229,8 @@ TEST_F(IdentityProcessTest, AWipedNodeIsRefusedAndTheClusterKeepsEveryAcknowledg
                                    .name = "node 2 alone"})
                           .value_or(0);
   ASSERT_NE(alone, 0);
-  EXPECT_EQ(wait_for_exit(alone, 20'000), 1) << file_contents(alone_log);
-  EXPECT_THAT(file_contents(alone_log), HasSubstr("belongs to a cluster with other members (nodes 1, 3"));
+  EXPECT_EQ(wait_for_exit(alone, 20'000), 1) << file_text(alone_log);
+  EXPECT_THAT(file_text(alone_log), HasSubstr("belongs to a cluster with other members (nodes 1, 3"));
 }
 
 }  // namespace

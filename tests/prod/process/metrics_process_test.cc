@@ -34,19 +34,6 @@ constexpr uint64_t kLeaderTimeoutMs = 20'000;
 constexpr uint64_t kWaitMs = 30'000;
 constexpr int kSnapshotEntries = 20;
 
-std::string make_temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "reefdb-metrics-XXXXXX").string();
-  const char* dir = mkdtemp(pattern.data());
-  return dir == nullptr ? std::string() : std::string(dir);
-}
-
-std::string file_text(const std::string& path) {
-  std::ifstream in(path);
-  std::stringstream text;
-  text << in.rdbuf();
-  return text.str();
-}
-
 // Every sample of a Prometheus text page, by series ("name{labels}" as
 // rendered).
 std::map<std::string, double> samples_of(const std::string& page) {
@@ -64,7 +51,7 @@ std::map<std::string, double> samples_of(const std::string& page) {
 class MetricsProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("reefdb-metrics");
     ASSERT_FALSE(dir_.empty());
     // Inherited by the nodes (flags would win, and the cluster passes none
     // for snapshots): every node snapshots after a few writes.

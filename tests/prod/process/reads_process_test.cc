@@ -7,8 +7,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <optional>
 #include <string>
 #include <thread>
@@ -29,16 +27,10 @@ constexpr char kRunaway[] =
     "/db/query?q=WITH%20RECURSIVE%20r(i)%20AS%20(SELECT%201%20UNION%20ALL%20SELECT%20i%2B1%20FROM%20r)%20"
     "SELECT%20count(*)%20FROM%20r";
 
-std::string make_temp_dir() {
-  std::string pattern = (std::filesystem::temp_directory_path() / "reefdb-reads-XXXXXX").string();
-  const char* dir = mkdtemp(pattern.data());
-  return dir == nullptr ? std::string() : std::string(dir);
-}
-
 class ReadsProcessTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    dir_ = make_temp_dir();
+    dir_ = make_temp_dir("reefdb-reads");
     ASSERT_FALSE(dir_.empty());
     cluster_ = std::make_unique<ProcessCluster>(REEFDB_BINARY, dir_, 3);
     cluster_->add_flags({"--requests-read-timeout-ms=1500"});
@@ -117,8 +109,7 @@ TEST_F(ReadsProcessTest, AKilledNodeReopensItsDatabaseInsteadOfRebuildingIt) {
   EXPECT_EQ(rows["results"][0]["values"][0][0], 20) << rows.dump();
   // Nothing to restore: no snapshot was taken, and the database was where
   // the log left it.
-  std::ifstream log(cluster_->log_of(victim));
-  const std::string text((std::istreambuf_iterator<char>(log)), std::istreambuf_iterator<char>());
+  const std::string text = file_text(cluster_->log_of(victim));
   EXPECT_THAT(text, HasSubstr("serving"));
   EXPECT_THAT(text, ::testing::Not(HasSubstr("restored the snapshot")));
 }

@@ -25,6 +25,13 @@ struct HttpReply {
 HttpReply http_request(uint16_t port, const std::string& method, const std::string& target,
                        const std::string& body = "", const std::string& content_type = "application/json");
 
+// A fresh directory under the system's temp directory named
+// "<prefix>-XXXXXX" ("" if it could not be made).
+std::string make_temp_dir(const std::string& prefix);
+
+// The whole text of a file ("" if it cannot be read): a node's log.
+std::string file_text(const std::string& path);
+
 // Ports the kernel just handed out as free (bound to port 0 and released).
 std::vector<uint16_t> free_ports(size_t count);
 
