@@ -37,11 +37,6 @@ absl::Status WalCheckpointer::request() {
   return error;
 }
 
-uint64_t WalCheckpointer::completed() const {
-  std::lock_guard<std::mutex> lock(mu_);
-  return completed_;
-}
-
 void WalCheckpointer::run() {
   while (true) {
     {
@@ -52,7 +47,6 @@ void WalCheckpointer::run() {
     }
     absl::Status done = db_->checkpoint();
     std::lock_guard<std::mutex> lock(mu_);
-    ++completed_;
     if (!done.ok() && unreported_error_.ok()) {
       unreported_error_ = absl::Status(done.code(), absl::StrCat("background ", done.message()));
     }

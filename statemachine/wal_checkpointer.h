@@ -43,19 +43,16 @@ class WalCheckpointer {
   // returns the error of a finished one not reported yet: the disk failed,
   // and the caller must stop trusting the replica.
   absl::Status request();
-  // Checkpoints finished so far (for tests).
-  uint64_t completed() const;
 
  private:
   explicit WalCheckpointer(std::unique_ptr<Database> db);
   void run();
 
   std::unique_ptr<Database> db_;
-  mutable std::mutex mu_;
+  std::mutex mu_;
   std::condition_variable wake_;
   bool requested_ = false;
   bool stopping_ = false;
-  uint64_t completed_ = 0;
   absl::Status unreported_error_;
   std::thread thread_;  // last: started once everything it reads exists
 };
