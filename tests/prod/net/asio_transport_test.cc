@@ -726,7 +726,9 @@ void expect_reply_refused(const FakePeer::Answer& answer, absl::string_view why)
   RecordingObserver observer;
   a->transport->set_observer(&observer);
   a->transport->send(heartbeat(1, 2, 0));
-  ASSERT_TRUE(run_until(loop, [&] { return a->stats().connections_lost == 1; }));
+  // The peer is reported unreachable after the connection is counted lost
+  // (posted behind it): wait for both.
+  ASSERT_TRUE(run_until(loop, [&] { return a->stats().connections_lost == 1 && !a->unreachable.empty(); }));
   EXPECT_TRUE(peer.answered());
   EXPECT_EQ(a->stats().probe_replies, 0u);
   EXPECT_TRUE(observer.round_trips.empty());
