@@ -63,6 +63,11 @@ std::string encode_command_batch(const CommandBatch& batch) {
   return std::string(reinterpret_cast<const char*>(fbb.GetBufferPointer()), fbb.GetSize());
 }
 
+bool has_command_batch_identifier(absl::string_view bytes) {
+  return bytes.size() >= flatbuffers::kFileIdentifierLength + sizeof(flatbuffers::uoffset_t) &&
+         fbs::CommandBatchBufferHasIdentifier(bytes.data());
+}
+
 absl::StatusOr<CommandBatch> decode_command_batch(absl::string_view bytes) {
   flatbuffers::Verifier verifier(reinterpret_cast<const uint8_t*>(bytes.data()), bytes.size());
   // The verifier checks the file identifier too, after checking the length.

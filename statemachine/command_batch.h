@@ -47,5 +47,9 @@ std::string encode_command_batch(const CommandBatch& batch);
 // Verifies the buffer before reading it. INVALID_ARGUMENT, saying what is
 // wrong, for anything that is not a well-formed batch.
 absl::StatusOr<CommandBatch> decode_command_batch(absl::string_view bytes);
+// True when `bytes` carry a CommandBatch's file identifier ("RCMB"): how a
+// read request tells a batch of reads (a strong read) from a QueryRequest,
+// whose schema has no identifier.
+bool has_command_batch_identifier(absl::string_view bytes);
 
 }  // namespace reef::statemachine

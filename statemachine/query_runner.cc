@@ -45,7 +45,51 @@ absl::StatusOr<QueryResult> run_query(Database& db, size_t max_rows, std::string
   }
 }
 
+namespace {
+
+ErrorCode error_code_of(const absl::Status& status) {
+  switch (status.code()) {
+    case absl::StatusCode::kPermissionDenied: return ErrorCode::kRefused;
+    case absl::StatusCode::kResourceExhausted: return ErrorCode::kResourceLimit;
+    default: return ErrorCode::kSqlError;
+  }
+}
+
+}  // namespace
+
+absl::StatusOr<std::string> answer_read_batch(Database& db, size_t max_rows, std::string_view request) {
+  BatchResponse response;
+  absl::StatusOr<CommandBatch> batch = decode_command_batch(absl::string_view(request.data(), request.size()));
+  if (!batch.ok() || batch->node_address.has_value()) {
+    response.status = ApplyStatus::kInvalidBatch;
+    response.error_code = ErrorCode::kInvalidBatch;
+    response.message = batch.ok() ? "an address record is not a read" : std::string(batch.status().message());
+    return encode_batch_response(response);
+  }
+  response.id = batch->id;
+  for (size_t i = 0; i < batch->statements.size(); ++i) {
+    const Statement& statement = batch->statements[i];
+    absl::StatusOr<QueryResult> result = run_query(db, max_rows, statement.sql, statement.params);
+    if (!result.ok()) {
+      if (result.status().code() == absl::StatusCode::kInternal) return result.status();
+      response.status = ApplyStatus::kStatementFailed;
+      response.results.clear();
+      response.failed_statement = static_cast<int32_t>(i);
+      response.error_code = error_code_of(result.status());
+      response.message = absl::StrCat("statement ", i, ": ", result.status().message());
+      return encode_batch_response(response);
+    }
+    StatementResult& out = response.results.emplace_back();
+    out.columns = std::move(result->columns);
+    out.rows = std::move(result->rows);
+  }
+  return encode_batch_response(response);
+}
+
 absl::StatusOr<std::string> answer_query(Database& db, size_t max_rows, std::string_view request) {
+  if (has_command_batch_identifier(absl::string_view(request.data(), request.size()))) {
+    return answer_read_batch(db, max_rows, request);
+  }
   QueryResponse response;
   auto statement = decode_query_request(absl::string_view(request.data(), request.size()));
   if (!statement.ok()) {
@@ -59,12 +103,8 @@ absl::StatusOr<std::string> answer_query(Database& db, size_t max_rows, std::str
     response.rows = std::move(result->rows);
     return encode_query_response(response);
   }
-  switch (result.status().code()) {
-    case absl::StatusCode::kInternal: return result.status();
-    case absl::StatusCode::kPermissionDenied: response.error_code = ErrorCode::kRefused; break;
-    case absl::StatusCode::kResourceExhausted: response.error_code = ErrorCode::kResourceLimit; break;
-    default: response.error_code = ErrorCode::kSqlError; break;
-  }
+  if (result.status().code() == absl::StatusCode::kInternal) return result.status();
+  response.error_code = error_code_of(result.status());
   response.message = std::string(result.status().message());
   return encode_query_response(response);
 }

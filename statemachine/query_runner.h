@@ -33,8 +33,17 @@ absl::StatusOr<QueryResult> run_query(Database& db, size_t max_rows, std::string
                                       const std::vector<Param>& params);
 
 // The same for an encoded QueryRequest (query_codec.h): the encoded
-// QueryResponse carries the result or the client's error. Fails only when
-// the replica itself failed.
+// QueryResponse carries the result or the client's error. A request that
+// is a CommandBatch (a strong read: the driver runs it once its barrier is
+// applied) is answered by answer_read_batch() instead. Fails only when the
+// replica itself failed.
 absl::StatusOr<std::string> answer_query(Database& db, size_t max_rows, std::string_view request);
+
+// Runs every statement of an encoded CommandBatch as a query, in the one
+// read transaction the caller holds, and answers an encoded BatchResponse
+// shaped like apply()'s: a result per statement, or the first failing
+// statement ("statement N: ...") and why. Statements that would write are
+// refused: a batch of reads changes nothing.
+absl::StatusOr<std::string> answer_read_batch(Database& db, size_t max_rows, std::string_view request);
 
 }  // namespace reef::statemachine

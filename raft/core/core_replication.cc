@@ -63,6 +63,12 @@ void Core::handle_propose(Propose p) {
   if (absl::Status s = leader_takes_proposals(); !s.ok()) return refuse(std::move(s));
   Leader* leader = &leader_state();
   if (p.payloads.empty()) return refuse(absl::InvalidArgumentError("proposal has no payloads"));
+  if (p.type == EntryType::kConfiguration) {
+    return refuse(absl::InvalidArgumentError("configuration entries are proposed with ChangeMembership"));
+  }
+  if (p.type == EntryType::kNoop && (p.payloads.size() != 1 || !p.payloads.front().empty())) {
+    return refuse(absl::InvalidArgumentError("a barrier is one empty payload"));
+  }
   uint64_t bytes = 0;
   for (const std::string& payload : p.payloads) {
     if (payload.size() > config_.max_entry_bytes) {
@@ -82,7 +88,7 @@ void Core::handle_propose(Propose p) {
   // Straight into the log: a staging vector was one more large allocation
   // per proposal on the leader's hot path.
   for (std::string& payload : p.payloads) {
-    log_.append(LogEntry{term_, log_.last_index().next(), EntryType::kNormal, std::move(payload)});
+    log_.append(LogEntry{term_, log_.last_index().next(), p.type, std::move(payload)});
   }
   note_log_changed(first);
   output_.proposals.push_back(ProposalResult{p.id, absl::OkStatus(), std::nullopt, term_, first, log_.last_index()});

@@ -5,6 +5,7 @@
 #include <variant>
 #include <vector>
 
+#include "raft/core/log_entry.h"
 #include "raft/core/membership_change.h"
 #include "raft/core/message.h"
 #include "raft/core/types.h"
@@ -15,10 +16,14 @@ namespace reef::raft {
 struct Tick {};
 
 // Append client payloads (leader only). The result is reported in
-// Output::proposals under `id`.
+// Output::proposals under `id`. With `type` kNoop the proposal is a barrier
+// (one empty payload): an entry that changes no state, whose commit tells
+// the proposer that everything committed before it arrived is applied once
+// the barrier is (the driver's strong reads).
 struct Propose {
   ProposalId id;
   std::vector<std::string> payloads;
+  EntryType type = EntryType::kNormal;
 };
 
 // Ask for a linearizable read point (thesis §6.4). The result is reported in

@@ -18,8 +18,7 @@ namespace reef::raft {
 
 struct ClientRequest {
   RequestKind kind = RequestKind::kWrite;
-  // Writes and strong reads: the bytes proposed; other reads: the query the
-  // state machine answers.
+  // Writes: the bytes proposed; reads: the query the state machine answers.
   std::string payload;
   // Serve only once this node applied at least this index (0: no minimum).
   Index min_applied;

@@ -30,11 +30,12 @@
 // its disk, so it must not promise anything again (it answers UNAVAILABLE to
 // everything until restarted, which recovers from what is durable).
 //
-// Clients. Writes (and strong reads, which go through the log) are proposed
-// on the leader and answered after apply with the state machine's response,
-// once the turn's entries are committed (StateMachine::commit_applied). The
-// other reads are handed to StateMachine::start_query, which may answer
-// later, from off the loop.
+// Clients. Writes are proposed on the leader and answered after apply with
+// the state machine's response, once the turn's entries are committed
+// (StateMachine::commit_applied). Reads are handed to
+// StateMachine::start_query, which may answer later, from off the loop; a
+// strong read first puts a barrier (a no-op entry) through the log and
+// starts its query once the barrier is applied.
 // A follower forwards them to the leader, or answers FAILED_PRECONDITION
 // "not leader" with the leader hint when forwarding is off. Reads:
 //   none          serve from local state, any node;
@@ -42,7 +43,9 @@
 //                 partition it has not noticed yet);
 //   linearizable  ReadIndex (thesis §6.4): serve once this node applied the
 //                 confirmed read index; works on followers too;
-//   strong        through the log, like a write.
+//   strong        through the log: serve once this node applied a barrier
+//                 entry proposed after the read arrived (leader only,
+//                 followers forward it).
 // Every read may carry a minimum applied index (read your writes): it is
 // served only once the serving node has applied that far. A level-none read
 // may carry a freshness bound (raft/driver/node_freshness.h): the node refuses it
@@ -236,6 +239,7 @@ class Node {
   absl::Status check_read_freshness(const ClientRequest& request) const;
   void submit_proposal(Waiter waiter);
   void submit_read_index(Waiter waiter);
+  void submit_barrier(Waiter waiter);
   void submit_membership_change(Waiter waiter);
   void forward_or_refuse(Waiter waiter);
   void wait_for_applied(Waiter waiter, Index needed);

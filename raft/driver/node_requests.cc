@@ -30,9 +30,15 @@ void Node::submit(ClientRequest request, ResponseCallback done) {
   }
   switch (waiter.request.kind) {
     case RequestKind::kWrite:
-    case RequestKind::kReadStrong:
       if (core_.is_leader()) {
         submit_proposal(std::move(waiter));
+      } else {
+        forward_or_refuse(std::move(waiter));
+      }
+      return;
+    case RequestKind::kReadStrong:
+      if (core_.is_leader()) {
+        submit_barrier(std::move(waiter));
       } else {
         forward_or_refuse(std::move(waiter));
       }
@@ -89,6 +95,17 @@ void Node::submit_proposal(Waiter waiter) {
   waiter.request.payload.clear();
   const ProposalId id = requests_.add_proposing(std::move(waiter));
   core_.step(Propose{id, std::move(payloads)});
+}
+
+// A strong read goes through the log as a barrier, not as itself: once
+// the barrier is applied here, every write committed before the read
+// arrived is too, and the query runs like any other read (off the loop on
+// a host that has readers), from that state or a newer one. Its payload
+// stays with the waiter until then.
+void Node::submit_barrier(Waiter waiter) {
+  std::vector<std::string> payloads(1);
+  const ProposalId id = requests_.add_proposing(std::move(waiter));
+  core_.step(Propose{id, std::move(payloads), EntryType::kNoop});
 }
 
 // Placed and answered like a write: the core reports where the
@@ -185,6 +202,10 @@ void Node::resolve_proposal(const LogEntry& entry, std::string response) {
     reply(placed->waiter, absl::AbortedError(absl::StrCat("leadership changed; the request was not applied (index ",
                                                          entry.index.value(), " holds a term ",
                                                          entry.term.value(), " entry); retry")));
+    return;
+  }
+  if (placed->waiter.request.kind == RequestKind::kReadStrong) {
+    answer_query(placed->waiter);
     return;
   }
   reply(placed->waiter, absl::OkStatus(), std::move(response));

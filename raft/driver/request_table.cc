@@ -30,8 +30,7 @@ void take_expired_from(Map& map, uint64_t now_ms, RequestTable::Expired& expired
       ++it;
       continue;
     }
-    const bool is_write = !is_read(waiter.request.kind) || waiter.request.kind == RequestKind::kReadStrong;
-    (is_write ? expired.writes : expired.reads).push_back(std::move(waiter.done));
+    (is_read(waiter.request.kind) ? expired.reads : expired.writes).push_back(std::move(waiter.done));
     it = map.erase(it);
   }
 }

@@ -46,7 +46,7 @@ struct SnapshotChunkAck {
 // What a client asked a node to do.
 enum class RequestKind : uint8_t {
   kWrite = 0,        // propose `payload`, answer with the apply response
-  kReadStrong = 1,   // the same, for a read that goes through the log
+  kReadStrong = 1,   // a read served after a barrier entry through the log
   kReadLinearizable = 2,
   kReadWeak = 3,     // leader-local
   kReadNone = 4,     // any node, local state

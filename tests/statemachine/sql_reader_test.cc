@@ -8,8 +8,10 @@
 #include <thread>
 #include <vector>
 
+#include "absl/strings/match.h"
 #include "absl/strings/str_cat.h"
 #include "gtest/gtest.h"
+#include "statemachine/batch_response.h"
 #include "statemachine/command_batch.h"
 #include "statemachine/query_codec.h"
 #include "statemachine/sql_database.h"
@@ -87,6 +89,52 @@ TEST_F(SqlReaderTest, AReaderRefusesWritesAndReportsBadSql) {
   EXPECT_EQ(ask(**reader, "SELECT nope FROM t").error_code, ErrorCode::kSqlError);
   EXPECT_EQ(ask(**reader, "SELECT * FROM reef_internal.reef_applied").error_code, ErrorCode::kRefused);
   EXPECT_EQ(count(**reader), 0);
+}
+
+// A strong read reaches the reader as the batch the client sent, once its
+// barrier is applied: every statement runs in one read transaction and the
+// answer is shaped like apply()'s, down to the failing statement's index.
+TEST_F(SqlReaderTest, AReaderAnswersABatchOfReadsLikeApply) {
+  apply({sql("INSERT INTO t(v) VALUES ('a'), ('b')")});
+  ASSERT_TRUE(sm_->commit_applied().ok());
+  auto reader = sm_->open_reader();
+  ASSERT_TRUE(reader.ok()) << reader.status();
+  const auto answer = [&](std::vector<Statement> statements) {
+    auto bytes = (*reader)->query(encode_command_batch(CommandBatch{CommandId{7, 1}, 0, std::move(statements)}));
+    EXPECT_TRUE(bytes.ok()) << bytes.status();
+    auto decoded = decode_batch_response(bytes.ok() ? *bytes : "");
+    EXPECT_TRUE(decoded.ok()) << decoded.status();
+    return decoded.ok() ? *decoded : BatchResponse{};
+  };
+  BatchResponse both = answer({sql("SELECT v FROM t ORDER BY id"), sql("SELECT count(*) FROM t")});
+  ASSERT_TRUE(both.ok()) << both.message;
+  ASSERT_EQ(both.results.size(), 2u);
+  EXPECT_EQ(both.results[0].columns.at(0).name, "v");
+  EXPECT_EQ(both.results[0].rows, (std::vector<Row>{{Value(std::string("a"))}, {Value(std::string("b"))}}));
+  EXPECT_EQ(std::get<int64_t>(both.results[1].rows.at(0).at(0)), 2);
+  EXPECT_FALSE(both.duplicate);
+
+  BatchResponse refused = answer({sql("SELECT 1"), sql("DELETE FROM t")});
+  EXPECT_EQ(refused.status, ApplyStatus::kStatementFailed);
+  EXPECT_EQ(refused.failed_statement, 1);
+  EXPECT_EQ(refused.error_code, ErrorCode::kRefused);
+  EXPECT_TRUE(refused.results.empty());
+  EXPECT_TRUE(absl::StartsWith(refused.message, "statement 1: ")) << refused.message;
+  EXPECT_EQ(answer({sql("SELECT nope FROM t")}).error_code, ErrorCode::kSqlError);
+  EXPECT_EQ(count(**reader), 2) << "a refused batch changed the data";
+
+  auto garbage = (*reader)->query(std::string("RCMB-but-not-a-batch"));
+  ASSERT_TRUE(garbage.ok()) << garbage.status();
+  auto decoded = decode_query_response(*garbage);
+  // Without the identifier at offset 4 it is a (bad) QueryRequest.
+  ASSERT_TRUE(decoded.ok()) << decoded.status();
+  EXPECT_EQ(decoded->error_code, ErrorCode::kInvalidBatch);
+  // With it, a batch that does not verify.
+  auto bad_batch = (*reader)->query(std::string("\x08\0\0\0RCMB\xff\xff\xff\xff", 12));
+  ASSERT_TRUE(bad_batch.ok()) << bad_batch.status();
+  auto bad = decode_batch_response(*bad_batch);
+  ASSERT_TRUE(bad.ok()) << bad.status();
+  EXPECT_EQ(bad->status, ApplyStatus::kInvalidBatch);
 }
 
 TEST(SqlReaderInMemoryTest, AnInMemoryMachineHasNoReaders) {
@@ -177,10 +225,11 @@ TEST(BackgroundCheckpointTest, CopiesTheWalIntoTheDatabaseBesideApply) {
     auto sm = SqlStateMachine::open(options, disk.fs(), dir);
     ASSERT_TRUE(sm.ok()) << sm.status();
     const uint64_t empty_size = file_size(kMainFile);
-    std::vector<Statement> create = {sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")};
+    const std::vector<Statement> create = {sql("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)")};
+    const Statement insert = sql("INSERT INTO t(v) VALUES (hex(randomblob(500)))");
     for (uint64_t i = 1; i <= 300; ++i) {
       std::vector<Statement> statements = i == 1 ? create : std::vector<Statement>{};
-      statements.push_back(sql("INSERT INTO t(v) VALUES (hex(randomblob(500)))"));
+      statements.push_back(insert);
       const CommandBatch batch{CommandId{}, kTime, statements};
       ASSERT_TRUE((*sm)->apply(raft::LogEntry{raft::Term(1), raft::Index(i), raft::EntryType::kNormal,
                                               encode_command_batch(batch)})

@@ -1,6 +1,8 @@
 // Reads beside writes in real `reefdb serve` processes (the database on
-// disk, queries on read threads): a runaway query is interrupted at the
-// read timeout while writes go on and the leader keeps its term; and a node
+// disk, queries on read threads): a runaway query, at the default level or
+// strong (a barrier through the log, then the query on a read thread), is
+// interrupted at the read timeout while writes go on and the leader keeps
+// its term; and a node
 // killed with SIGKILL reopens its database instead of rebuilding it.
 #include <signal.h>
 #include <stdlib.h>
@@ -55,7 +57,9 @@ class ReadsProcessTest : public ::testing::Test {
   std::unique_ptr<ProcessCluster> cluster_;
 };
 
-TEST_F(ReadsProcessTest, ARunawayQueryIsInterruptedWhileWritesGoOnAndTheLeaderStays) {
+class RunawayReadTest : public ReadsProcessTest, public ::testing::WithParamInterface<const char*> {};
+
+TEST_P(RunawayReadTest, IsInterruptedWhileWritesGoOnAndTheLeaderStays) {
   const std::optional<size_t> leader = cluster_->wait_for_leader(kLeaderTimeoutMs);
   ASSERT_TRUE(leader.has_value()) << "no leader; logs in " << dir_;
   ASSERT_EQ(cluster_->http(*leader, "POST", "/db/execute", R"sql(["CREATE TABLE t(v TEXT)"])sql").status, 200);
@@ -64,7 +68,7 @@ TEST_F(ReadsProcessTest, ARunawayQueryIsInterruptedWhileWritesGoOnAndTheLeaderSt
   HttpReply runaway;
   Clock::time_point runaway_done;
   std::thread reading([&] {
-    runaway = http_request(cluster_->http_port(*leader), "GET", kRunaway);
+    runaway = http_request(cluster_->http_port(*leader), "GET", absl::StrCat(kRunaway, "&level=", GetParam()));
     runaway_done = Clock::now();
   });
   std::this_thread::sleep_for(std::chrono::milliseconds(200));  // the query is running by now
@@ -84,6 +88,8 @@ TEST_F(ReadsProcessTest, ARunawayQueryIsInterruptedWhileWritesGoOnAndTheLeaderSt
   const nlohmann::json rows = cluster_->http(*leader, "GET", "/db/query?q=SELECT%20count(*)%20FROM%20t").json();
   EXPECT_EQ(rows["results"][0]["values"][0][0], 10) << rows.dump();
 }
+
+INSTANTIATE_TEST_SUITE_P(Levels, RunawayReadTest, ::testing::Values("weak", "strong"));
 
 TEST_F(ReadsProcessTest, AKilledNodeReopensItsDatabaseInsteadOfRebuildingIt) {
   const std::optional<size_t> leader = cluster_->wait_for_leader(kLeaderTimeoutMs);

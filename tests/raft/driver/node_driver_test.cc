@@ -240,11 +240,27 @@ TEST_F(NodeDriverTest, ReadsAtEveryLevelSeeAnAcknowledgedWrite) {
   std::optional<ClientResponse> weak = call(follower_id(), RequestKind::kReadWeak, "color");
   ASSERT_TRUE(weak.has_value() && weak->status.ok()) << weak->status;
   EXPECT_EQ(weak->response, "blue");
-  // A strong read goes through the log; the test machine answers the previous
-  // value of the key it "sets", so set it to itself.
-  std::optional<ClientResponse> strong = call(follower_id(), RequestKind::kReadStrong, "color=blue");
+  // A strong read puts a barrier through the log (forwarded to the leader)
+  // and is answered by a query once that is applied: past the write.
+  std::optional<ClientResponse> strong = call(follower_id(), RequestKind::kReadStrong, "color");
   ASSERT_TRUE(strong.has_value() && strong->status.ok()) << strong->status;
   EXPECT_EQ(strong->response, "blue");
+  EXPECT_GT(strong->applied, w->applied);
+}
+
+TEST_F(NodeDriverTest, AStrongReadIsABarrierEntryNotTheQuery) {
+  boot();
+  ASSERT_TRUE(call(leader_id(), RequestKind::kWrite, "color=blue").has_value());
+  const NodeId leader = leader_id();
+  const Index before = cluster_->node(leader).node()->status().last_index;
+  std::optional<ClientResponse> strong = call(leader, RequestKind::kReadStrong, "color");
+  ASSERT_TRUE(strong.has_value() && strong->status.ok()) << strong->status;
+  EXPECT_EQ(strong->response, "blue");
+  const Index barrier = before.next();
+  ASSERT_GE(strong->applied, barrier);
+  const raft::LogEntry& entry = cluster_->node(leader).node()->core().log().at(barrier);
+  EXPECT_EQ(entry.type, raft::EntryType::kNoop);
+  EXPECT_TRUE(entry.payload.empty());
 }
 
 TEST_F(NodeDriverTest, WriteWithoutAQuorumTimesOutWithUnknownOutcome) {
