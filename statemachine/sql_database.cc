@@ -6,6 +6,7 @@
 #include "absl/strings/ascii.h"
 #include "absl/strings/str_cat.h"
 #include "raft/core/assert.h"
+#include "statemachine/page_checksum.h"
 #include "storage/file_system.h"
 
 namespace reef::statemachine {
@@ -110,6 +111,9 @@ absl::Status Database::open_on_disk(const std::string& files_vfs, const std::str
   }
   const std::string main_path = storage::join_path(dir, kMainFile);
   const std::string internal_path = storage::join_path(dir, kInternalFile);
+  // Before anything writes a new file's first page (the WAL switch does).
+  reserve_page_checksum_room("main");
+  reserve_page_checksum_room(kInternalSchema);
   // WAL for both files: readers on other connections never block a commit.
   for (const auto& [schema, path] : {std::pair{"main", &main_path}, std::pair{kInternalSchema, &internal_path}}) {
     auto mode = internal_statement(absl::StrCat("PRAGMA ", schema, ".journal_mode = WAL"));
@@ -207,11 +211,26 @@ absl::Status Database::open(DatabaseImages images) {
   if (auto status = connect(":memory:", ":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE); !status.ok()) {
     return status;
   }
+  const bool fresh_main = images.main.size == 0;
+  const bool fresh_internal = images.internal.size == 0;
   if (auto status = load_image("main", std::move(images.main)); !status.ok()) return status;
   if (auto status = load_image(kInternalSchema, std::move(images.internal)); !status.ok()) return status;
+  // In memory too, so that every image this database is ever serialized
+  // into has the room, wherever it is restored.
+  if (fresh_main) reserve_page_checksum_room("main");
+  if (fresh_internal) reserve_page_checksum_room(kInternalSchema);
   sqlite3_int64 limit = options_.max_database_bytes;
   sqlite3_file_control(db_, "main", SQLITE_FCNTL_SIZE_LIMIT, &limit);
   return finish_open();
+}
+
+// Page checksums (page_checksum.h) need room at the end of every page,
+// which only a database without pages can still be given; on one that has
+// pages this changes nothing (SQLite would apply it at the next VACUUM,
+// which the state machine never runs).
+void Database::reserve_page_checksum_room(const char* schema) {
+  int bytes = kPageChecksumBytes;
+  sqlite3_file_control(db_, schema, SQLITE_FCNTL_RESERVE_BYTES, &bytes);
 }
 
 absl::Status Database::finish_open() {

@@ -147,6 +147,7 @@ class Database {
   absl::Status connect(const std::string& main_db, const std::string& internal_db, int open_flags);
   absl::Status connect_files(const std::string& files_vfs, const std::string& dir, int open_flags);
   absl::Status finish_open();
+  void reserve_page_checksum_room(const char* schema);
   absl::Status load_image(const char* schema, DatabaseImage image);
   absl::Status set_synchronous(const char* level);
   static int on_wal_commit(void* self, sqlite3* db, const char* schema, int pages);

@@ -96,12 +96,35 @@ std::vector<std::string> database_files(const std::string& dir) {
   return paths;
 }
 
+absl::Status remove_file(storage::FileSystem& fs, const std::string& path) {
+  absl::Status removed = fs.remove(path);
+  return removed.code() == absl::StatusCode::kNotFound ? absl::OkStatus() : removed;
+}
+
+// The damage marker goes last: a crash before leaves it, and the next open
+// discards what is left again.
 absl::Status remove_database(storage::FileSystem& fs, const std::string& dir) {
   for (const std::string& path : database_files(dir)) {
-    absl::Status removed = fs.remove(path);
-    if (!removed.ok() && removed.code() != absl::StatusCode::kNotFound) return removed;
+    if (absl::Status removed = remove_file(fs, path); !removed.ok()) return removed;
+  }
+  if (absl::Status synced = fs.sync_dir(dir); !synced.ok()) return synced;
+  if (absl::Status removed = remove_file(fs, storage::join_path(dir, kDamageMarkerFile)); !removed.ok()) {
+    return removed;
   }
   return fs.sync_dir(dir);
+}
+
+// What the marker a failed page checksum left says (sqlite_vfs.h), or
+// nullopt when there is none.
+absl::StatusOr<std::optional<std::string>> damage_reported(storage::FileSystem& fs, const std::string& dir) {
+  const std::string marker = storage::join_path(dir, kDamageMarkerFile);
+  absl::StatusOr<bool> exists = fs.exists(marker);
+  if (!exists.ok()) return exists.status();
+  if (!*exists) return std::nullopt;
+  absl::StatusOr<std::unique_ptr<storage::File>> file = fs.open(marker, storage::OpenMode::kExisting);
+  if (!file.ok()) return file.status();
+  absl::StatusOr<std::string> text = (*file)->read_at(0, 1024);
+  return text.ok() && !text->empty() ? *text : std::string("a page failed its checksum");
 }
 
 }  // namespace
@@ -116,6 +139,13 @@ absl::StatusOr<std::unique_ptr<SqlStateMachine>> SqlStateMachine::open(SqlStateM
   constexpr int kAttempts = 4;
   std::string note;
   absl::Status last;
+  absl::StatusOr<std::optional<std::string>> damaged = damage_reported(fs, dir);
+  if (!damaged.ok()) return damaged.status();
+  if (damaged->has_value()) {
+    note = absl::StrCat("discarded the database in ", dir, " (", **damaged,
+                        "); the node rebuilds it from the newest snapshot and the log");
+    if (absl::Status removed = remove_database(fs, dir); !removed.ok()) return removed;
+  }
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     bool io_error = false;
     absl::StatusOr<std::unique_ptr<SqlStateMachine>> opened = open_once(options, fs, dir, &io_error);
@@ -301,6 +331,9 @@ absl::Status SqlStateMachine::abandon_entry() {
 absl::Status SqlStateMachine::commit_applied() {
   REEF_ASSERT(!entry_open_, "commit_applied() inside an entry");
   entries_pending_ = 0;
+  // A reader may have found a damaged page: the replica stops here, and
+  // its next open rebuilds the database (sqlite_vfs.h).
+  if (absl::Status damage = database_damage(); !damage.ok()) return damage;
   if (sqlite3_get_autocommit(db_->handle())) return absl::OkStatus();
   if (auto status = internal_step("COMMIT"); !status.ok()) {
     (void)internal_step("ROLLBACK");
@@ -498,6 +531,9 @@ absl::Status SqlStateMachine::run_statement(size_t index, const Statement& state
   sqlite3* db = db_->handle();
   const uint64_t disk_errors_before = disk_errors();
   const auto fail = [&](const SqlFailure& failure) {
+    if (absl::Status damage = database_damage(); !damage.ok()) {
+      return absl::DataLossError(absl::StrCat("statement ", index, ": ", damage.message()));
+    }
     if (is_replica_failure(failure.sqlite_code) || disk_errors() != disk_errors_before) {
       return absl::InternalError(absl::StrCat("statement ", index, ": ", failure.message));
     }
@@ -544,6 +580,10 @@ absl::Status SqlStateMachine::run_statement(size_t index, const Statement& state
 }
 
 uint64_t SqlStateMachine::disk_errors() const { return files_ == nullptr ? 0 : files_->error_count(); }
+
+absl::Status SqlStateMachine::database_damage() const {
+  return files_ == nullptr ? absl::OkStatus() : files_->damage();
+}
 
 absl::StatusOr<QueryResult> SqlStateMachine::run_query(std::string_view sql, const std::vector<Param>& params) {
   db_->context().begin_entry(applied_.index.value(), last_timestamp_ms_, options_.query_step_budget);

@@ -114,6 +114,10 @@ class SqlStateMachine final : public raft::StateMachine {
 
   // Empty, or why open() discarded the database it found.
   const std::string& recovery_note() const { return recovery_note_; }
+  // DATA_LOSS once any connection to the files (the applying one, a
+  // reader) read a page that failed its checksum (page_checksum.h): the
+  // replica must stop, and its next open() discards the files. OK in memory.
+  absl::Status database_damage() const;
 
   absl::StatusOr<std::string> apply(const raft::LogEntry& entry) override;
   // Commits the entries applied since the last call (the port's commit

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "absl/strings/str_cat.h"
+#include "statemachine/page_checksum.h"
 
 namespace reef::statemachine {
 namespace {
@@ -67,6 +68,13 @@ struct VfsFileState {
   SqliteLockTable::Holder lock;
   bool on_disk;
   bool created;  // opened with SQLITE_OPEN_CREATE: its name must be made durable
+  bool main_db;  // a database file (main or attached), not a WAL or journal
+  // Set when the database's header reserves room for page checksums: pages
+  // written are then sealed, whole pages read checked (page_checksum.h).
+  // Shared by every connection to the file (SqliteVfs::checksum_flag), so
+  // that a header one of them writes (a restore may change it) changes
+  // what all of them check at once.
+  std::shared_ptr<std::atomic<bool>> checksums;
   SqliteSharedMemory::Handle shm;  // WAL index, once SQLite maps it
 };
 struct VfsFile {
@@ -95,6 +103,17 @@ struct SqliteVfsCallbacks {
     return SQLITE_OK;
   }
 
+  static bool checksummed(const VfsFileState* s) { return s->checksums != nullptr && s->checksums->load(); }
+
+  // The header on the disk is what counts when a file is first opened;
+  // after that only what SQLite writes there (a header read from the file
+  // may be older than the WAL's).
+  static void note_header_write(VfsFileState* s, const char* data, size_t size, sqlite3_int64 offset) {
+    if (s->checksums != nullptr && offset == 0 && size >= 100) {
+      s->checksums->store(header_has_page_checksums(data, size));
+    }
+  }
+
   static int read(sqlite3_file* file, void* buffer, int amount, sqlite3_int64 offset) {
     VfsFileState* s = state(file);
     absl::StatusOr<std::string> data =
@@ -102,7 +121,12 @@ struct SqliteVfsCallbacks {
     if (!data.ok()) return s->vfs->fail(data.status(), SQLITE_IOERR_READ);
     size_t got = std::min(data->size(), static_cast<size_t>(amount));
     std::memcpy(buffer, data->data(), got);
-    if (got == static_cast<size_t>(amount)) return SQLITE_OK;
+    if (got == static_cast<size_t>(amount)) {
+      if (checksummed(s) && is_whole_page(got, offset) && !page_is_intact(data->data(), got)) {
+        return s->vfs->report_damage(s->file->path(), static_cast<uint64_t>(offset), got);
+      }
+      return SQLITE_OK;
+    }
     // SQLite requires the rest zero-filled on a short read.
     std::memset(static_cast<char*>(buffer) + got, 0, static_cast<size_t>(amount) - got);
     return SQLITE_IOERR_SHORT_READ;
@@ -110,9 +134,15 @@ struct SqliteVfsCallbacks {
 
   static int write(sqlite3_file* file, const void* buffer, int amount, sqlite3_int64 offset) {
     VfsFileState* s = state(file);
-    absl::Status written = s->file->write_at(
-        static_cast<uint64_t>(offset), absl::string_view(static_cast<const char*>(buffer), static_cast<size_t>(amount)));
-    return s->vfs->fail(written, SQLITE_IOERR_WRITE);
+    absl::string_view data(static_cast<const char*>(buffer), static_cast<size_t>(amount));
+    note_header_write(s, data.data(), data.size(), offset);
+    std::string sealed;
+    if (checksummed(s) && is_whole_page(data.size(), offset)) {
+      sealed.assign(data.data(), data.size());
+      seal_page(sealed.data(), sealed.size());
+      data = sealed;
+    }
+    return s->vfs->fail(s->file->write_at(static_cast<uint64_t>(offset), data), SQLITE_IOERR_WRITE);
   }
 
   static int truncate(sqlite3_file* file, sqlite3_int64 size) {
@@ -196,6 +226,7 @@ struct SqliteVfsCallbacks {
     s->vfs = v;
     s->on_disk = !is_temporary_file(name, flags);
     s->created = (flags & SQLITE_OPEN_CREATE) != 0;
+    s->main_db = (flags & SQLITE_OPEN_MAIN_DB) != 0;
     if (!s->on_disk) {
       s->file = std::make_unique<MemoryFile>(name != nullptr ? name : "(temporary)");
     } else {
@@ -212,6 +243,7 @@ struct SqliteVfsCallbacks {
       }
       s->file = std::move(*opened);
       s->lock.path = name;
+      if (s->main_db) s->checksums = v->checksum_flag(*s->file);
     }
     if (out_flags != nullptr) *out_flags = flags;
     if (s->on_disk) {
@@ -356,9 +388,44 @@ int SqliteVfs::sync_name_once(const std::string& path) {
   return SQLITE_OK;
 }
 
+std::shared_ptr<std::atomic<bool>> SqliteVfs::checksum_flag(storage::File& file) {
+  std::lock_guard<std::mutex> guard(mu_);
+  std::shared_ptr<std::atomic<bool>>& flag = checksum_flags_[file.path()];
+  if (flag == nullptr) {
+    absl::StatusOr<std::string> header = file.read_at(0, 100);
+    flag = std::make_shared<std::atomic<bool>>(header.ok() && header_has_page_checksums(header->data(), header->size()));
+  }
+  return flag;
+}
+
+int SqliteVfs::report_damage(const std::string& path, uint64_t offset, size_t page_size) {
+  const absl::Status damage = absl::DataLossError(
+      absl::StrCat("page ", offset / page_size + 1, " of ", path, " fails its checksum: the database file is damaged"));
+  {
+    std::lock_guard<std::mutex> guard(mu_);
+    if (damage_.ok()) damage_ = damage;
+  }
+  // Best effort: if the marker cannot be written, the next open reads the
+  // same page and finds the same damage, if it reaches it.
+  const std::string marker = storage::join_path(storage::parent_dir(path), kDamageMarkerFile);
+  if (absl::StatusOr<std::unique_ptr<storage::File>> file = fs_.open(marker, storage::OpenMode::kCreate); file.ok()) {
+    if ((*file)->write_at(0, damage.message()).ok() && (*file)->sync().ok()) {
+      fs_.sync_dir(storage::parent_dir(marker)).IgnoreError();
+    }
+  }
+  fail(damage, SQLITE_IOERR_DATA);
+  return SQLITE_IOERR_DATA;
+}
+
+absl::Status SqliteVfs::damage() const {
+  std::lock_guard<std::mutex> guard(mu_);
+  return damage_;
+}
+
 void SqliteVfs::forget_name(const std::string& path) {
   std::lock_guard<std::mutex> guard(mu_);
   durable_names_.erase(path);
+  checksum_flags_.erase(path);  // a file created again under the name starts anew
 }
 
 }  // namespace reef::statemachine

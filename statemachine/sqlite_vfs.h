@@ -81,6 +81,9 @@
 
 #include <sqlite3.h>
 
+#include <atomic>
+#include <map>
+#include <memory>
 #include <mutex>
 #include <set>
 #include <string>
@@ -97,6 +100,9 @@ struct VfsFileState;
 // True for the files SqliteVfs keeps in memory rather than on the
 // FileSystem: nameless ones and SQLite's temporaries (see Files above).
 bool is_temporary_file(const char* name, int open_flags);
+
+// Left next to a database whose page failed its checksum (damage()).
+inline constexpr char kDamageMarkerFile[] = "damaged";
 
 class SqliteVfs {
  public:
@@ -122,6 +128,12 @@ class SqliteVfs {
   // durable. In WAL mode that is every committed transaction, since a
   // commit writes its frames before it returns.
   absl::Status sync_open_files();
+  // DATA_LOSS naming the first page of a database file that failed its
+  // checksum (page_checksum.h) through this VFS; OK while none did. A read
+  // that finds one fails with SQLITE_IOERR_DATA and leaves the marker file
+  // kDamageMarkerFile next to the database, durably, so that the next open
+  // discards the files instead of trusting them.
+  absl::Status damage() const;
 
  private:
   friend struct SqliteVfsCallbacks;
@@ -133,6 +145,10 @@ class SqliteVfs {
   // the first sync of a file this VFS created makes its name durable.
   int sync_name_once(const std::string& path);
   void forget_name(const std::string& path);
+  int report_damage(const std::string& path, uint64_t offset, size_t page_size);
+  // Whether the database file's pages carry checksums, one flag per path
+  // for every connection, read from its header on the disk at first open.
+  std::shared_ptr<std::atomic<bool>> checksum_flag(storage::File& file);
 
   storage::FileSystem& fs_;
   std::string name_;
@@ -143,6 +159,8 @@ class SqliteVfs {
   mutable std::mutex mu_;
   absl::Status last_error_;
   uint64_t error_count_ = 0;
+  absl::Status damage_;
+  std::map<std::string, std::shared_ptr<std::atomic<bool>>> checksum_flags_;
   std::set<std::string> durable_names_;
   std::set<VfsFileState*> open_files_;  // on disk
 };
