@@ -5,6 +5,7 @@
 #include "absl/strings/str_cat.h"
 #include "statemachine/query_runner.h"
 #include "statemachine/sql_database.h"
+#include "statemachine/sqlite_vfs.h"
 
 namespace reef::statemachine {
 
@@ -43,14 +44,14 @@ absl::StatusOr<std::unique_ptr<raft::StateMachineSnapshot>> SqlReader::snapshot(
 }
 
 absl::StatusOr<std::unique_ptr<SqlReader>> SqlReader::open(const SqlStateMachineOptions& options,
-                                                           const std::string& files_vfs, const std::string& dir) {
-  absl::StatusOr<std::unique_ptr<Database>> db = Database::open_reader(options.database, files_vfs, dir);
+                                                           const SqliteVfs& files, const std::string& dir) {
+  absl::StatusOr<std::unique_ptr<Database>> db = Database::open_reader(options.database, files.name(), dir);
   if (!db.ok()) return db.status();
-  return std::unique_ptr<SqlReader>(new SqlReader(options, *std::move(db)));
+  return std::unique_ptr<SqlReader>(new SqlReader(options, files, *std::move(db)));
 }
 
-SqlReader::SqlReader(const SqlStateMachineOptions& options, std::unique_ptr<Database> db)
-    : options_(options), db_(std::move(db)) {}
+SqlReader::SqlReader(const SqlStateMachineOptions& options, const SqliteVfs& files, std::unique_ptr<Database> db)
+    : options_(options), files_(files), db_(std::move(db)) {}
 
 SqlReader::~SqlReader() = default;
 
@@ -61,6 +62,8 @@ absl::StatusOr<std::string> SqlReader::query(std::string_view request, Deadline 
                             deadline);
   absl::StatusOr<std::string> answer = answer_query(*db_, options_.max_query_rows, request);
   if (absl::Status ended = db_->exec_internal("COMMIT"); !ended.ok() && answer.ok()) return ended;
+  // SQLite says "disk I/O error" for a page that failed its checksum.
+  if (absl::Status damage = files_.damage(); !answer.ok() && !damage.ok()) return damage;
   return answer;
 }
 

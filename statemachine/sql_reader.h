@@ -29,13 +29,15 @@ namespace reef::statemachine {
 
 class Database;
 class ReaderSnapshot;
+class SqliteVfs;
 
 class SqlReader {
  public:
   using Deadline = std::chrono::steady_clock::time_point;
 
+  // Reads the database in `dir` through `files`, the state machine's VFS.
   static absl::StatusOr<std::unique_ptr<SqlReader>> open(const SqlStateMachineOptions& options,
-                                                         const std::string& files_vfs, const std::string& dir);
+                                                         const SqliteVfs& files, const std::string& dir);
   ~SqlReader();
   SqlReader(const SqlReader&) = delete;
   SqlReader& operator=(const SqlReader&) = delete;
@@ -56,11 +58,12 @@ class SqlReader {
 
  private:
   friend class ReaderSnapshot;
-  SqlReader(const SqlStateMachineOptions& options, std::unique_ptr<Database> db);
+  SqlReader(const SqlStateMachineOptions& options, const SqliteVfs& files, std::unique_ptr<Database> db);
   // Starts a read transaction and returns the applied record it sees.
   absl::StatusOr<AppliedRecord> begin_read();
 
   SqlStateMachineOptions options_;
+  const SqliteVfs& files_;
   std::unique_ptr<Database> db_;
 };
 

@@ -220,7 +220,7 @@ SqlStateMachine::~SqlStateMachine() = default;
 
 absl::StatusOr<std::unique_ptr<SqlReader>> SqlStateMachine::open_reader() const {
   if (files_ == nullptr) return absl::FailedPreconditionError("the database lives in memory: no reader connections");
-  return SqlReader::open(options_, files_->name(), dir_);
+  return SqlReader::open(options_, *files_, dir_);
 }
 
 uint64_t SqlStateMachine::session_count() const { return sessions_->count(); }
