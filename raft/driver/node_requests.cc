@@ -2,6 +2,7 @@
 // leader, deadlines. See node.h for the promises each read level makes; the
 // requests wait in requests_ (raft/driver/request_table.h) while this file decides
 // what each one waits for next and answers it.
+#include <algorithm>
 #include <utility>
 #include <vector>
 
@@ -205,7 +206,8 @@ void Node::resolve_proposal(const LogEntry& entry, std::string response) {
     return;
   }
   if (placed->waiter.request.kind == RequestKind::kReadStrong) {
-    answer_query(placed->waiter);
+    const Index needed = std::max(entry.index, placed->waiter.request.min_applied);
+    wait_for_applied(std::move(placed->waiter), needed);
     return;
   }
   reply(placed->waiter, absl::OkStatus(), std::move(response));

@@ -261,6 +261,11 @@ TEST_F(NodeDriverTest, AStrongReadIsABarrierEntryNotTheQuery) {
   const raft::LogEntry& entry = cluster_->node(leader).node()->core().log().at(barrier);
   EXPECT_EQ(entry.type, raft::EntryType::kNoop);
   EXPECT_TRUE(entry.payload.empty());
+  // A minimum applied index past the barrier is waited for too.
+  std::optional<ClientResponse> ahead =
+      call(leader, RequestKind::kReadStrong, "color", strong->applied + 100, kSecondUs / 2);
+  ASSERT_TRUE(ahead.has_value());
+  EXPECT_EQ(ahead->status.code(), absl::StatusCode::kDeadlineExceeded) << ahead->status;
 }
 
 TEST_F(NodeDriverTest, WriteWithoutAQuorumTimesOutWithUnknownOutcome) {
