@@ -18,9 +18,19 @@ class ReaderSnapshot final : public raft::StateMachineSnapshot {
   uint64_t size_bytes() const override { return image_ != nullptr ? image_->size_bytes() : 0; }
   absl::StatusOr<std::optional<std::string>> next_chunk(uint64_t max_bytes) override {
     if (image_ == nullptr) {
+      // sqlite3_serialize fills a page it cannot read with zeros and goes
+      // on: an I/O error or a failed page checksum on the way would ship a
+      // damaged image. The VFS's error count says whether one happened.
+      const uint64_t errors_before = reader_->files_.error_count();
       absl::StatusOr<DatabaseImages> images = reader_->db_->serialize();
+      const bool read_failed = reader_->files_.error_count() != errors_before;
+      const absl::Status why = reader_->files_.last_error();
       reader_.reset();  // ends the read transaction
       if (!images.ok()) return images.status();
+      if (read_failed) {
+        return absl::Status(why.code() == absl::StatusCode::kDataLoss ? why.code() : absl::StatusCode::kUnavailable,
+                            absl::StrCat("reading the database for a snapshot: ", why.message()));
+      }
       image_ = std::make_unique<ImageSnapshot>(meta_, *std::move(images));
     }
     return image_->next_chunk(max_bytes);

@@ -262,5 +262,36 @@ TEST(OnDiskStateMachineTest, ADamagedPageIsFoundOnReadAndTheNextOpenDiscardsTheF
   EXPECT_TRUE(sm->database_damage().ok());
 }
 
+// sqlite3_serialize fills a page it cannot read with zeros and carries on;
+// the snapshot stream must fail instead of shipping that image (the swarm
+// found a follower whose restored table root was a page of zeros, after
+// an injected read error on the leader).
+TEST(OnDiskStateMachineTest, ASnapshotFailsWhenAPageCannotBeReadInsteadOfShippingZeros) {
+  SqlStateMachineOptions options;
+  options.checkpoint_wal_pages = 1;  // the pages live in the database file, where the reader reads them
+  const auto snapshot_after = [&](sim::SimFileSystem& fs, auto&& break_the_disk) {
+    auto sm = open_or_die(fs, options);
+    for (uint64_t i = 1; i <= 40; ++i) EXPECT_TRUE(sm->apply(entry(i)).ok());
+    EXPECT_TRUE(sm->commit_applied().ok());
+    auto snapshot = sm->snapshot(raft::Configuration{});
+    EXPECT_TRUE(snapshot.ok()) << snapshot.status();
+    break_the_disk(fs);
+    return (*snapshot)->next_chunk(1 << 20).status();
+  };
+  sim::SimFileSystem control(1);
+  EXPECT_TRUE(snapshot_after(control, [](sim::SimFileSystem&) {}).ok());
+  sim::SimFileSystem eio(1);
+  const absl::Status failed = snapshot_after(eio, [](sim::SimFileSystem& fs) {
+    fs.set_faults(sim::SimFaults{.fail_read_call = fs.stats().reads + 3});
+  });
+  EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
+  sim::SimFileSystem flipped(1);
+  const absl::Status damaged = snapshot_after(flipped, [](sim::SimFileSystem& fs) {
+    const std::string path = storage::join_path(kDir, kMainFile);
+    flip_byte(fs, path, (pages_of(fs, path, 4096).size() - 1) * 4096 + 100);
+  });
+  EXPECT_EQ(damaged.code(), absl::StatusCode::kDataLoss) << damaged;
+}
+
 }  // namespace
 }  // namespace reef::statemachine
