@@ -180,13 +180,14 @@ absl::Status Database::set_synchronous(const char* level) {
                                     ".synchronous = ", level));
 }
 
-absl::Status Database::checkpoint() {
-  if (!on_disk_) return absl::OkStatus();
+absl::StatusOr<bool> Database::checkpoint() {
+  if (!on_disk_) return true;
   ModeScope scope(*context_, AccessMode::kInternal);
   const int rc = sqlite3_wal_checkpoint_v2(db_, nullptr, SQLITE_CHECKPOINT_PASSIVE, nullptr, nullptr);
+  if (rc == SQLITE_BUSY) return false;
   if (rc != SQLITE_OK) return absl::InternalError(absl::StrCat("checkpoint: ", sqlite_error(db_)));
   wal_pages_ = 0;
-  return absl::OkStatus();
+  return true;
 }
 
 absl::Status Database::copy_from(Database& source) {

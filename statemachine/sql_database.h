@@ -137,7 +137,11 @@ class Database {
   void reset_wal_pages() { wal_pages_ = 0; }
   // Copies the WAL into the database files (PASSIVE: never waits); the WAL
   // is synced first and the files after, so what it copied is durable.
-  absl::Status checkpoint();
+  // False when another connection held a lock the checkpoint needs (the
+  // checkpoint lock, or the writer lock to rebuild a wal-index header it
+  // caught mid-update): SQLite's SQLITE_BUSY, nothing was copied, and a
+  // later attempt will.
+  absl::StatusOr<bool> checkpoint();
 
  private:
   explicit Database(const DatabaseOptions& options);

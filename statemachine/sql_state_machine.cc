@@ -344,7 +344,10 @@ absl::Status SqlStateMachine::commit_applied() {
 }
 
 absl::Status SqlStateMachine::checkpoint_wal() {
-  if (!options_.checkpoint_in_background || files_ == nullptr) return db_->checkpoint();
+  if (!options_.checkpoint_in_background || files_ == nullptr) {
+    // Busy: the next commit tries again (wal_pages() stays above the mark).
+    return db_->checkpoint().status();
+  }
   if (checkpointer_ == nullptr) {
     absl::StatusOr<std::unique_ptr<WalCheckpointer>> opened =
         WalCheckpointer::open(options_.database, files_->name(), dir_);

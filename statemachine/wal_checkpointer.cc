@@ -1,5 +1,6 @@
 #include "statemachine/wal_checkpointer.h"
 
+#include <chrono>
 #include <utility>
 
 #include "absl/strings/str_cat.h"
@@ -37,6 +38,26 @@ absl::Status WalCheckpointer::request() {
   return error;
 }
 
+// SQLITE_BUSY is no failure: another connection held a lock for a moment
+// (the applying one, rebuilding a wal-index header this one caught
+// mid-update). It stopped the node under load before. Retried a while; if
+// still busy, the next request tries again.
+absl::Status WalCheckpointer::checkpoint_when_not_busy() {
+  constexpr int kAttempts = 50;
+  constexpr auto kPause = std::chrono::milliseconds(10);
+  for (int attempt = 0; attempt < kAttempts; ++attempt) {
+    absl::StatusOr<bool> done = db_->checkpoint();
+    if (!done.ok() || *done) {
+      if (done.ok()) ++checkpoints_;
+      return done.status();
+    }
+    ++busy_;
+    std::unique_lock<std::mutex> lock(mu_);
+    if (wake_.wait_for(lock, kPause, [this] { return stopping_; })) return absl::OkStatus();
+  }
+  return absl::OkStatus();
+}
+
 void WalCheckpointer::run() {
   while (true) {
     {
@@ -45,7 +66,7 @@ void WalCheckpointer::run() {
       if (stopping_) return;
       requested_ = false;
     }
-    absl::Status done = db_->checkpoint();
+    absl::Status done = checkpoint_when_not_busy();
     std::lock_guard<std::mutex> lock(mu_);
     if (!done.ok() && unreported_error_.ok()) {
       unreported_error_ = absl::Status(done.code(), absl::StrCat("background ", done.message()));

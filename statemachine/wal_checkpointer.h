@@ -15,6 +15,7 @@
 // the simulator checkpoints inline, deterministically.
 #pragma once
 
+#include <atomic>
 #include <condition_variable>
 #include <memory>
 #include <mutex>
@@ -44,9 +45,15 @@ class WalCheckpointer {
   // and the caller must stop trusting the replica.
   absl::Status request();
 
+  // Checkpoints run to the end, and attempts another connection's lock
+  // turned away (retried), so far.
+  uint64_t checkpoints() const { return checkpoints_.load(); }
+  uint64_t busy_attempts() const { return busy_.load(); }
+
  private:
   explicit WalCheckpointer(std::unique_ptr<Database> db);
   void run();
+  absl::Status checkpoint_when_not_busy();
 
   std::unique_ptr<Database> db_;
   std::mutex mu_;
@@ -54,6 +61,8 @@ class WalCheckpointer {
   bool requested_ = false;
   bool stopping_ = false;
   absl::Status unreported_error_;
+  std::atomic<uint64_t> checkpoints_{0};
+  std::atomic<uint64_t> busy_{0};
   std::thread thread_;  // last: started once everything it reads exists
 };
 

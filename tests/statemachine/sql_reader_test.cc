@@ -2,6 +2,8 @@
 // beside the applying connection: what they see, and their deadline.
 #include "statemachine/sql_reader.h"
 
+#include <sqlite3.h>
+
 #include <atomic>
 #include <memory>
 #include <string>
@@ -16,6 +18,8 @@
 #include "statemachine/query_codec.h"
 #include "statemachine/sql_database.h"
 #include "statemachine/sql_state_machine.h"
+#include "statemachine/sqlite_vfs.h"
+#include "statemachine/wal_checkpointer.h"
 #include "tests/statemachine/harness.h"
 #include "tests/storage/store_test_backends.h"
 
@@ -248,6 +252,59 @@ TEST(BackgroundCheckpointTest, CopiesTheWalIntoTheDatabaseBesideApply) {
   ASSERT_TRUE(reopened.ok()) << reopened.status();
   EXPECT_EQ((*reopened)->applied().index, raft::Index(300));
   EXPECT_EQ(*(*reopened)->state_hash(), hash);
+}
+
+// A checkpoint that finds another connection holding the checkpoint lock
+// (SQLITE_BUSY) is retried, not reported: under load that report stopped
+// nodes ("background checkpoint: database is locked"). Here a FULL
+// checkpoint on another connection holds the lock while it waits for the
+// writer lock, which a third connection holds.
+TEST(BackgroundCheckpointTest, ABusyCheckpointIsRetriedNotReported) {
+  storage::testing::PosixStoreBackend disk;
+  ASSERT_FALSE(disk.root().empty());
+  const std::string dir = disk.root() + "/db";
+  ASSERT_TRUE(disk.fs().create_dir(dir).ok());
+  SqliteVfs files(disk.fs());
+  DatabaseOptions options;
+  auto writer = Database::open_files(options, files.name(), dir);
+  ASSERT_TRUE(writer.ok()) << writer.status();
+  absl::Status created = (*writer)->exec_internal("CREATE TABLE t(v); INSERT INTO t VALUES (zeroblob(50000))");
+  ASSERT_TRUE(created.ok()) << created;
+  auto holder = Database::open_checkpointer(options, files.name(), dir);
+  ASSERT_TRUE(holder.ok()) << holder.status();
+  auto checkpointer = WalCheckpointer::open(options, files.name(), dir);
+  ASSERT_TRUE(checkpointer.ok()) << checkpointer.status();
+
+  ASSERT_TRUE((*writer)->exec_internal("BEGIN IMMEDIATE; INSERT INTO t VALUES (1)").ok());
+  struct Gate {
+    std::atomic<bool> holding{false};
+    std::atomic<bool> release{false};
+  } gate;
+  sqlite3_busy_handler(
+      (*holder)->handle(),
+      [](void* arg, int) {
+        auto* g = static_cast<Gate*>(arg);
+        g->holding = true;
+        while (!g->release) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+        return 0;  // give up waiting for the writer: the FULL checkpoint ends
+      },
+      &gate);
+  std::thread full([&] { sqlite3_wal_checkpoint_v2((*holder)->handle(), nullptr, SQLITE_CHECKPOINT_FULL, nullptr, nullptr); });
+  while (!gate.holding) std::this_thread::sleep_for(std::chrono::milliseconds(1));
+
+  EXPECT_TRUE((*checkpointer)->request().ok());
+  for (int wait = 0; wait < 500 && (*checkpointer)->busy_attempts() == 0; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_GT((*checkpointer)->busy_attempts(), 0u) << "the checkpoint lock was not contended";
+  gate.release = true;
+  full.join();
+  ASSERT_TRUE((*writer)->exec_internal("COMMIT").ok());
+  for (int wait = 0; wait < 500 && (*checkpointer)->checkpoints() == 0; ++wait) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(2));
+  }
+  EXPECT_GT((*checkpointer)->checkpoints(), 0u) << "the busy checkpoint was never retried";
+  EXPECT_TRUE((*checkpointer)->request().ok()) << "a busy checkpoint was reported as an error";
 }
 
 }  // namespace
