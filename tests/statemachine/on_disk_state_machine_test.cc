@@ -187,25 +187,23 @@ TEST(OnDiskStateMachineTest, AFullDiskFailsTheReplicaNotTheBatch) {
   EXPECT_EQ(applied.status().code(), absl::StatusCode::kInternal) << applied.status();
 }
 
+constexpr size_t kPageBytes = 4096;
+
 // The pages of a database file as the disk holds them.
-std::vector<std::string> pages_of(sim::SimFileSystem& fs, const std::string& path, size_t page_size) {
-  auto file = fs.open(path, storage::OpenMode::kExisting);
-  EXPECT_TRUE(file.ok()) << file.status();
-  auto size = (*file)->size();
-  auto bytes = (*file)->read_at(0, *size);
+std::vector<std::string> pages_of(const sim::SimFileSystem& fs, const std::string& path) {
+  absl::StatusOr<std::string> bytes = fs.contents(path);
   EXPECT_TRUE(bytes.ok()) << bytes.status();
   std::vector<std::string> pages;
-  for (size_t at = 0; at + page_size <= bytes->size(); at += page_size) pages.push_back(bytes->substr(at, page_size));
+  if (!bytes.ok()) return pages;
+  for (size_t at = 0; at + kPageBytes <= bytes->size(); at += kPageBytes) pages.push_back(bytes->substr(at, kPageBytes));
   return pages;
 }
 
-void flip_byte(sim::SimFileSystem& fs, const std::string& path, uint64_t offset) {
-  auto file = fs.open(path, storage::OpenMode::kExisting);
-  ASSERT_TRUE(file.ok()) << file.status();
-  auto byte = (*file)->read_at(offset, 1);
-  ASSERT_TRUE(byte.ok() && byte->size() == 1);
-  ASSERT_TRUE((*file)->write_at(offset, std::string(1, static_cast<char>((*byte)[0] ^ 0x10))).ok());
-  ASSERT_TRUE((*file)->sync().ok());
+// Damages the last page of the database file `path`, `into` bytes in.
+void damage_last_page(sim::SimFileSystem& fs, const std::string& path, uint64_t into) {
+  const size_t pages = pages_of(fs, path).size();
+  ASSERT_GT(pages, 0u) << path;
+  ASSERT_TRUE(fs.flip_bit(path, (pages - 1) * kPageBytes + into, 4).ok());
 }
 
 // Every page of both files carries its checksum once checkpointed; a bit
@@ -226,10 +224,12 @@ TEST(OnDiskStateMachineTest, ADamagedPageIsFoundOnReadAndTheNextOpenDiscardsTheF
   }
   const std::string main_path = storage::join_path(kDir, kMainFile);
   for (const std::string& path : {main_path, storage::join_path(kDir, kInternalFile)}) {
-    std::vector<std::string> pages = pages_of(fs, path, 4096);
+    std::vector<std::string> pages = pages_of(fs, path);
     ASSERT_GE(pages.size(), 2u) << path;
     EXPECT_EQ(static_cast<int>(pages[0][20]), kPageChecksumBytes) << path << ": no room reserved";
-    for (size_t p = 0; p < pages.size(); ++p) EXPECT_TRUE(page_is_intact(pages[p].data(), 4096)) << path << " page " << p + 1;
+    for (size_t p = 0; p < pages.size(); ++p) {
+      EXPECT_TRUE(page_is_intact(pages[p].data(), kPageBytes)) << path << " page " << p + 1;
+    }
   }
   const auto count_rows = [](SqlStateMachine& sm) {
     return sm.query(encode_query_request(sql("SELECT count(*), sum(length(v)) FROM t")));
@@ -240,8 +240,7 @@ TEST(OnDiskStateMachineTest, ADamagedPageIsFoundOnReadAndTheNextOpenDiscardsTheF
     ASSERT_TRUE(count_rows(*sm).ok());
     EXPECT_TRUE(sm->database_damage().ok());
   }
-  const size_t last_page = pages_of(fs, main_path, 4096).size() - 1;
-  flip_byte(fs, main_path, last_page * 4096 + 2000);
+  damage_last_page(fs, main_path, 2000);
   {
     auto sm = open_or_die(fs, options);
     EXPECT_EQ(sm->applied().index, raft::Index(kEntries)) << "the damage was not where it would be read first";
@@ -287,8 +286,7 @@ TEST(OnDiskStateMachineTest, ASnapshotFailsWhenAPageCannotBeReadInsteadOfShippin
   EXPECT_EQ(failed.code(), absl::StatusCode::kUnavailable) << failed;
   sim::SimFileSystem flipped(1);
   const absl::Status damaged = snapshot_after(flipped, [](sim::SimFileSystem& fs) {
-    const std::string path = storage::join_path(kDir, kMainFile);
-    flip_byte(fs, path, (pages_of(fs, path, 4096).size() - 1) * 4096 + 100);
+    damage_last_page(fs, storage::join_path(kDir, kMainFile), 100);
   });
   EXPECT_EQ(damaged.code(), absl::StatusCode::kDataLoss) << damaged;
 }
