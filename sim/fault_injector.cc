@@ -212,9 +212,7 @@ bool FaultInjector::heal_all(std::string* why) {
   cluster_.network().heal();
   for (auto& node : cluster_.nodes()) {
     if (node->retired()) continue;
-    SimFaults clean;
-    clean.lie_about_file_sync = node->fs().faults().lie_about_file_sync;
-    node->fs().set_faults(clean);
+    node->fs().set_faults(node->fs().faults().healed());
     if (node->up() && !node->running()) node->crash();
     if (node->up()) continue;
     if (absl::Status s = node->start(); !s.ok()) {

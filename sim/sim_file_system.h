@@ -63,6 +63,14 @@ struct SimFaults {
   // success and makes nothing durable, like a disk that acknowledges writes
   // from a volatile cache. A crash then loses acknowledged data.
   bool lie_about_file_sync = false;
+
+  // No injected faults left, only the disk's nature: a lying disk still
+  // lies (it is a deliberate bug, not a fault that heals).
+  SimFaults healed() const {
+    SimFaults none;
+    none.lie_about_file_sync = lie_about_file_sync;
+    return none;
+  }
 };
 
 struct SimFileSystemStats {

@@ -130,9 +130,7 @@ class Run {
   // files really are broken fails its own next apply.
   static absl::StatusOr<uint64_t> hash_without_disk_faults(SimFileSystem& fs, statemachine::SqlStateMachine& sm) {
     const SimFaults injected = fs.faults();
-    SimFaults none;
-    none.lie_about_file_sync = injected.lie_about_file_sync;
-    fs.set_faults(none);
+    fs.set_faults(injected.healed());
     absl::StatusOr<uint64_t> hash = sm.state_hash();
     fs.set_faults(injected);
     return hash;
