@@ -29,40 +29,29 @@ void Node::submit(ClientRequest request, ResponseCallback done) {
     reply(waiter, absl::DeadlineExceededError("request deadline already passed"));
     return;
   }
+  if (served_by_leader_only(waiter.request.kind) && !core_.is_leader()) {
+    forward_or_refuse(std::move(waiter));
+    return;
+  }
   switch (waiter.request.kind) {
     case RequestKind::kWrite:
-      if (core_.is_leader()) {
-        submit_proposal(std::move(waiter));
-      } else {
-        forward_or_refuse(std::move(waiter));
-      }
+      submit_proposal(std::move(waiter));
       return;
     case RequestKind::kReadStrong:
-      if (core_.is_leader()) {
-        submit_barrier(std::move(waiter));
-      } else {
-        forward_or_refuse(std::move(waiter));
-      }
+      submit_barrier(std::move(waiter));
       return;
     case RequestKind::kMembershipChange:
-      if (core_.is_leader()) {
-        submit_membership_change(std::move(waiter));
-      } else {
-        forward_or_refuse(std::move(waiter));
-      }
+      submit_membership_change(std::move(waiter));
       return;
     case RequestKind::kReadLinearizable:
       // A follower's core forwards the ReadIndex request itself.
       submit_read_index(std::move(waiter));
       return;
-    case RequestKind::kReadWeak:
-      if (core_.is_leader()) {
-        const Index needed = waiter.request.min_applied;
-        wait_for_applied(std::move(waiter), needed);
-      } else {
-        forward_or_refuse(std::move(waiter));
-      }
+    case RequestKind::kReadWeak: {
+      const Index needed = waiter.request.min_applied;
+      wait_for_applied(std::move(waiter), needed);
       return;
+    }
     case RequestKind::kReadNone: {
       if (absl::Status fresh = check_read_freshness(waiter.request); !fresh.ok()) {
         reply(waiter, std::move(fresh));

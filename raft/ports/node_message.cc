@@ -91,4 +91,8 @@ const char* request_kind_name(RequestKind kind) {
 
 bool is_read(RequestKind kind) { return kind != RequestKind::kWrite && kind != RequestKind::kMembershipChange; }
 
+bool served_by_leader_only(RequestKind kind) {
+  return kind != RequestKind::kReadLinearizable && kind != RequestKind::kReadNone;
+}
+
 }  // namespace reef::raft

@@ -56,6 +56,10 @@ enum class RequestKind : uint8_t {
 };
 const char* request_kind_name(RequestKind kind);
 bool is_read(RequestKind kind);
+// Writes, membership changes, strong and weak reads: a follower forwards
+// them (or refuses, naming the leader). Linearizable reads are confirmed
+// through the leader by the core; level-none reads are served anywhere.
+bool served_by_leader_only(RequestKind kind);
 
 // Follower → leader: a client request this node cannot serve itself.
 struct ForwardedRequest {
